@@ -1,0 +1,13 @@
+"""msstereo: variational stereo matching with Mumford-Shah regularization and occlusion handling.
+
+The method is R. Ben-Ari and N. Sochen, "Stereo matching with Mumford-Shah
+regularization and occlusion handling", IEEE TPAMI 32(11), 2010.
+"""
+
+from .match import match
+from .models import MODELS, Model
+from .result import LevelLog, StereoResult
+from .solvers.pde import PDE
+
+__all__ = ["match", "Model", "MODELS", "PDE", "StereoResult", "LevelLog"]
+__version__ = "0.1.0"

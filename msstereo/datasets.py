@@ -1,0 +1,428 @@
+"""Stereo scenes with ground truth: Middlebury layouts and a bundled example.
+
+:func:`load_scene` reads a scene folder in one of the Middlebury layouts
+(the v2 evaluation folders used for development, and the official 2003,
+2005/2006 and 2014 layouts) into a :class:`Scene`. :func:`motorcycle` gives
+the downsampled Middlebury 2014 Motorcycle pair shipped with scikit-image,
+so examples run without any data folder.
+
+References
+----------
+.. [1] D. Scharstein and R. Szeliski, "A taxonomy and evaluation of dense
+       two-frame stereo correspondence algorithms", IJCV 47, 2002.
+.. [2] D. Scharstein and R. Szeliski, "High-accuracy stereo depth maps using
+       structured light", CVPR 2003.
+.. [3] D. Scharstein and C. Pal, "Learning conditional random fields for
+       stereo", CVPR 2007; H. Hirschmüller and D. Scharstein, "Evaluation of
+       cost functions for stereo matching", CVPR 2007 (2005/2006 data).
+.. [4] D. Scharstein et al., "High-resolution stereo datasets with
+       subpixel-accurate ground truth", GCPR 2014.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .io import read_calib, read_disparity_png, read_image, read_pfm
+
+__all__ = ["Scene", "load_scene", "data_dir", "v2_scene", "motorcycle", "V2_SCENES"]
+
+#: Scene names of the Middlebury v2 evaluation.
+V2_SCENES = ("tsukuba", "venus", "teddy", "cones")
+
+# Files whose presence identifies each layout: (left image, right image).
+_LAYOUT_FILES = {
+    "v2": ("imL.png", "imR.png"),
+    "2003": ("im2.png", "im6.png"),
+    "2005": ("view1.png", "view5.png"),
+    "2014": ("im0.png", "im1.png"),
+}
+
+_MASK_NAMES = ("nonocc", "all", "disc")
+
+
+@dataclass
+class Scene:
+    """A rectified stereo pair with optional ground truth.
+
+    Attributes
+    ----------
+    name : str
+        Scene name (the folder name for loaded scenes).
+    left, right : ndarray of uint8 or uint16, shape (H, W) or (H, W, 3)
+        Left and right images as read.
+    disparity : ndarray of float32, shape (H, W), or None
+        Left ground-truth disparity in pixels, ``inf`` where unknown.
+    disparity_right : ndarray of float32, shape (H, W), or None
+        Right ground-truth disparity, if the dataset provides it.
+    masks : dict of str to ndarray of bool, shape (H, W)
+        Evaluation masks keyed 'nonocc', 'all' and 'disc' (those available).
+    ndisp : int or None
+        Number of disparity levels: disparities lie in ``[0, ndisp)``.
+    path : str or None
+        Folder the scene was loaded from.
+    """
+
+    name: str
+    left: np.ndarray
+    right: np.ndarray
+    disparity: np.ndarray | None = None
+    disparity_right: np.ndarray | None = None
+    masks: dict[str, np.ndarray] = field(default_factory=dict)
+    ndisp: int | None = None
+    path: str | None = None
+
+    @property
+    def shape(self):
+        """tuple of int: image size (H, W)."""
+        return self.left.shape[:2]
+
+    @property
+    def known(self):
+        """ndarray of bool, shape (H, W), or None: pixels with ground truth.
+
+        Finite ground truth, restricted to the 'all' mask when there is one
+        (the v2 'all' mask also drops an image border on Tsukuba and Venus).
+        """
+        if self.disparity is None:
+            return None
+        known = np.isfinite(self.disparity)
+        if "all" in self.masks:
+            known &= self.masks["all"]
+        return known
+
+    @property
+    def occlusion(self):
+        """ndarray of bool, shape (H, W), or None: ground-truth occlusion.
+
+        Pixels with ground truth (:attr:`known`) outside the 'nonocc' mask,
+        i.e. left pixels not visible in the right view. This is the reference
+        for scoring predicted occlusion maps. None without ground truth or a
+        'nonocc' mask.
+        """
+        if self.disparity is None or "nonocc" not in self.masks:
+            return None
+        return self.known & ~self.masks["nonocc"]
+
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+
+def _require(folder, name, layout):
+    """Return ``folder / name``, raising OSError if it does not exist."""
+    path = folder / name
+    if not path.is_file():
+        raise OSError(f"{folder}: missing {name!r} expected in a {layout!r} scene folder")
+    return path
+
+
+def _optional(folder, name):
+    """Return ``folder / name`` if it exists, else None."""
+    path = folder / name
+    return path if path.is_file() else None
+
+
+def _read_mask(path):
+    """Read a Middlebury mask: only value 255 is in the mask.
+
+    In v2 ``disc.png`` 128 marks non-occluded pixels away from
+    discontinuities, so anything below 255 is outside.
+    """
+    image = read_image(path)
+    if image.ndim == 3:
+        image = image.min(axis=2)
+    return image == np.iinfo(image.dtype).max if image.dtype == np.uint16 else image == 255
+
+
+def _read_masks(folder, names=_MASK_NAMES):
+    """Read the masks ``<name>.png`` present in `folder`."""
+    return {name: _read_mask(p) for name in names if (p := _optional(folder, f"{name}.png"))}
+
+
+def _ndisp_from_gt(disparity):
+    """Disparity level count covering the finite ground truth, or None."""
+    if disparity is None:
+        return None
+    finite = disparity[np.isfinite(disparity)]
+    if finite.size == 0:
+        return None
+    return int(math.ceil(float(finite.max()))) + 1
+
+
+def _check_shapes(folder, scene):
+    """Raise OSError if the scene's arrays disagree in size."""
+    arrays = {"left": scene.left, "right": scene.right}
+    if scene.disparity is not None:
+        arrays["disparity"] = scene.disparity
+    if scene.disparity_right is not None:
+        arrays["disparity_right"] = scene.disparity_right
+    arrays.update({f"mask {k!r}": v for k, v in scene.masks.items()})
+    shapes = {k: v.shape[:2] for k, v in arrays.items()}
+    if len(set(shapes.values())) > 1:
+        raise OSError(f"{folder}: image sizes disagree: {shapes}")
+    return scene
+
+
+def _detect_layout(folder):
+    """Return the layout whose image files are present in `folder`."""
+    for layout, files in _LAYOUT_FILES.items():
+        if all((folder / f).is_file() for f in files):
+            return layout
+    expected = "; ".join(f"{k}: {' + '.join(v)}" for k, v in _LAYOUT_FILES.items())
+    raise OSError(f"{folder}: not a recognised stereo scene folder (expected {expected})")
+
+
+# --------------------------------------------------------------------------
+# Layout readers
+# --------------------------------------------------------------------------
+
+
+def _read_v2_info(path):
+    """Return (scale, ndisp) from a v2 ``info.txt``."""
+    lines = path.read_text().split()
+    try:
+        return float(lines[0]), int(lines[1])
+    except (IndexError, ValueError):
+        raise OSError(f"{path}: expected the scale on line 1 and ndisp on line 2") from None
+
+
+def _load_v2(folder, scale):
+    """Read the v2 evaluation folder layout (see module docs of load_scene)."""
+    left = read_image(_require(folder, "imL.png", "v2"))
+    right = read_image(_require(folder, "imR.png", "v2"))
+    info_scale, ndisp = _read_v2_info(_require(folder, "info.txt", "v2"))
+    scale = info_scale if scale is None else scale
+    disparity = read_disparity_png(_require(folder, "groundtruth.png", "v2"), scale)
+    right_gt = _optional(folder, "groundtruth_right.png")
+    return Scene(
+        name=folder.name,
+        left=left,
+        right=right,
+        disparity=disparity,
+        disparity_right=read_disparity_png(right_gt, scale) if right_gt else None,
+        masks=_read_masks(folder),
+        ndisp=ndisp,
+    )
+
+
+def _load_png_pair(folder, layout, files, scale):
+    """Read a layout of two images and two optional scaled disparity PNGs."""
+    left_name, right_name, disp_name, disp_right_name = files
+    left = read_image(_require(folder, left_name, layout))
+    right = read_image(_require(folder, right_name, layout))
+    if scale is None:
+        scale = _png_scale(layout, left.shape[1])
+    disp = _optional(folder, disp_name)
+    disp_right = _optional(folder, disp_right_name)
+    disparity = read_disparity_png(disp, scale) if disp else None
+    return Scene(
+        name=folder.name,
+        left=left,
+        right=right,
+        disparity=disparity,
+        disparity_right=read_disparity_png(disp_right, scale) if disp_right else None,
+        masks=_read_masks(folder),
+        ndisp=_ndisp_from_gt(disparity),
+    )
+
+
+def _png_scale(layout, width):
+    """Stored PNG value per pixel of disparity for the 2003 and 2005 layouts.
+
+    2003 (Teddy, Cones, quarter size): disparities are stored times 4 [2]_.
+    2005/2006: the stored value is the full-size disparity at every image
+    size, so it is divided by the size reduction: 1 for full size
+    (~1240-1390 px wide), 2 for half size (~620-695 px), 3 for third size
+    (~410-465 px). The size is inferred from the image width.
+    """
+    if layout == "2003":
+        return 4.0
+    if width >= 1000:
+        return 1.0
+    if width >= 550:
+        return 2.0
+    return 3.0
+
+
+def _load_2014(folder):
+    """Read the Middlebury 2014 layout (im0/im1, disp0 PFM, calib.txt)."""
+    left = read_image(_require(folder, "im0.png", "2014"))
+    right = read_image(_require(folder, "im1.png", "2014"))
+    disp = _optional(folder, "disp0.pfm") or _optional(folder, "disp0GT.pfm")
+    disp_right = _optional(folder, "disp1.pfm") or _optional(folder, "disp1GT.pfm")
+    disparity = read_pfm(disp) if disp else None
+    calib_path = _optional(folder, "calib.txt")
+    calib = read_calib(calib_path) if calib_path else {}
+    ndisp = calib.get("ndisp")
+    masks = {}
+    if disparity is not None:
+        masks["all"] = np.isfinite(disparity)
+        # MiddEval3 training folders ship mask0nocc.png: 255 = not occluded.
+        nocc = _optional(folder, "mask0nocc.png")
+        if nocc:
+            masks["nonocc"] = _read_mask(nocc) & masks["all"]
+    return Scene(
+        name=folder.name,
+        left=left,
+        right=right,
+        disparity=disparity,
+        disparity_right=read_pfm(disp_right) if disp_right else None,
+        masks=masks,
+        ndisp=int(ndisp) if isinstance(ndisp, (int, float)) else _ndisp_from_gt(disparity),
+    )
+
+
+def load_scene(path, *, layout=None, scale=None):
+    """Load a stereo scene folder.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Scene folder.
+    layout : {'v2', '2003', '2005', '2014'}, optional
+        Folder layout; detected from the image file names when omitted:
+
+        - 'v2': ``imL.png``, ``imR.png``, ``groundtruth.png`` (left disparity
+          times the scale on line 1 of ``info.txt``, 0 unknown), optional
+          ``groundtruth_right.png``, masks ``nonocc.png``, ``all.png``,
+          ``disc.png`` (255 = evaluated), ``info.txt`` (line 2: ndisp).
+        - '2003' (Teddy, Cones [2]_): ``im2.png`` (left), ``im6.png`` (right),
+          ``disp2.png``, ``disp6.png`` (disparity times 4, 0 unknown),
+          optional masks as in 'v2'.
+        - '2005' (2005 and 2006 datasets [3]_): ``view1.png`` (left),
+          ``view5.png`` (right), ``disp1.png``, ``disp5.png`` (0 unknown).
+          The stored value is the full-size disparity whatever the image
+          size, so it is divided by 1, 2 or 3 for full, half and third size,
+          inferred from the image width (>= 1000 px full, >= 550 px half,
+          else third). Pass `scale` to override.
+        - '2014' [4]_: ``im0.png``, ``im1.png``, ``disp0.pfm`` (or
+          ``disp0GT.pfm``), optional ``disp1.pfm``, ``calib.txt`` (ndisp).
+          Mask 'all' = finite ground truth; 'nonocc' from ``mask0nocc.png``
+          when present.
+
+    scale : float, optional
+        Stored PNG value per pixel of disparity, overriding the layout's
+        rule (ignored for '2014', whose PFM files hold pixels).
+
+    Returns
+    -------
+    scene : Scene
+        Images, ground truth (``inf`` = unknown), masks and ndisp. For
+        '2003' and '2005' ndisp is ``ceil(max ground truth) + 1``, or None
+        without ground truth.
+
+    Raises
+    ------
+    OSError
+        If the folder is missing, matches no layout, lacks a required file,
+        or its files cannot be read.
+    ValueError
+        If `layout` is not one of the names above or `scale` is not positive.
+    """
+    folder = Path(path)
+    if layout is not None and layout not in _LAYOUT_FILES:
+        raise ValueError(f"layout must be one of {sorted(_LAYOUT_FILES)}, got {layout!r}")
+    if scale is not None and not (float(scale) > 0 and math.isfinite(float(scale))):
+        raise ValueError(f"scale must be a positive number, got {scale}")
+    if not folder.is_dir():
+        raise OSError(f"{folder}: scene folder not found")
+    layout = layout or _detect_layout(folder)
+    if layout == "v2":
+        scene = _load_v2(folder, scale)
+    elif layout == "2003":
+        files = ("im2.png", "im6.png", "disp2.png", "disp6.png")
+        scene = _load_png_pair(folder, layout, files, scale)
+    elif layout == "2005":
+        files = ("view1.png", "view5.png", "disp1.png", "disp5.png")
+        scene = _load_png_pair(folder, layout, files, scale)
+    else:
+        scene = _load_2014(folder)
+    scene.path = str(folder)
+    return _check_shapes(folder, scene)
+
+
+# --------------------------------------------------------------------------
+# Named scenes
+# --------------------------------------------------------------------------
+
+
+def data_dir():
+    """Return the user's data folder, or None.
+
+    Returns
+    -------
+    folder : pathlib.Path or None
+        The folder named by the environment variable ``MSSTEREO_DATA`` if it
+        contains ``middlebury/v2``, else None.
+    """
+    value = os.environ.get("MSSTEREO_DATA")
+    if not value:
+        return None
+    folder = Path(value).expanduser()
+    return folder if (folder / "middlebury" / "v2").is_dir() else None
+
+
+def v2_scene(name, root=None):
+    """Load one of the four Middlebury v2 evaluation scenes [1]_ [2]_.
+
+    Parameters
+    ----------
+    name : {'tsukuba', 'venus', 'teddy', 'cones'}
+        Scene name.
+    root : str or os.PathLike, optional
+        Data folder holding ``middlebury/v2/<name>``; defaults to
+        :func:`data_dir`.
+
+    Returns
+    -------
+    scene : Scene
+
+    Raises
+    ------
+    ValueError
+        If `name` is not a v2 scene.
+    OSError
+        If no data folder is given or found, or the scene cannot be read.
+    """
+    if name not in V2_SCENES:
+        raise ValueError(f"name must be one of {V2_SCENES}, got {name!r}")
+    if root is None:
+        root = data_dir()
+        if root is None:
+            raise OSError(
+                "no Middlebury data folder: pass root= or set MSSTEREO_DATA to the "
+                "folder holding middlebury/v2"
+            )
+    return load_scene(Path(root) / "middlebury" / "v2" / name, layout="v2")
+
+
+def motorcycle():
+    """Middlebury 2014 Motorcycle [4]_, downsampled, from scikit-image.
+
+    Returns
+    -------
+    scene : Scene
+        RGB uint8 images of shape (500, 741, 3), left ground truth with
+        ``inf`` where unknown (Middlebury sign convention, about 7 to 60 px),
+        mask 'all' = finite ground truth, ``ndisp = ceil(max) + 1``.
+    """
+    from skimage.data import stereo_motorcycle
+
+    left, right, disparity = stereo_motorcycle()
+    disparity = np.array(disparity, dtype=np.float32)
+    disparity[~np.isfinite(disparity)] = np.inf  # one marker for unknown
+    return Scene(
+        name="motorcycle",
+        left=left,
+        right=right,
+        disparity=disparity,
+        masks={"all": np.isfinite(disparity)},
+        ndisp=_ndisp_from_gt(disparity),
+    )

@@ -1,0 +1,104 @@
+"""The discrete disparity energy of one view at one pyramid level.
+
+`DisparityEnergy` is the single source of truth that both solvers minimize:
+it evaluates the energy, its exact gradient, and the quadratic model of the
+data term around a warp, all from the kernels in `msstereo.kernels`.
+"""
+
+import numpy as np
+
+from .kernels.data_term import data_term, lagged_data_weights, linearize
+from .kernels.grid import central_gradient
+from .kernels.regularizer import diffusivity, smoothness, smoothness_gradient
+from .kernels.warp import warp
+
+
+def features(image):
+    """Stack each channel with its central-difference derivatives.
+
+    Parameters
+    ----------
+    image : (M, N, C) ndarray
+        Float image.
+
+    Returns
+    -------
+    (3 C, M, N) ndarray
+        ``[I_1, I_1x, I_1y, I_2, ...]``.
+    """
+    out = []
+    for c in range(image.shape[2]):
+        channel = np.ascontiguousarray(image[:, :, c])
+        ix, iy = central_gradient(channel)
+        out += [channel, ix, iy]
+    return np.stack(out)
+
+
+def feature_weights(channels, lam, dtype):
+    """Weights ``1, lambda, lambda`` per channel (eq. 5)."""
+    return np.tile(np.array([1.0, lam, lam], dtype=dtype), channels)
+
+
+class DisparityEnergy:
+    """``E(d) = sum e_d + beta * w * rho(|grad d|^2)`` for one view at one level.
+
+    Parameters
+    ----------
+    reference, other : (M, N, C) ndarray
+        Float images of the view whose disparity is sought and of the other
+        view.
+    sign : int
+        ``-1`` when ``reference`` is the left image (``g_l = (x - d, y)``),
+        ``+1`` when it is the right one.
+    model : Model
+        Energy parameters.
+    weight : (M, N) ndarray, optional
+        Regularizer weight ``w`` (``v_I^2`` or ``v^2``); 1 if omitted.
+    """
+
+    def __init__(self, reference, other, sign, model, weight=None):
+        self.model = model
+        self.sign = int(sign)
+        self.dtype = reference.dtype
+        self.f_ref = features(reference)
+        self.f_other = features(other)
+        self.weights = feature_weights(reference.shape[2], model.lam, self.dtype)
+        self.shape = reference.shape[:2]
+        self.weight = np.ones(self.shape, self.dtype) if weight is None else weight.astype(self.dtype)
+
+    def _warp(self, d):
+        return warp(self.f_other, d, self.sign, self.model.interpolation)
+
+    def data(self, d):
+        """Data term ``e_d`` and ``de_d/dd`` per pixel, and the outside mask."""
+        values, slopes, outside = self._warp(d)
+        e_d, de_d = data_term(self.f_ref, values, slopes, self.weights, self.sign, self.model.eta)
+        return e_d, de_d, outside
+
+    def smoothness(self, d):
+        """Per-pixel regularizer ``beta * w * rho(|grad d|^2)``."""
+        m = self.model
+        return smoothness(d, self.weight, m.beta, m.eta_s, m.robust)
+
+    def energy(self, d):
+        """Total energy (float64 sum over the pixels)."""
+        e_d, _, _ = self.data(d)
+        return float(e_d.sum(dtype=np.float64) + self.smoothness(d).sum(dtype=np.float64))
+
+    def gradient(self, d):
+        """Exact gradient of `energy` in ``d``, shape (M, N)."""
+        m = self.model
+        _, de_d, _ = self.data(d)
+        return de_d + smoothness_gradient(d, self.weight, m.beta, m.eta_s, m.robust)
+
+    def quadratic_model(self, d):
+        """Coefficients of ``s_d^2(d + dd) = R + 2 J12 dd + J11 dd^2`` at ``d``."""
+        values, slopes, _ = self._warp(d)
+        return linearize(self.f_ref, values, slopes, self.weights, self.sign)
+
+    def lagged_weights(self, R, J12, J11, dd, d):
+        """Lagged data coefficients and smoothness diffusivity at ``d + dd``."""
+        m = self.model
+        a, b = lagged_data_weights(R, J12, J11, dd, m.eta)
+        g = diffusivity(d + dd, self.weight, m.beta, m.eta_s, m.robust)
+        return a, b, g

@@ -1,0 +1,1 @@
+"""Numba kernels on the pixel grid (private: called by the solvers)."""

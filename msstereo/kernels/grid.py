@@ -1,0 +1,107 @@
+"""Finite differences on the unit pixel grid.
+
+The regularizers use forward differences with a Neumann boundary (the
+difference across the last column or row is zero) and the matching divergence
+``div = -grad^T``, so that ``<grad u, p> = -<u, div p>`` holds exactly: the
+discrete energies and the gradients the solvers descend are then each other's
+exact derivatives (``../docs/method.md``, Conventions).
+
+The data term uses central differences of the images instead: they are
+symmetric, so the gradient images of ``I_l`` and ``I_r`` are not shifted by
+half a pixel against the intensities they are compared with.
+"""
+
+import numpy as np
+
+from .._jit import jit, pjit, prange
+
+
+@pjit
+def gradient(u):
+    """Forward-difference gradient ``(u_x, u_y)`` with Neumann boundary.
+
+    Parameters
+    ----------
+    u : (M, N) ndarray
+
+    Returns
+    -------
+    ux, uy : (M, N) ndarray
+        ``ux[i, j] = u[i, j+1] - u[i, j]`` (0 in the last column), likewise
+        ``uy`` along rows (0 in the last row).
+    """
+    m, n = u.shape
+    ux = np.zeros_like(u)
+    uy = np.zeros_like(u)
+    for i in prange(m):
+        for j in range(n - 1):
+            ux[i, j] = u[i, j + 1] - u[i, j]
+        if i < m - 1:
+            for j in range(n):
+                uy[i, j] = u[i + 1, j] - u[i, j]
+    return ux, uy
+
+
+@pjit
+def divergence(px, py):
+    """Backward-difference divergence, exactly minus the adjoint of `gradient`.
+
+    Parameters
+    ----------
+    px, py : (M, N) ndarray
+        Vector field; ``px[:, -1]`` and ``py[-1, :]`` are ignored, as the
+        gradient is zero there.
+
+    Returns
+    -------
+    (M, N) ndarray
+    """
+    m, n = px.shape
+    div = np.zeros_like(px)
+    for i in prange(m):
+        for j in range(n):
+            acc = 0.0
+            if j < n - 1:
+                acc += px[i, j]
+            if j > 0:
+                acc -= px[i, j - 1]
+            if i < m - 1:
+                acc += py[i, j]
+            if i > 0:
+                acc -= py[i - 1, j]
+            div[i, j] = acc
+    return div
+
+
+@jit
+def squared_gradient_norm(u):
+    """``|grad u|^2`` with the forward differences of `gradient`."""
+    ux, uy = gradient(u)
+    return ux * ux + uy * uy
+
+
+@pjit
+def central_gradient(u):
+    """Central-difference gradient of an image, one-sided halves at the border.
+
+    Parameters
+    ----------
+    u : (M, N) ndarray
+
+    Returns
+    -------
+    ux, uy : (M, N) ndarray
+        ``(u[i, j+1] - u[i, j-1]) / 2`` with indices clamped to the image.
+    """
+    m, n = u.shape
+    ux = np.empty_like(u)
+    uy = np.empty_like(u)
+    for i in prange(m):
+        i0 = max(i - 1, 0)
+        i1 = min(i + 1, m - 1)
+        for j in range(n):
+            j0 = max(j - 1, 0)
+            j1 = min(j + 1, n - 1)
+            ux[i, j] = 0.5 * (u[i, j1] - u[i, j0])
+            uy[i, j] = 0.5 * (u[i1, j] - u[i0, j])
+    return ux, uy

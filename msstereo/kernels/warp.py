@@ -1,0 +1,98 @@
+"""Warping of images by a disparity field along the rows of a rectified pair.
+
+Rectified images only move along ``x``, so warping is 1-D interpolation in
+each row: linear (``order=1``, the row cut of bilinear) or cubic (``order=3``,
+Keys' convolution kernel with ``a = -1/2``, the row cut of bicubic). Besides
+the values, the kernel returns the exact ``x``-derivative of the interpolant at
+the sample point, so that the derivative of the data term in ``d`` is the
+derivative of the very energy that is evaluated (discretize, then optimize).
+
+Coordinates are clamped to ``[0, N - 1]``; where a sample falls outside, the
+clamped interpolant is constant in ``x`` and its derivative is zero, and the
+pixel is flagged in the returned ``outside`` mask.
+"""
+
+import numpy as np
+
+from .._jit import jit, pjit, prange
+
+
+@jit
+def _keys(t):
+    """Weights and their derivatives of Keys' cubic for fractional offset t."""
+    # Catmull-Rom (a = -1/2) weights for the samples at -1, 0, 1, 2.
+    t2 = t * t
+    t3 = t2 * t
+    w0 = -0.5 * t3 + t2 - 0.5 * t
+    w1 = 1.5 * t3 - 2.5 * t2 + 1.0
+    w2 = -1.5 * t3 + 2.0 * t2 + 0.5 * t
+    w3 = 0.5 * t3 - 0.5 * t2
+    g0 = -1.5 * t2 + 2.0 * t - 0.5
+    g1 = 4.5 * t2 - 5.0 * t
+    g2 = -4.5 * t2 + 4.0 * t + 0.5
+    g3 = 1.5 * t2 - t
+    return w0, w1, w2, w3, g0, g1, g2, g3
+
+
+@pjit
+def warp(features, d, sign, order):
+    """Sample every feature image at ``x + sign * d(x)`` along its row.
+
+    Parameters
+    ----------
+    features : (K, M, N) ndarray
+        Images to warp (e.g. the right image and its derivatives).
+    d : (M, N) ndarray
+        Disparity of the reference view.
+    sign : int
+        ``-1`` for the left view (``g_l = (x - d_l, y)``), ``+1`` for the
+        right view (``g_r = (x + d_r, y)``).
+    order : int
+        1 for linear, 3 for cubic interpolation.
+
+    Returns
+    -------
+    values : (K, M, N) ndarray
+        Warped features.
+    slopes : (K, M, N) ndarray
+        ``d/dx`` of each interpolant at the sample point (0 where clamped);
+        the derivative in ``d`` is ``sign * slopes``.
+    outside : (M, N) bool ndarray
+        Samples that fall outside ``[0, N - 1]``.
+    """
+    k_count, m, n = features.shape
+    values = np.empty_like(features)
+    slopes = np.empty_like(features)
+    outside = np.zeros((m, n), dtype=np.bool_)
+    for i in prange(m):
+        for j in range(n):
+            xs = j + sign * d[i, j]
+            clamped = xs < 0.0 or xs > n - 1
+            if clamped:
+                outside[i, j] = True
+                xs = min(max(xs, 0.0), n - 1.0)
+            x0 = min(int(np.floor(xs)), n - 2) if n > 1 else 0
+            t = xs - x0
+            if order == 1:
+                x1 = min(x0 + 1, n - 1)
+                for k in range(k_count):
+                    a = features[k, i, x0]
+                    b = features[k, i, x1]
+                    values[k, i, j] = a + t * (b - a)
+                    slopes[k, i, j] = 0.0 if clamped else b - a
+            else:
+                w0, w1, w2, w3, g0, g1, g2, g3 = _keys(t)
+                xm = max(x0 - 1, 0)
+                x1 = min(x0 + 1, n - 1)
+                x2 = min(x0 + 2, n - 1)
+                for k in range(k_count):
+                    f0 = features[k, i, xm]
+                    f1 = features[k, i, x0]
+                    f2 = features[k, i, x1]
+                    f3 = features[k, i, x2]
+                    values[k, i, j] = w0 * f0 + w1 * f1 + w2 * f2 + w3 * f3
+                    if clamped:
+                        slopes[k, i, j] = 0.0
+                    else:
+                        slopes[k, i, j] = g0 * f0 + g1 * f1 + g2 * f2 + g3 * f3
+    return values, slopes, outside

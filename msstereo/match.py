@@ -1,0 +1,188 @@
+"""`match`: validate a stereo pair, pick model and solver, run the pyramid."""
+
+import sys
+import time
+
+import numpy as np
+
+from .energy import DisparityEnergy
+from .models import get_model
+from .pyramid import coarse_to_fine, pyramid_shapes
+from .result import LevelLog, StereoResult
+from .solvers.pde import PDE, solve_disparity
+
+__all__ = ["match", "as_float_image", "MIN_SIZE"]
+
+MIN_SIZE = 8
+"""Smallest accepted image side, in pixels: below it there is no pyramid and
+hardly a gradient to match."""
+
+SOLVERS = {"pde": PDE}
+
+
+def as_float_image(image, name, dtype=np.float32):
+    """Validate an image and convert it to ``(M, N, C)`` floats in [0, 1].
+
+    Parameters
+    ----------
+    image : array_like, shape (M, N) or (M, N, C)
+        Gray or colour image: uint8, uint16 or float.
+    name : str
+        Argument name, for error messages.
+    dtype : dtype
+        float32 or float64.
+
+    Returns
+    -------
+    (M, N, C) ndarray of ``dtype``
+        uint8 and uint16 are divided by their maximum; floats are kept
+        (the caller rescales a pair jointly if it leaves [0, 1]).
+
+    Raises
+    ------
+    ValueError
+        Wrong type, dtype, dimensions, size, or non-finite values.
+    """
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array, got {type(image).__name__}")
+    if image.ndim not in (2, 3):
+        raise ValueError(f"{name} must have shape (M, N) or (M, N, C), got {image.shape}")
+    if image.ndim == 3 and image.shape[2] not in (1, 3):
+        raise ValueError(f"{name} must have 1 or 3 channels, got {image.shape[2]} "
+                         "(drop an alpha channel first)")
+    if min(image.shape[:2]) < MIN_SIZE:
+        raise ValueError(f"{name} is too small: {image.shape[:2]}, need at least "
+                         f"{MIN_SIZE}x{MIN_SIZE} pixels")
+    if image.dtype == np.uint8:
+        out = image.astype(dtype) / dtype(255)
+    elif image.dtype == np.uint16:
+        out = image.astype(dtype) / dtype(65535)
+    elif image.dtype.kind == "f":
+        if not np.all(np.isfinite(image)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        out = image.astype(dtype)
+    else:
+        raise ValueError(f"{name} has unsupported dtype {image.dtype}; use uint8, uint16 or float")
+    return np.ascontiguousarray(out.reshape(out.shape[:2] + (-1,)))
+
+
+def _prepare_pair(left, right, dtype):
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    dtype = np.dtype(dtype).type
+    il = as_float_image(left, "left", dtype)
+    ir = as_float_image(right, "right", dtype)
+    if il.shape != ir.shape or np.shape(left) != np.shape(right):
+        raise ValueError(f"left and right must have the same shape, got {np.shape(left)} "
+                         f"and {np.shape(right)}")
+    lo, hi = min(il.min(), ir.min()), max(il.max(), ir.max())
+    if lo < 0 or hi > 1:
+        # Float input outside [0, 1]: scale both images by the same map so that
+        # brightness constancy still holds between them.
+        span = hi - lo if hi > lo else 1.0
+        il, ir = (il - lo) / span, (ir - lo) / span
+    return il, ir
+
+
+def _progress_printer(progress):
+    if callable(progress):
+        return progress
+    if progress:
+        return lambda line: print(line, file=sys.stderr, flush=True)
+    return None
+
+
+def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min_size=24,
+          dtype=np.float32, progress=False, **params):
+    """Estimate the left disparity of a rectified stereo pair.
+
+    Parameters
+    ----------
+    left, right : (M, N[, C]) ndarray
+        Rectified images, gray or RGB, uint8, uint16 or float in [0, 1]
+        (float pairs outside [0, 1] are rescaled jointly).
+    model : str or Model, optional
+        Energy to minimize: ``"tv"`` (robust data term and TV, paper eq. 10).
+    solver : str or PDE, optional
+        ``"pde"``: the paper's Euler-Lagrange scheme; or a `PDE` instance
+        with non-default options.
+    d_max : float, optional
+        Largest disparity in pixels of the full-resolution pair (Middlebury's
+        ``ndisp``). Defaults to a third of the image width.
+    factor : float, optional
+        Pyramid size ratio between levels (0.5 to 0.9 are sensible).
+    min_size : int, optional
+        Short side of the coarsest pyramid level, about 16-32.
+    dtype : {np.float32, np.float64}, optional
+        Working precision; the disparity is returned in it.
+    progress : bool or callable, optional
+        Print one line per pyramid level to stderr, or pass each line to a
+        callable.
+    **params
+        Overrides of the model's parameters (see `Model`), e.g. ``beta=0.03``.
+
+    Returns
+    -------
+    StereoResult
+        ``disparity`` (M, N), the parameters used, the energy history per
+        level and the wall time.
+
+    Raises
+    ------
+    ValueError
+        For images of different shapes, unsupported dtypes, NaN, images
+        smaller than `MIN_SIZE`, unknown models, solvers or parameters.
+
+    Notes
+    -----
+    The method is R. Ben-Ari and N. Sochen, "Stereo matching with
+    Mumford-Shah regularization and occlusion handling", IEEE TPAMI 32(11),
+    2010, :DOI:`10.1109/TPAMI.2010.32`.
+
+    Examples
+    --------
+    >>> from skimage.data import stereo_motorcycle
+    >>> import msstereo
+    >>> left, right, gt = stereo_motorcycle()
+    >>> result = msstereo.match(left, right, d_max=64)  # doctest: +SKIP
+    >>> result.disparity.shape  # doctest: +SKIP
+    (500, 741)
+    """
+    t_start = time.perf_counter()
+    model = get_model(model, **params)
+    options = _get_solver(solver)
+    il, ir = _prepare_pair(left, right, dtype)
+    shape = il.shape[:2]
+    if d_max is None:
+        d_max = shape[1] / 3.0
+    if not (np.isscalar(d_max) and np.isfinite(d_max) and d_max > 0):
+        raise ValueError(f"d_max must be a positive finite number, got {d_max!r}")
+    nlevels = len(pyramid_shapes(shape, factor, min_size))
+    say = _progress_printer(progress)
+    logs = []
+
+    def solve_level(level, left_k, right_k, state):
+        t0 = time.perf_counter()
+        log = LevelLog(level, left_k.shape[:2])
+        d = np.zeros(log.shape, il.dtype) if state is None else state["d"]
+        energy = DisparityEnergy(left_k, right_k, -1, model)
+        scale = left_k.shape[1] / shape[1]
+        d = solve_disparity(energy, d, d_max * scale, options, log)
+        log.seconds = time.perf_counter() - t0
+        logs.append(log)
+        if say:
+            say(f"level {level + 1}/{nlevels} {log.shape[0]}x{log.shape[1]}: "
+                f"{log.iterations} steps, E {log.energy[-1]:.6g}, {log.seconds:.2f} s")
+        return {"d": d}
+
+    state = coarse_to_fine(il, ir, solve_level, factor=factor, min_size=min_size)
+    return StereoResult(disparity=state["d"], model=model, solver=options, levels=logs,
+                        seconds=time.perf_counter() - t_start)
+
+
+def _get_solver(solver):
+    if isinstance(solver, tuple(SOLVERS.values())):
+        return solver
+    if isinstance(solver, str) and solver in SOLVERS:
+        return SOLVERS[solver]()
+    raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")

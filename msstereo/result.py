@@ -1,0 +1,84 @@
+"""What `msstereo.match` returns: the disparity and a record of how it was found."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["LevelLog", "StereoResult"]
+
+
+@dataclass
+class LevelLog:
+    """Energy history of one pyramid level.
+
+    Attributes
+    ----------
+    level : int
+        0 at the coarsest level.
+    shape : tuple of int
+        ``(M, N)`` of the level.
+    energy : list of float
+        Energy after each logged step, starting with the level's initial
+        state.
+    steps : list of str
+        What each entry of ``energy`` follows: ``"start"``, ``"warp"``
+        (a descent step of the solver, never increasing the energy),
+        ``"median"`` (the median filter, a heuristic outside the energy that
+        may increase it) or a block name of a joint model.
+    seconds : float
+        Wall time of the level.
+    """
+
+    level: int
+    shape: tuple
+    energy: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def record(self, energy, step):
+        self.energy.append(float(energy))
+        self.steps.append(step)
+
+    @property
+    def iterations(self):
+        """Number of descent steps taken."""
+        return self.steps.count("warp")
+
+
+@dataclass
+class StereoResult:
+    """Result of `msstereo.match`.
+
+    Attributes
+    ----------
+    disparity : (M, N) ndarray
+        Left disparity in pixels (Middlebury convention: left pixel ``x``
+        matches right pixel ``x - d``), float32 unless float64 was asked for.
+    model : Model
+        Energy parameters used.
+    solver : object
+        Solver options used.
+    levels : list of LevelLog
+        Energy history per pyramid level, coarsest first.
+    seconds : float
+        Wall time of the whole match.
+    """
+
+    disparity: np.ndarray
+    model: object
+    solver: object
+    levels: list
+    seconds: float
+
+    @property
+    def energy(self):
+        """Final energy at the finest level."""
+        return self.levels[-1].energy[-1]
+
+    def summary(self):
+        """One line per level: shape, descent steps, final energy, seconds."""
+        lines = [f"model {self.model.name}, solver {self.solver.name}, {self.seconds:.2f} s"]
+        for log in self.levels:
+            lines.append(f"  level {log.level:2d} {log.shape[0]:4d}x{log.shape[1]:<4d} "
+                         f"steps {log.iterations:3d}  E {log.energy[-1]:.6g}  {log.seconds:.2f} s")
+        return "\n".join(lines)

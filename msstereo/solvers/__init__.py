@@ -1,0 +1,1 @@
+"""Per-level solvers: the paper's PDE scheme and the optimization view."""

@@ -1,0 +1,206 @@
+"""Tests for msstereo.io: PFM, PNG images, disparity PNGs, calibration."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from msstereo.io import (
+    read_calib,
+    read_disparity_png,
+    read_image,
+    read_pfm,
+    write_disparity_png,
+    write_pfm,
+    write_png,
+)
+
+
+def _sample(shape):
+    rng = np.random.default_rng(0)
+    array = rng.normal(scale=50, size=shape).astype(np.float32)
+    array.flat[0] = np.inf
+    array.flat[1] = -0.0
+    array.flat[2] = -np.inf
+    return array
+
+
+@pytest.mark.parametrize("byteorder", ["<", ">"])
+@pytest.mark.parametrize("shape", [(5, 7), (4, 6, 3)])
+def test_pfm_round_trip_bit_exact(tmp_path, byteorder, shape):
+    array = _sample(shape)
+    path = tmp_path / "a.pfm"
+    write_pfm(path, array, byteorder=byteorder)
+    back = read_pfm(path)
+    assert back.dtype == np.float32
+    assert back.shape == shape
+    assert back.tobytes() == array.tobytes()  # bit-exact, -0.0 and inf kept
+    assert np.isposinf(back.flat[0])
+    assert np.signbit(back.flat[1])
+
+
+def test_pfm_header_records_byte_order(tmp_path):
+    write_pfm(tmp_path / "le.pfm", np.ones((2, 3)), byteorder="<")
+    write_pfm(tmp_path / "be.pfm", np.ones((2, 3)), byteorder=">")
+    assert (tmp_path / "le.pfm").read_bytes().startswith(b"Pf\n3 2\n-1\n")
+    assert (tmp_path / "be.pfm").read_bytes().startswith(b"Pf\n3 2\n1\n")
+
+
+def test_pfm_hand_made_big_endian_bottom_to_top(tmp_path):
+    # Image rows top to bottom: [1, 2, 3], [4, 5, inf]; file stores the bottom row first.
+    rows_in_file = np.array([[4, 5, np.inf], [1, 2, 3]], dtype=">f4")
+    path = tmp_path / "hand.pfm"
+    path.write_bytes(b"Pf\n3  2\n 1.0\n" + rows_in_file.tobytes())
+    back = read_pfm(path)
+    expected = np.array([[1, 2, 3], [4, 5, np.inf]], dtype=np.float32)
+    np.testing.assert_array_equal(back, expected)
+    assert back.dtype == np.float32 and back.dtype.isnative
+
+
+def test_pfm_hand_made_colour_little_endian(tmp_path):
+    data = np.arange(2 * 2 * 3, dtype="<f4").reshape(2, 2, 3)
+    path = tmp_path / "rgb.pfm"
+    path.write_bytes(b"PF 2 2 -1.0\n" + data.tobytes())
+    np.testing.assert_array_equal(read_pfm(path), data[::-1])
+
+
+def test_pfm_truncated_raises_oserror_naming_file(tmp_path):
+    path = tmp_path / "short.pfm"
+    write_pfm(path, np.ones((4, 4), dtype=np.float32))
+    path.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(OSError, match="short.pfm.*truncated"):
+        read_pfm(path)
+
+
+def test_pfm_bad_magic(tmp_path):
+    path = tmp_path / "bad.pfm"
+    path.write_bytes(b"P5\n2 2\n255\n" + bytes(4))
+    with pytest.raises(OSError, match="bad.pfm"):
+        read_pfm(path)
+
+
+def test_pfm_missing_file(tmp_path):
+    with pytest.raises(OSError, match="nothere.pfm"):
+        read_pfm(tmp_path / "nothere.pfm")
+
+
+@pytest.mark.parametrize(
+    "array",
+    [np.ones((2, 2), dtype=complex), np.ones((2, 2, 2)), np.ones((2, 2, 2, 3)), np.ones(4)],
+)
+def test_pfm_write_rejects_bad_input_and_creates_nothing(tmp_path, array):
+    with pytest.raises(ValueError):
+        write_pfm(tmp_path / "x.pfm", array)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pfm_write_replaces_existing_file(tmp_path):
+    path = tmp_path / "x.pfm"
+    write_pfm(path, np.zeros((3, 3)))
+    write_pfm(path, np.full((2, 2), 7.0))
+    np.testing.assert_array_equal(read_pfm(path), np.full((2, 2), 7.0))
+    assert [p.name for p in tmp_path.iterdir()] == ["x.pfm"]
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_disparity_png_round_trip(tmp_path, bits):
+    scale = 4 if bits == 8 else 64
+    disparity = np.array([[0.25, 1.5, np.inf], [10.0, np.nan, 3.75]], dtype=np.float32)
+    path = tmp_path / "d.png"
+    write_disparity_png(path, disparity, scale, bits=bits)
+    stored = read_image(path)
+    assert stored.dtype == (np.uint8 if bits == 8 else np.uint16)
+    back = read_disparity_png(path, scale)
+    assert back.dtype == np.float32 and back.shape == disparity.shape
+    expected = disparity.copy()
+    expected[~np.isfinite(expected)] = np.inf
+    np.testing.assert_array_equal(back, expected)
+
+
+@pytest.mark.parametrize(
+    "disparity, bits",
+    [(np.array([[-1.0, 2.0]]), 16), (np.array([[64.0, 1.0]]), 8), (np.ones((2, 2, 3)), 16)],
+)
+def test_disparity_png_invalid_creates_nothing(tmp_path, disparity, bits):
+    with pytest.raises(ValueError):
+        write_disparity_png(tmp_path / "d.png", disparity, 4, bits=bits)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_disparity_png_bad_scale(tmp_path):
+    with pytest.raises(ValueError, match="scale"):
+        write_disparity_png(tmp_path / "d.png", np.ones((2, 2)), 0)
+    with pytest.raises(ValueError, match="bits"):
+        write_disparity_png(tmp_path / "d.png", np.ones((2, 2)), 1, bits=12)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match="scale"):
+        read_disparity_png(tmp_path / "d.png", -1)
+
+
+def test_read_image_gray_palette_decodes_to_gray_values(tmp_path):
+    values = np.array([[0, 64], [128, 255]], dtype=np.uint8)
+    palette_image = Image.fromarray(np.array([[0, 1], [2, 3]], dtype=np.uint8), mode="P")
+    palette = [0, 0, 0, 64, 64, 64, 128, 128, 128, 255, 255, 255]
+    palette_image.putpalette(palette + [7, 8, 9] * 252)  # unused entries not gray
+    palette_image.save(tmp_path / "p.png")
+    image = read_image(tmp_path / "p.png")
+    assert image.dtype == np.uint8 and image.shape == (2, 2)
+    np.testing.assert_array_equal(image, values)
+
+
+def test_read_image_colour_palette_decodes_to_rgb(tmp_path):
+    palette_image = Image.fromarray(np.array([[0, 1]], dtype=np.uint8), mode="P")
+    palette_image.putpalette([255, 0, 0, 0, 0, 255])
+    palette_image.save(tmp_path / "c.png")
+    image = read_image(tmp_path / "c.png")
+    np.testing.assert_array_equal(image, [[[255, 0, 0], [0, 0, 255]]])
+
+
+def test_read_image_rgba_drops_alpha_and_16_bit(tmp_path):
+    rgba = np.zeros((2, 3, 4), dtype=np.uint8)
+    rgba[..., 0] = 200
+    rgba[..., 3] = 10
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "a.png")
+    image = read_image(tmp_path / "a.png")
+    assert image.shape == (2, 3, 3) and image.dtype == np.uint8
+    assert np.all(image[..., 0] == 200)
+
+    deep = np.array([[0, 1000], [40000, 65535]], dtype=np.uint16)
+    Image.fromarray(deep).save(tmp_path / "d.png")
+    image16 = read_image(tmp_path / "d.png")
+    assert image16.dtype == np.uint16
+    np.testing.assert_array_equal(image16, deep)
+
+
+def test_read_image_errors(tmp_path):
+    with pytest.raises(OSError, match="missing.png"):
+        read_image(tmp_path / "missing.png")
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    with pytest.raises(OSError, match="junk.png"):
+        read_image(tmp_path / "junk.png")
+
+
+def test_write_png_round_trip_and_validation(tmp_path):
+    rgb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    write_png(tmp_path / "rgb.png", rgb)
+    np.testing.assert_array_equal(read_image(tmp_path / "rgb.png"), rgb)
+    with pytest.raises(ValueError, match="uint8"):
+        write_png(tmp_path / "bad.png", rgb.astype(np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        write_png(tmp_path / "bad.png", np.zeros((2, 3, 4), dtype=np.uint8))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rgb.png"]
+
+
+def test_read_calib(tmp_path):
+    text = (
+        "cam0=[3997.684 0 1176.728; 0 3997.684 1011.728; 0 0 1]\n"
+        "cam1=[3997.684 0 1307.839; 0 3997.684 1011.728; 0 0 1]\n"
+        "doffs=131.111\nbaseline=193.001\nwidth=2964\nheight=1988\nndisp=280\n"
+        "isint=0\nvmin=31\nvmax=257\ndyavg=0.918\ndymax=1.516\n"
+    )
+    (tmp_path / "calib.txt").write_text(text)
+    calib = read_calib(tmp_path / "calib.txt")
+    assert calib["cam0"].shape == (3, 3)
+    np.testing.assert_allclose(calib["cam1"][0], [3997.684, 0, 1307.839])
+    assert calib["ndisp"] == 280 and isinstance(calib["ndisp"], int)
+    assert calib["baseline"] == pytest.approx(193.001)
+    assert isinstance(calib["doffs"], float)
