@@ -46,7 +46,7 @@ class Model:
     name: str = "tv"
     lam: float = 5.0
     eta: float = 1e-3
-    beta: float = 0.02
+    beta: float = 0.03
     eta_s: float = 0.01
     robust: bool = True
     interpolation: int = 3

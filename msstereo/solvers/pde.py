@@ -32,7 +32,9 @@ class PDE:
     Parameters
     ----------
     warps : int
-        Warps (outer iterations) per pyramid level.
+        Most warps (outer iterations) per pyramid level; a level usually
+        stops earlier on ``tol``. Coarse levels, which are cheap, need the
+        most: the disparity must travel there.
     inner : int
         Lagged-diffusivity fixed-point iterations per warp.
     sweeps : int
@@ -45,21 +47,21 @@ class PDE:
     median : int
         Size of the median filter applied after each warp; 0 disables it.
     tol : float
-        A level stops when a warp lowers the energy by less than ``tol``
-        times its value.
+        A level stops when the energy at the end of a warp (median included)
+        differs from the previous one by less than ``tol`` times its value.
     backtracks : int
         Halvings of the step tried before a warp is declared stalled.
     scheme : {"semi-implicit", "explicit"}
         Lagged diffusivity with SOR, or explicit gradient descent.
     """
 
-    warps: int = 10
+    warps: int = 50
     inner: int = 3
     sweeps: int = 10
     omega: float = 1.8
     max_step: float = 1.0
     median: int = 5
-    tol: float = 1e-5
+    tol: float = 1e-3
     backtracks: int = 6
     scheme: str = "semi-implicit"
 
@@ -138,21 +140,22 @@ def solve_disparity(energy, d, d_max, options, log):
     """
     e = energy.energy(d)
     log.record(e, "start")
-    for _ in range(options.warps):
+    for warp in range(options.warps):
         e_prev = e
+        if options.median and warp > 0:
+            # Between warps only, so that every level ends on a descent step.
+            d = median_filter(d, size=options.median, mode="nearest")
+            log.record(energy.energy(d), "median")
+        e_start = log.energy[-1]
         if options.scheme == "explicit":
-            d, e = _explicit_warp(energy, d, e, d_max, options)
+            d, e = _explicit_warp(energy, d, e_start, d_max, options)
         else:
             trial, e = _backtrack(energy, d, _semi_implicit_direction(energy, d, d_max, options),
-                                  e, options.backtracks)
+                                  e_start, options.backtracks)
             if trial is None:
                 break
             d = trial
         log.record(e, "warp")
-        if options.median:
-            d = median_filter(d, size=options.median, mode="nearest")
-            e = energy.energy(d)
-            log.record(e, "median")
         if abs(e_prev - e) <= options.tol * abs(e_prev):
             break
     return d

@@ -1,0 +1,105 @@
+"""Naive NumPy references for the Numba kernels: short, obvious, slow."""
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def gradient(u):
+    ux = np.zeros_like(u)
+    uy = np.zeros_like(u)
+    ux[:, :-1] = np.diff(u, axis=1)
+    uy[:-1, :] = np.diff(u, axis=0)
+    return ux, uy
+
+
+def divergence(px, py):
+    # -grad^T p, written as the transpose of the forward-difference matrix.
+    m, n = px.shape
+    dx = sp.diags([-np.ones(n), np.ones(n - 1)], [0, 1], shape=(n, n)).tolil()
+    dx[n - 1, n - 1] = 0
+    dy = sp.diags([-np.ones(m), np.ones(m - 1)], [0, 1], shape=(m, m)).tolil()
+    dy[m - 1, m - 1] = 0
+    return -(px @ dx.toarray()) - (dy.toarray().T @ py)
+
+
+def central_gradient(u):
+    p = np.pad(u, 1, mode="edge")
+    return 0.5 * (p[1:-1, 2:] - p[1:-1, :-2]), 0.5 * (p[2:, 1:-1] - p[:-2, 1:-1])
+
+
+def keys(s):
+    """Keys' cubic convolution kernel (a = -1/2) and its derivative at offset s."""
+    a = np.abs(s)
+    if a <= 1:
+        w, dw = 1.5 * a**3 - 2.5 * a**2 + 1, 4.5 * a**2 - 5 * a
+    elif a < 2:
+        w, dw = -0.5 * a**3 + 2.5 * a**2 - 4 * a + 2, -1.5 * a**2 + 5 * a - 4
+    else:
+        w, dw = 0.0, 0.0
+    return w, dw * np.sign(s)
+
+
+def warp(features, d, sign, order):
+    k_count, m, n = features.shape
+    values = np.zeros_like(features)
+    slopes = np.zeros_like(features)
+    outside = np.zeros((m, n), bool)
+    for i in range(m):
+        for j in range(n):
+            xs = j + sign * d[i, j]
+            outside[i, j] = xs < 0 or xs > n - 1
+            xc = min(max(xs, 0.0), n - 1.0)
+            for k in range(k_count):
+                row = features[k, i]
+                if order == 1:
+                    values[k, i, j] = np.interp(xc, np.arange(n), row)
+                    x0 = min(int(np.floor(xc)), n - 2)
+                    slopes[k, i, j] = 0.0 if outside[i, j] else row[x0 + 1] - row[x0]
+                else:
+                    x0 = min(int(np.floor(xc)), n - 2)
+                    v = g = 0.0
+                    for q in range(x0 - 1, x0 + 3):
+                        w, dw = keys(xc - q)
+                        v += w * row[min(max(q, 0), n - 1)]
+                        g += dw * row[min(max(q, 0), n - 1)]
+                    values[k, i, j] = v
+                    slopes[k, i, j] = 0.0 if outside[i, j] else g
+    return values, slopes, outside
+
+
+def data_term(fl, values, slopes, weights, sign, eta):
+    r = values - fl
+    s2 = np.einsum("k,kij->ij", weights, r * r)
+    e = np.sqrt(s2 + eta**2)
+    de = np.einsum("k,kij->ij", weights, r * sign * slopes) / e
+    return e, de
+
+
+def smoothness(d, weight, beta, eta, robust):
+    ux, uy = gradient(d)
+    s2 = ux**2 + uy**2
+    return beta * weight * (np.sqrt(s2 + eta**2) if robust else s2)
+
+
+def diffusivity(d, weight, beta, eta, robust):
+    ux, uy = gradient(d)
+    s2 = ux**2 + uy**2
+    return beta * weight * (0.5 / np.sqrt(s2 + eta**2) if robust else np.ones_like(s2))
+
+
+def lagged_system(d0, a, b, g):
+    """Sparse matrix and right-hand side of ``a dd + b - div(g grad(d0 + dd)) = 0``."""
+    m, n = d0.shape
+    idx = np.arange(m * n).reshape(m, n)
+    rows, cols, vals = [], [], []
+    for (i0, j0), (i1, j1) in [((slice(None), slice(0, -1)), (slice(None), slice(1, None))),
+                               ((slice(0, -1), slice(None)), (slice(1, None), slice(None)))]:
+        p, q, w = idx[i0, j0].ravel(), idx[i1, j1].ravel(), g[i0, j0].ravel()
+        rows += [p, q, p, q]
+        cols += [p, q, q, p]
+        vals += [w, w, -w, -w]
+    laplacian = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                              shape=(m * n, m * n))
+    matrix = sp.diags(a.ravel()) + laplacian
+    rhs = -b.ravel() - laplacian @ d0.ravel()
+    return matrix, rhs

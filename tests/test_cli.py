@@ -1,0 +1,65 @@
+"""The ``msstereo`` command line, run in-process."""
+
+import numpy as np
+import pytest
+
+from msstereo.cli import main
+from msstereo.io import read_pfm, write_png
+from msstereo.synthetic import synthetic_scene
+
+
+@pytest.fixture
+def pair_files(tmp_path):
+    scene = synthetic_scene("plane", shape=(40, 56), background=3.0)
+    paths = []
+    for name, image in (("left.png", scene.left), ("right.png", scene.right)):
+        write_png(tmp_path / name, np.round(image * 255).astype(np.uint8))
+        paths.append(str(tmp_path / name))
+    return paths
+
+
+def test_match_writes_pfm_and_png(pair_files, tmp_path, capsys):
+    out = tmp_path / "d.pfm"
+    assert main(["match", *pair_files, "-o", str(out), "--d-max", "8", "--param", "beta=0.03"]) == 0
+    d = read_pfm(out)
+    assert d.shape == (40, 56) and abs(np.median(d) - 3.0) < 0.1
+    assert (tmp_path / "d.png").exists()
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--param", "gamma=1"], "model parameter"),
+    (["-o", "OUT/missing/d.pfm"], "does not exist"),
+    (["-o", "OUT/d.txt"], ".pfm"),
+])
+def test_match_reports_bad_options_and_writes_nothing(pair_files, tmp_path, capsys, args, message):
+    args = [a.replace("OUT", str(tmp_path)) for a in args]
+    if "-o" not in args:
+        args += ["-o", str(tmp_path / "d.pfm")]
+    assert main(["match", *pair_files, *args]) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["left.png", "right.png"]
+
+
+def test_unreadable_image_is_an_error(tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    assert main(["match", str(bad), str(bad), "-o", str(tmp_path / "d.pfm")]) == 2
+    assert "bad.png" in capsys.readouterr().err
+
+
+def test_demo_runs_on_motorcycle_and_scores_it(tmp_path, capsys):
+    out = tmp_path / "m.pfm"
+    assert main(["demo", "-o", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "bad2" in text and "time:" in text
+    assert read_pfm(out).shape == (500, 741)
+
+
+def test_eval_scores_a_v2_result(data_root, tmp_path, capsys):
+    from msstereo.datasets import load_scene
+    from msstereo.io import write_pfm
+    folder = data_root / "middlebury" / "v2" / "venus"
+    write_pfm(tmp_path / "gt.pfm", load_scene(folder).disparity)
+    assert main(["eval", str(tmp_path / "gt.pfm"), str(folder)]) == 0
+    assert "nonocc" in capsys.readouterr().out

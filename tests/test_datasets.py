@@ -1,0 +1,206 @@
+"""Tests for msstereo.datasets: layouts, detection and the v2 data."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from msstereo.datasets import V2_SCENES, Scene, data_dir, load_scene, motorcycle, v2_scene
+from msstereo.io import write_pfm
+
+H, W = 6, 8
+
+
+def _rgb(seed):
+    return np.random.default_rng(seed).integers(0, 256, (H, W, 3), dtype=np.uint8)
+
+
+def _save(path, array):
+    Image.fromarray(array).save(path)
+
+
+def _stored_gt(scale):
+    """A disparity map in pixels with one unknown pixel, and its PNG encoding."""
+    disparity = np.tile(np.arange(W, dtype=np.float32), (H, 1)) + 1
+    disparity[0, 0] = np.inf
+    stored = np.where(np.isfinite(disparity), disparity * scale, 0).astype(np.uint8)
+    return disparity, stored
+
+
+def _make_png_layout(folder, names, scale):
+    folder.mkdir()
+    left, right, disp, disp_right = names
+    _save(folder / left, _rgb(1))
+    _save(folder / right, _rgb(2))
+    disparity, stored = _stored_gt(scale)
+    _save(folder / disp, stored)
+    _save(folder / disp_right, stored)
+    return disparity
+
+
+def test_layout_2003(tmp_path):
+    folder = tmp_path / "teddy"
+    disparity = _make_png_layout(folder, ("im2.png", "im6.png", "disp2.png", "disp6.png"), 4)
+    mask = np.full((H, W), 255, dtype=np.uint8)
+    mask[:, 0] = 0
+    _save(folder / "nonocc.png", mask)
+    scene = load_scene(folder)
+    assert scene.name == "teddy" and scene.path == str(folder)
+    assert scene.left.shape == (H, W, 3) and scene.left.dtype == np.uint8
+    np.testing.assert_array_equal(scene.disparity, disparity)
+    np.testing.assert_array_equal(scene.disparity_right, disparity)
+    assert scene.ndisp == W + 1
+    assert set(scene.masks) == {"nonocc"}
+    assert scene.masks["nonocc"].dtype == bool
+    # Occluded = known GT outside nonocc: column 0 minus the unknown pixel.
+    assert scene.occlusion.sum() == H - 1
+    assert load_scene(folder, layout="2003").ndisp == W + 1
+
+
+def test_layout_2005_third_size_scale(tmp_path):
+    # Third-size images (width < 550): stored value = 3 * disparity.
+    folder = tmp_path / "Art"
+    disparity = _make_png_layout(folder, ("view1.png", "view5.png", "disp1.png", "disp5.png"), 3)
+    scene = load_scene(folder)
+    np.testing.assert_array_equal(scene.disparity, disparity)
+    assert scene.masks == {} and scene.occlusion is None
+    # An explicit scale overrides the size rule.
+    np.testing.assert_allclose(
+        load_scene(folder, layout="2005", scale=1).disparity[1:], 3 * disparity[1:]
+    )
+
+
+@pytest.mark.parametrize("width, factor", [(1390, 1), (695, 2), (463, 3)])
+def test_layout_2005_scale_from_width(tmp_path, width, factor):
+    folder = tmp_path / "s"
+    folder.mkdir()
+    _save(folder / "view1.png", np.zeros((2, width), dtype=np.uint8))
+    _save(folder / "view5.png", np.zeros((2, width), dtype=np.uint8))
+    stored = np.full((2, width), 60, dtype=np.uint8)
+    _save(folder / "disp1.png", stored)
+    scene = load_scene(folder)
+    assert np.all(scene.disparity == np.float32(60 / factor))
+    assert scene.disparity_right is None
+
+
+def test_layout_2014(tmp_path):
+    folder = tmp_path / "Motorcycle"
+    folder.mkdir()
+    _save(folder / "im0.png", _rgb(1))
+    _save(folder / "im1.png", _rgb(2))
+    disparity = np.random.default_rng(3).uniform(5, 40, (H, W)).astype(np.float32)
+    disparity[2, 3] = np.inf
+    write_pfm(folder / "disp0.pfm", disparity)
+    (folder / "calib.txt").write_text(
+        "cam0=[3979.911 0 1244.772; 0 3979.911 1019.507; 0 0 1]\n"
+        "cam1=[3979.911 0 1369.115; 0 3979.911 1019.507; 0 0 1]\n"
+        "doffs=124.343\nbaseline=193.001\nwidth=8\nheight=6\nndisp=270\n"
+    )
+    scene = load_scene(folder)
+    assert scene.disparity.tobytes() == disparity.tobytes()
+    assert scene.ndisp == 270
+    np.testing.assert_array_equal(scene.masks["all"], np.isfinite(disparity))
+    assert set(scene.masks) == {"all"}
+    assert scene.disparity_right is None
+
+
+def test_layout_2014_gt_name_and_ndisp_fallback(tmp_path):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    _save(folder / "im0.png", _rgb(1)[..., 0])
+    _save(folder / "im1.png", _rgb(2)[..., 0])
+    write_pfm(folder / "disp0GT.pfm", np.full((H, W), 9.5))
+    scene = load_scene(folder, layout="2014")
+    assert scene.left.shape == (H, W)
+    assert scene.ndisp == 11
+
+
+def test_unknown_layout_and_missing_files(tmp_path):
+    with pytest.raises(OSError, match="not found"):
+        load_scene(tmp_path / "absent")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(OSError, match="empty.*imL.png"):
+        load_scene(tmp_path / "empty")
+    with pytest.raises(OSError, match="imL.png"):
+        load_scene(tmp_path / "empty", layout="v2")
+    with pytest.raises(ValueError, match="layout"):
+        load_scene(tmp_path / "empty", layout="1999")
+
+
+def test_v2_missing_info(tmp_path):
+    folder = tmp_path / "venus"
+    folder.mkdir()
+    _save(folder / "imL.png", _rgb(1))
+    _save(folder / "imR.png", _rgb(2))
+    with pytest.raises(OSError, match="info.txt"):
+        load_scene(folder)
+
+
+def test_size_mismatch_is_oserror(tmp_path):
+    folder = tmp_path / "bad"
+    _make_png_layout(folder, ("im2.png", "im6.png", "disp2.png", "disp6.png"), 4)
+    _save(folder / "im6.png", np.zeros((H + 1, W, 3), dtype=np.uint8))
+    with pytest.raises(OSError, match="sizes disagree"):
+        load_scene(folder)
+
+
+def test_data_dir_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("MSSTEREO_DATA", raising=False)
+    assert data_dir() is None
+    monkeypatch.setenv("MSSTEREO_DATA", str(tmp_path))
+    assert data_dir() is None
+    (tmp_path / "middlebury" / "v2").mkdir(parents=True)
+    assert data_dir() == tmp_path
+    monkeypatch.delenv("MSSTEREO_DATA")
+    with pytest.raises(OSError, match="MSSTEREO_DATA"):
+        v2_scene("tsukuba")
+    with pytest.raises(ValueError, match="name"):
+        v2_scene("art")
+
+
+def test_motorcycle():
+    scene = motorcycle()
+    assert isinstance(scene, Scene) and scene.name == "motorcycle"
+    assert scene.left.shape == scene.right.shape == (500, 741, 3)
+    finite = np.isfinite(scene.disparity)
+    assert scene.disparity.dtype == np.float32
+    assert np.isposinf(scene.disparity[~finite]).all()
+    assert 5 < scene.disparity[finite].min() and scene.disparity[finite].max() < 61
+    assert scene.ndisp == 61
+    np.testing.assert_array_equal(scene.masks["all"], finite)
+
+
+V2_EXPECTED = {
+    # name: (shape, ndisp, (low, high) bounds for the GT maximum in pixels)
+    "tsukuba": ((288, 384), 15, (13.5, 15.0)),
+    "venus": ((383, 434), 19, (15.0, 20.0)),
+    "teddy": ((375, 450), 59, (52.0, 60.0)),
+    "cones": ((375, 450), 59, (52.0, 60.0)),
+}
+
+
+@pytest.mark.parametrize("name", V2_SCENES)
+def test_v2_data(v2_scene_loader, name):
+    scene = v2_scene_loader(name)
+    shape, ndisp, (low, high) = V2_EXPECTED[name]
+    assert scene.left.shape == scene.right.shape == shape + (3,)
+    assert scene.disparity.shape == shape
+    assert scene.ndisp == ndisp
+    finite = scene.disparity[np.isfinite(scene.disparity)]
+    assert low <= finite.max() <= high
+    # ndisp counts integer levels; subpixel GT may exceed ndisp - 1 slightly (Venus 19.75).
+    assert finite.min() >= 0 and finite.max() < ndisp + 1
+    assert set(scene.masks) == {"nonocc", "all", "disc"}
+    nonocc, all_, disc = (scene.masks[k] for k in ("nonocc", "all", "disc"))
+    assert not np.any(nonocc & ~all_)  # nonocc is a subset of all
+    assert not np.any(disc & ~nonocc)
+    assert 0 < disc.sum() < nonocc.sum() < all_.sum()
+    # Evaluated pixels always have ground truth.
+    assert np.all(np.isfinite(scene.disparity[all_]))
+    if name in ("teddy", "cones"):
+        assert scene.disparity_right.shape == shape
+        assert scene.occlusion.sum() > 0
+
+
+def test_v2_scene_root(data_root):
+    scene = v2_scene("venus", root=data_root)
+    assert scene.name == "venus" and scene.ndisp == 19

@@ -1,0 +1,92 @@
+"""Tests for msstereo.evaluate: Middlebury v2 and v3 metrics, occlusion scores."""
+
+import numpy as np
+import pytest
+
+from msstereo.datasets import V2_SCENES, Scene
+from msstereo.evaluate import bad_pixels, evaluate_v2, evaluate_v3, occlusion_scores
+
+
+def test_bad_pixels_hand_computed():
+    gt = np.array([[1.0, 2.0, np.inf], [4.0, 5.0, 6.0]])
+    disparity = np.array([[1.0, 3.5, 0.0], [np.nan, 5.4, np.inf]])
+    # Evaluated: 5 finite-gt pixels; errors 0, 1.5, nan->bad, 0.4, inf->bad.
+    assert bad_pixels(disparity, gt, None, 1.0) == pytest.approx(60.0)
+    assert bad_pixels(disparity, gt, None, 0.3) == pytest.approx(80.0)
+    mask = np.array([[True, True, True], [False, False, False]])
+    assert bad_pixels(disparity, gt, mask, 1.0) == pytest.approx(50.0)
+
+
+def test_nan_and_inf_predictions_are_bad():
+    gt = np.ones((3, 3))
+    assert bad_pixels(np.full((3, 3), np.nan), gt, None, 100.0) == 100.0
+    assert bad_pixels(np.full((3, 3), np.inf), gt, None, 100.0) == 100.0
+
+
+def test_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(3, 2\)"):
+        bad_pixels(np.zeros((2, 3)), np.zeros((3, 2)), None, 1.0)
+    with pytest.raises(ValueError, match="mask"):
+        evaluate_v3(np.zeros((2, 3)), np.zeros((2, 3)), np.ones((3, 3), bool))
+
+
+def test_evaluate_v3_hand_computed():
+    gt = np.array([[10.0, 10.0, 10.0], [10.0, 10.0, np.inf]])
+    disparity = np.array([[10.0, 10.75, 11.5], [13.0, np.inf, 0.0]])
+    scores = evaluate_v3(disparity, gt)
+    # Evaluated 5 pixels; valid errors 0, 0.75, 1.5, 3; one invalid.
+    assert scores["bad0.5"] == pytest.approx(80.0)
+    assert scores["bad1"] == pytest.approx(60.0)
+    assert scores["bad2"] == pytest.approx(40.0)
+    assert scores["bad4"] == pytest.approx(20.0)
+    assert scores["invalid"] == pytest.approx(20.0)
+    assert scores["avgerr"] == pytest.approx((0 + 0.75 + 1.5 + 3) / 4)
+    assert scores["rms"] == pytest.approx(np.sqrt((0.75**2 + 1.5**2 + 9) / 4))
+    masked = evaluate_v3(disparity, gt, mask=np.array([[1, 1, 0], [0, 0, 0]], bool))
+    assert masked["bad0.5"] == pytest.approx(50.0) and masked["invalid"] == 0.0
+
+
+def _tiny_scene():
+    gt = np.array([[1.0, 1.0, 1.0, np.inf]] * 2, dtype=np.float32)
+    nonocc = np.array([[True, False, True, False], [True, True, False, False]])
+    return Scene("tiny", np.zeros((2, 4)), np.zeros((2, 4)), gt, masks={"nonocc": nonocc})
+
+
+def test_evaluate_v2_masks_and_thresholds():
+    scene = _tiny_scene()
+    scores = evaluate_v2(scene.disparity + 1.5, scene)
+    assert set(scores) == {"nonocc"}
+    assert scores["nonocc"] == {0.5: 100.0, 1.0: 100.0, 2.0: 0.0}
+
+
+def test_occlusion_scores_tiny():
+    scene = _tiny_scene()
+    # Known: columns 0-2; occluded: (0, 1) and (1, 2).
+    np.testing.assert_array_equal(
+        scene.occlusion, [[False, True, False, False], [False, False, True, False]]
+    )
+    predicted = np.array([[True, True, False, True], [False, False, False, True]])
+    # Pixels in column 3 have no GT and are ignored: 1 hit of 2 predicted, of 2 occluded.
+    scores = occlusion_scores(predicted, scene)
+    assert scores == {"precision": 0.5, "recall": 0.5}
+    assert occlusion_scores(scene.occlusion, scene) == {"precision": 1.0, "recall": 1.0}
+    with pytest.raises(ValueError, match="shape"):
+        occlusion_scores(np.zeros((3, 3), bool), scene)
+    no_masks = Scene("x", np.zeros((2, 2)), np.zeros((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match="occlusion"):
+        occlusion_scores(np.zeros((2, 2), bool), no_masks)
+
+
+@pytest.mark.parametrize("name", V2_SCENES)
+def test_v2_gt_scores(v2_scene_loader, name):
+    scene = v2_scene_loader(name)
+    perfect = evaluate_v2(scene.disparity, scene)
+    assert set(perfect) == {"nonocc", "all", "disc"}
+    assert all(v == 0.0 for per_mask in perfect.values() for v in per_mask.values())
+    shifted = evaluate_v2(scene.disparity + 1.5, scene)
+    for per_mask in shifted.values():
+        assert per_mask == {0.5: 100.0, 1.0: 100.0, 2.0: 0.0}
+    v3 = evaluate_v3(scene.disparity, scene.disparity, scene.masks["nonocc"])
+    assert v3["bad0.5"] == v3["avgerr"] == v3["rms"] == v3["invalid"] == 0.0
+    if scene.occlusion is not None:
+        assert occlusion_scores(scene.occlusion, scene) == {"precision": 1.0, "recall": 1.0}

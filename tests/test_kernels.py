@@ -1,0 +1,144 @@
+"""Numba kernels against the naive NumPy references of `naive.py`."""
+
+import numpy as np
+import pytest
+import scipy.sparse.linalg as spla
+
+import naive
+from msstereo.kernels.data_term import data_term, lagged_data_weights, linearize
+from msstereo.kernels.grid import central_gradient, divergence, gradient
+from msstereo.kernels.regularizer import diffusivity, smoothness, smoothness_gradient, sor_increment
+from msstereo.kernels.warp import warp
+
+RNG = np.random.default_rng(1)
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
+def dtype(request):
+    return request.param
+
+
+def tol(dtype):
+    return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+def test_gradient_and_divergence_match_naive(dtype):
+    u, px, py = (RNG.standard_normal((7, 9)).astype(dtype) for _ in range(3))
+    for got, want in zip(gradient(u), naive.gradient(u)):
+        np.testing.assert_allclose(got, want, **tol(dtype))
+    np.testing.assert_allclose(divergence(px, py), naive.divergence(px, py), **tol(dtype))
+    for got, want in zip(central_gradient(u), naive.central_gradient(u)):
+        np.testing.assert_allclose(got, want, **tol(dtype))
+
+
+@pytest.mark.parametrize("shape", [(1, 5), (6, 1), (8, 11), (13, 4)])
+def test_divergence_is_minus_adjoint_of_gradient(shape):
+    # <grad u, p> = -<u, div p> on random fields, exactly up to round-off.
+    u, px, py = (RNG.standard_normal(shape) for _ in range(3))
+    ux, uy = gradient(u)
+    lhs = np.sum(ux * px) + np.sum(uy * py)
+    rhs = -np.sum(u * divergence(px, py))
+    assert lhs == pytest.approx(rhs, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("order", [1, 3])
+@pytest.mark.parametrize("sign", [-1, 1])
+def test_warp_matches_naive(order, sign, dtype):
+    features = RNG.random((2, 5, 12)).astype(dtype)
+    d = RNG.uniform(-2.0, 14.0, (5, 12)).astype(dtype)  # some samples fall outside
+    got = warp(features, d, sign, order)
+    want = naive.warp(features.astype(np.float64), d.astype(np.float64), sign, order)
+    np.testing.assert_allclose(got[0], want[0], **tol(dtype))
+    np.testing.assert_allclose(got[1], want[1], **tol(dtype))
+    np.testing.assert_array_equal(got[2], want[2])
+    assert got[2].any() and not got[2].all()
+
+
+@pytest.mark.parametrize("order", [1, 3])
+def test_warp_slopes_are_derivatives_of_the_interpolant(order):
+    features = RNG.random((1, 3, 20))
+    d = RNG.uniform(2.1, 2.9, (3, 20))  # fractional offsets away from the integer kinks
+    d[:, :4] = 1.5  # keep x - d inside the row
+    h = 1e-6
+    plus, _, _ = warp(features, d + h, -1, order)
+    minus, _, _ = warp(features, d - h, -1, order)
+    _, slopes, _ = warp(features, d, -1, order)
+    # d/dd f(x - d) = -f'(x - d)
+    np.testing.assert_allclose((plus - minus) / (2 * h), -slopes, rtol=1e-6, atol=1e-8)
+
+
+def test_warp_by_zero_and_integer_disparity_is_exact():
+    features = RNG.random((3, 4, 10))
+    values, _, outside = warp(features, np.zeros((4, 10)), -1, 3)
+    np.testing.assert_allclose(values, features, atol=1e-14)
+    assert not outside.any()
+    values, _, outside = warp(features, np.full((4, 10), 2.0), -1, 1)
+    np.testing.assert_allclose(values[:, :, 2:], features[:, :, :-2], atol=1e-14)
+    assert outside[:, :2].all() and not outside[:, 2:].any()
+
+
+def _data_inputs(dtype, k=6, shape=(6, 8)):
+    fl, values, slopes = (RNG.standard_normal((k,) + shape).astype(dtype) for _ in range(3))
+    weights = RNG.uniform(0.5, 5.0, k).astype(dtype)
+    return fl, values, slopes, weights
+
+
+@pytest.mark.parametrize("sign", [-1, 1])
+def test_data_term_matches_naive(sign, dtype):
+    fl, values, slopes, weights = _data_inputs(dtype)
+    got = data_term(fl, values, slopes, weights, sign, 1e-3)
+    want = naive.data_term(*(a.astype(np.float64) for a in (fl, values, slopes, weights)), sign, 1e-3)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_linearize_is_the_exact_quadratic_model():
+    fl, values, slopes, weights = _data_inputs(np.float64)
+    R, J12, J11 = linearize(fl, values, slopes, weights, -1)
+    dd = RNG.standard_normal(R.shape)
+    # s^2 of the features moved along their slopes by -dd (left view).
+    moved = values - slopes * dd
+    s2 = np.einsum("k,kij->ij", weights, (moved - fl) ** 2)
+    np.testing.assert_allclose(R + 2 * J12 * dd + J11 * dd**2, s2, rtol=1e-12)
+    a, b = lagged_data_weights(R, J12, J11, dd, 1e-3)
+    wd = 0.5 / np.sqrt(s2 + 1e-6)
+    np.testing.assert_allclose(a, wd * J11, rtol=1e-10)
+    np.testing.assert_allclose(b, wd * J12, rtol=1e-10)
+
+
+@pytest.mark.parametrize("robust", [True, False])
+def test_smoothness_and_diffusivity_match_naive(robust, dtype):
+    d = RNG.standard_normal((7, 9)).astype(dtype)
+    w = RNG.random((7, 9)).astype(dtype)
+    np.testing.assert_allclose(smoothness(d, w, 0.3, 0.01, robust),
+                               naive.smoothness(d, w, 0.3, 0.01, robust), rtol=1e-5)
+    np.testing.assert_allclose(diffusivity(d, w, 0.3, 0.01, robust),
+                               naive.diffusivity(d, w, 0.3, 0.01, robust), rtol=1e-5)
+
+
+@pytest.mark.parametrize("robust", [True, False])
+def test_smoothness_gradient_matches_finite_differences(robust):
+    d = RNG.standard_normal((5, 6))
+    w = RNG.random((5, 6))
+    grad = smoothness_gradient(d, w, 0.3, 0.1, robust)
+    h = 1e-6
+    fd = np.zeros_like(d)
+    for idx in np.ndindex(d.shape):
+        e = np.zeros_like(d)
+        e[idx] = h
+        fd[idx] = (smoothness(d + e, w, 0.3, 0.1, robust).sum()
+                   - smoothness(d - e, w, 0.3, 0.1, robust).sum()) / (2 * h)
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_sor_converges_to_the_sparse_solution():
+    m, n = 9, 12
+    d0 = RNG.standard_normal((m, n))
+    a = RNG.uniform(0.0, 2.0, (m, n))
+    b = RNG.standard_normal((m, n))
+    g = RNG.uniform(0.1, 1.0, (m, n))
+    matrix, rhs = naive.lagged_system(d0, a, b, g)
+    want = spla.spsolve(matrix.tocsc(), rhs).reshape(m, n)
+    dd = np.zeros((m, n))
+    sor_increment(dd, d0, a, b, g, 300, 1.5)
+    np.testing.assert_allclose(dd, want, rtol=1e-9, atol=1e-9)
