@@ -58,12 +58,19 @@ def _check_output(out):
 
 
 def _save(result, out, vmax=None):
-    """Write the disparity as PFM and a colour-mapped PNG beside it."""
-    png = out.with_suffix(".png")
+    """Write the disparity as PFM, a colour-mapped PNG beside it, and the
+    discontinuity maps the model estimated (``OUT.v.png``, ``OUT.v_image.png``:
+    gray, 0 = edge, 255 = no edge). Returns the paths written."""
+    written = [out, out.with_suffix(".png")]
     image = colorize(result.disparity, 0, vmax)
     write_pfm(out, result.disparity)
-    write_png(png, image)
-    return out, png
+    write_png(written[1], image)
+    for name in ("v", "v_image"):
+        field = getattr(result, name)
+        if field is not None:
+            written.append(out.with_suffix(f".{name}.png"))
+            write_png(written[-1], np.round(np.clip(field, 0, 1) * 255).astype(np.uint8))
+    return written
 
 
 def _print_metrics(title, scores):
@@ -81,18 +88,18 @@ def cmd_demo(args):
     print(f"Middlebury 2014 Motorcycle (scikit-image), {scene.shape[1]}x{scene.shape[0]}, "
           f"model {args.model}, solver {args.solver}", file=sys.stderr)
     result = _run(scene.left, scene.right, args, scene.ndisp)
-    pfm, png = _save(result, out, scene.ndisp)
+    written = _save(result, out, scene.ndisp)
     _print_metrics("Middlebury v3 metrics against the ground truth (percent, pixels):",
                    evaluate_v3(result.disparity, scene.disparity))
-    print(f"time: {result.seconds:.2f} s\nwrote {pfm} and {png}")
+    print(f"time: {result.seconds:.2f} s\nwrote {', '.join(map(str, written))}")
 
 
 def cmd_match(args):
     out = _check_output(args.output)
     left, right = read_image(args.left), read_image(args.right)
     result = _run(left, right, args, None)
-    pfm, png = _save(result, out, args.d_max)
-    print(f"time: {result.seconds:.2f} s\nwrote {pfm} and {png}")
+    written = _save(result, out, args.d_max)
+    print(f"time: {result.seconds:.2f} s\nwrote {', '.join(map(str, written))}")
 
 
 def _read_disparity(path, scale):

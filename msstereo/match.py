@@ -5,11 +5,11 @@ import time
 
 import numpy as np
 
-from .energy import DisparityEnergy
+from .energy import DisparityEnergy, MumfordShahEnergy, edge_map
 from .models import get_model
 from .pyramid import coarse_to_fine, pyramid_shapes
 from .result import LevelLog, StereoResult
-from .solvers.pde import PDE, solve_disparity
+from .solvers.pde import PDE
 
 __all__ = ["match", "as_float_image", "MIN_SIZE"]
 
@@ -102,7 +102,11 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
         Rectified images, gray or RGB, uint8, uint16 or float in [0, 1]
         (float pairs outside [0, 1] are rescaled jointly).
     model : str or Model, optional
-        Energy to minimize: ``"tv"`` (robust data term and TV, paper eq. 10).
+        Energy to minimize (see `msstereo.models`): ``"tv"`` (robust data
+        term and TV, paper eq. 10), ``"tv-edge"`` (TV weighted by the image
+        edge map, eq. 11-12), ``"ms-l2"`` and ``"ms-tv"`` (Mumford-Shah with
+        a jointly estimated discontinuity function ``v``, eq. 23 without
+        occlusion).
     solver : str or PDE, optional
         ``"pde"``: the paper's Euler-Lagrange scheme; or a `PDE` instance
         with non-default options.
@@ -164,20 +168,39 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
     def solve_level(level, left_k, right_k, state):
         t0 = time.perf_counter()
         log = LevelLog(level, left_k.shape[:2])
-        d = np.zeros(log.shape, il.dtype) if state is None else state["d"]
-        energy = DisparityEnergy(left_k, right_k, -1, model)
+        state = _initial_state(log.shape, il.dtype, model) if state is None else state
+        energy = _level_energy(left_k, right_k, model, state)
         scale = left_k.shape[1] / shape[1]
-        d = solve_disparity(energy, d, d_max * scale, options, log)
+        state["d"] = options.solve(energy, state["d"], d_max * scale, log)
+        if model.weight == "v":
+            state["v"] = energy.v
         log.seconds = time.perf_counter() - t0
         logs.append(log)
         if say:
             say(f"level {level + 1}/{nlevels} {log.shape[0]}x{log.shape[1]}: "
                 f"{log.iterations} steps, E {log.energy[-1]:.6g}, {log.seconds:.2f} s")
-        return {"d": d}
+        return state
 
     state = coarse_to_fine(il, ir, solve_level, factor=factor, min_size=min_size)
     return StereoResult(disparity=state["d"], model=model, solver=options, levels=logs,
-                        seconds=time.perf_counter() - t_start)
+                        seconds=time.perf_counter() - t_start, v=state.get("v"),
+                        v_image=edge_map(il, model) if model.weight == "edge" else None)
+
+
+def _initial_state(shape, dtype, model):
+    """Coarsest-level start: ``d = 0`` and, for joint models, ``v = 1`` (no edges)."""
+    state = {"d": np.zeros(shape, dtype)}
+    if model.weight == "v":
+        state["v"] = np.ones(shape, dtype)
+    return state
+
+
+def _level_energy(left_k, right_k, model, state):
+    """The model's energy of the left view at one level."""
+    if model.weight == "v":
+        return MumfordShahEnergy(left_k, right_k, -1, model, np.clip(state["v"], 0.0, 1.0))
+    weight = edge_map(left_k, model) ** 2 if model.weight == "edge" else None
+    return DisparityEnergy(left_k, right_k, -1, model, weight)
 
 
 def _get_solver(solver):

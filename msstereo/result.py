@@ -1,5 +1,8 @@
 """What `msstereo.match` returns: the disparity and a record of how it was found."""
 
+from __future__ import annotations
+
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +27,11 @@ class LevelLog:
         What each entry of ``energy`` follows: ``"start"``, ``"warp"``
         (a descent step of the solver, never increasing the energy),
         ``"median"`` (the median filter, a heuristic outside the energy that
-        may increase it) or a block name of a joint model.
+        may increase it) or ``"v"`` (the ``v`` step of a Mumford-Shah
+        model, never increasing the energy).
+    times : list of float
+        Wall time of each entry of ``energy``, in seconds since the level
+        started (for energy-versus-time comparisons of solvers).
     seconds : float
         Wall time of the level.
     """
@@ -33,11 +40,15 @@ class LevelLog:
     shape: tuple
     energy: list = field(default_factory=list)
     steps: list = field(default_factory=list)
+    times: list = field(default_factory=list)
     seconds: float = 0.0
+    _t0: float = field(default_factory=time.perf_counter, repr=False)
 
     def record(self, energy, step):
+        """Log the energy after a step of kind ``step``."""
         self.energy.append(float(energy))
         self.steps.append(step)
+        self.times.append(time.perf_counter() - self._t0)
 
     @property
     def iterations(self):
@@ -62,6 +73,11 @@ class StereoResult:
         Energy history per pyramid level, coarsest first.
     seconds : float
         Wall time of the whole match.
+    v : (M, N) ndarray or None
+        Disparity discontinuity function in [0, 1] (models ``ms-*``): about 0
+        on depth edges, 1 elsewhere.
+    v_image : (M, N) ndarray or None
+        Image edge map ``v_I`` in [0, 1] (model ``tv-edge``).
     """
 
     disparity: np.ndarray
@@ -69,6 +85,8 @@ class StereoResult:
     solver: object
     levels: list
     seconds: float
+    v: np.ndarray | None = None
+    v_image: np.ndarray | None = None
 
     @property
     def energy(self):

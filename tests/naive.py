@@ -103,3 +103,23 @@ def lagged_system(d0, a, b, g):
     matrix = sp.diags(a.ravel()) + laplacian
     rhs = -b.ravel() - laplacian @ d0.ravel()
     return matrix, rhs
+
+
+def discontinuity_energy(v, a, kappa, e):
+    vx, vy = gradient(v)
+    return np.sum(a * v**2 + kappa * (v - 1) ** 2 + e * (vx**2 + vy**2))
+
+
+def discontinuity_system(a, kappa, e):
+    """Sparse ``(a + kappa) - e lap`` and right-hand side ``kappa`` of the v equation."""
+    m, n = a.shape
+    matrix, _ = lagged_system(np.zeros((m, n)), a + kappa, np.zeros((m, n)), np.full((m, n), e))
+    return matrix, np.full(m * n, kappa)
+
+
+def color_gradient_norm(image):
+    total = 0
+    for c in range(image.shape[2]):
+        ix, iy = central_gradient(image[:, :, c])
+        total = total + ix**2 + iy**2
+    return np.sqrt(total)

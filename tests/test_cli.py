@@ -63,3 +63,10 @@ def test_eval_scores_a_v2_result(data_root, tmp_path, capsys):
     write_pfm(tmp_path / "gt.pfm", load_scene(folder).disparity)
     assert main(["eval", str(tmp_path / "gt.pfm"), str(folder)]) == 0
     assert "nonocc" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model, maps", [("ms-tv", ["d.v.png"]), ("tv-edge", ["d.v_image.png"])])
+def test_match_saves_discontinuity_maps(pair_files, tmp_path, model, maps):
+    assert main(["match", *pair_files, "-o", str(tmp_path / "d.pfm"), "--model", model, "--quiet"]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(["d.pfm", "d.png", "left.png", "right.png", *maps])

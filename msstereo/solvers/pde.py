@@ -53,6 +53,9 @@ class PDE:
         Halvings of the step tried before a warp is declared stalled.
     scheme : {"semi-implicit", "explicit"}
         Lagged diffusivity with SOR, or explicit gradient descent.
+    v_sweeps : int
+        Projected SOR sweeps of the ``v`` step before each warp (models with
+        a discontinuity function ``v``).
     """
 
     warps: int = 50
@@ -64,11 +67,16 @@ class PDE:
     tol: float = 1e-3
     backtracks: int = 6
     scheme: str = "semi-implicit"
+    v_sweeps: int = 10
 
     name = "pde"
 
+    def solve(self, energy, d, d_max, log):
+        """Minimize ``energy`` at one pyramid level (see `solve_disparity`)."""
+        return solve_disparity(energy, d, d_max, self, log)
+
     def __post_init__(self):
-        for f in ("warps", "inner", "sweeps", "backtracks"):
+        for f in ("warps", "inner", "sweeps", "backtracks", "v_sweeps"):
             if not (isinstance(getattr(self, f), int) and getattr(self, f) >= 1):
                 raise ValueError(f"PDE option {f!r} must be an integer >= 1, got {getattr(self, f)!r}")
         if not 0.0 < self.omega < 2.0:
@@ -124,11 +132,14 @@ def _explicit_warp(energy, d, e0, d_max, options):
 
 
 def solve_disparity(energy, d, d_max, options, log):
-    """Minimize ``energy`` in ``d`` at one level; returns the new ``d``.
+    """Minimize ``energy`` at one level; returns the new ``d``.
+
+    For a `MumfordShahEnergy` each warp is preceded by a ``v`` step, and the
+    final ``v`` stays in ``energy.v``.
 
     Parameters
     ----------
-    energy : DisparityEnergy
+    energy : DisparityEnergy or MumfordShahEnergy
         The level's energy.
     d : (M, N) ndarray
         Initial disparity (not modified).
@@ -138,6 +149,7 @@ def solve_disparity(energy, d, d_max, options, log):
     log : LevelLog
         Receives the energy after every step.
     """
+    joint = hasattr(energy, "solve_v")
     e = energy.energy(d)
     log.record(e, "start")
     for warp in range(options.warps):
@@ -146,6 +158,10 @@ def solve_disparity(energy, d, d_max, options, log):
             # Between warps only, so that every level ends on a descent step.
             d = median_filter(d, size=options.median, mode="nearest")
             log.record(energy.energy(d), "median")
+        if joint:
+            # Alternation (method section 2): v by its linear equation, then d.
+            energy.solve_v(d, options.v_sweeps, options.omega)
+            log.record(energy.energy(d), "v")
         e_start = log.energy[-1]
         if options.scheme == "explicit":
             d, e = _explicit_warp(energy, d, e_start, d_max, options)

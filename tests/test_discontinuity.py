@@ -1,0 +1,89 @@
+"""Discontinuity functions: the image edge map v_I and the joint v of the Mumford-Shah models."""
+
+import numpy as np
+import pytest
+import scipy.sparse.linalg as spla
+from scipy.ndimage import binary_dilation
+
+import msstereo
+import naive
+from msstereo.energy import MumfordShahEnergy, edge_map, features
+from msstereo.kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
+                                            discontinuity_gradient, solve_discontinuity)
+from msstereo.models import get_model
+from msstereo.synthetic import synthetic_scene
+
+RNG = np.random.default_rng(3)
+
+
+def test_discontinuity_energy_and_gradient():
+    v, a = RNG.random((6, 7)), RNG.random((6, 7))
+    assert discontinuity_energy(v, a, 0.3, 0.2) == pytest.approx(naive.discontinuity_energy(v, a, 0.3, 0.2))
+    grad = discontinuity_gradient(v, a, 0.3, 0.2)
+    h = 1e-6
+    for idx in [(0, 0), (2, 3), (5, 6), (5, 0)]:
+        e = np.zeros_like(v)
+        e[idx] = h
+        fd = (discontinuity_energy(v + e, a, 0.3, 0.2) - discontinuity_energy(v - e, a, 0.3, 0.2)) / (2 * h)
+        assert grad[idx] == pytest.approx(fd, rel=1e-7)
+
+
+def test_v_solve_reaches_the_sparse_solution_inside_unit_interval():
+    a = RNG.exponential(0.5, (9, 11))
+    matrix, rhs = naive.discontinuity_system(a, 0.05, 0.3)
+    want = spla.spsolve(matrix.tocsc(), rhs).reshape(a.shape)
+    assert 0 < want.min() and want.max() < 1  # maximum principle
+    v = np.ones_like(a)
+    solve_discontinuity(v, a, 0.05, 0.3, 400, 1.7)
+    np.testing.assert_allclose(v, want, rtol=1e-9, atol=1e-10)
+
+
+def test_v_sweeps_never_increase_the_energy():
+    a = RNG.exponential(0.5, (9, 11))
+    v = RNG.random(a.shape)
+    energies = []
+    for _ in range(20):
+        solve_discontinuity(v, a, 0.05, 0.3, 1, 1.9)
+        energies.append(discontinuity_energy(v, a, 0.05, 0.3))
+        assert 0 <= v.min() and v.max() <= 1
+    assert np.all(np.diff(energies) <= 1e-12)
+
+
+def test_color_gradient_norm_matches_naive():
+    image = RNG.random((5, 6, 3))
+    np.testing.assert_allclose(color_gradient_norm(features(image), 3), naive.color_gradient_norm(image))
+
+
+def test_edge_map_is_low_on_an_image_edge_and_high_in_flat_parts():
+    image = np.full((40, 40, 3), 0.2)
+    image[:, 20:, 0] = 0.8  # an edge in the red channel only
+    v = edge_map(image, get_model("tv-edge"))
+    assert v[:, 19:21].max() < 0.2
+    assert v[:, :12].min() > 0.9 and v[:, 28:].min() > 0.9
+
+
+def test_mumford_shah_gradient_in_v_matches_finite_differences():
+    model = get_model("ms-tv")
+    energy = MumfordShahEnergy(RNG.random((6, 8, 1)), RNG.random((6, 8, 1)), -1, model, RNG.random((6, 8)))
+    d = RNG.uniform(0, 2, (6, 8))
+    v0 = energy.v.copy()
+    grad = energy.gradient_v(d)
+    h = 1e-6
+    for idx in [(0, 0), (3, 4), (5, 7)]:
+        e = np.zeros_like(v0)
+        e[idx] = h
+        fd = (energy.energy_v(d, v0 + e) - energy.energy_v(d, v0 - e)) / (2 * h)
+        assert grad[idx] == pytest.approx(fd, rel=1e-6)
+    np.testing.assert_array_equal(energy.v, v0)
+
+
+@pytest.mark.parametrize("model", ["ms-l2", "ms-tv"])
+def test_alternation_never_increases_the_joint_energy(model):
+    scene = synthetic_scene("step", shape=(40, 56), foreground=4.0)
+    result = msstereo.match(scene.left, scene.right, model=model, d_max=scene.ndisp,
+                            solver=msstereo.PDE(median=0, warps=6))
+    for log in result.levels:
+        energy = np.array(log.energy)
+        assert {"v", "warp"} <= set(log.steps)
+        assert np.all(np.diff(energy) <= 1e-12 * np.abs(energy[:-1])), (log.level, log.steps, energy)
+    assert 0 <= result.v.min() and result.v.max() <= 1
