@@ -25,7 +25,7 @@ import numpy as np
 
 import msstereo
 from msstereo.datasets import v2_scene
-from msstereo.evaluate import evaluate_v2
+from msstereo.evaluate import evaluate_v2, occlusion_scores
 
 SCENES = ("tsukuba", "venus", "teddy", "cones")
 COLUMNS = (("nonocc", 0.5), ("nonocc", 1.0), ("nonocc", 2.0), ("all", 1.0), ("disc", 1.0))
@@ -72,21 +72,32 @@ def run_scene(scene, model, solver, params):
     scores = evaluate_v2(result.disparity, scene)
     row = {f"bad{thr:g} {mask}": scores[mask][thr] for mask, thr in COLUMNS}
     row["seconds"] = result.seconds
+    if result.occlusion is not None:
+        occ = occlusion_scores(result.occlusion, scene)
+        row["occ precision"], row["occ recall"] = 100 * occ["precision"], 100 * occ["recall"]
     return row, result
+
+
+def _cell(value, bold=False):
+    if value is None:
+        return "-"
+    return f"**{value:.2f}**" if bold else f"{value:.2f}"
 
 
 def format_table(rows):
     """Markdown table of ``{(model, scene): row}``, with a mean row per model."""
     keys = [f"bad{thr:g} {mask}" for mask, thr in COLUMNS] + ["seconds"]
+    keys += [k for k in ("occ precision", "occ recall") if any(k in row for row in rows.values())]
     lines = ["| model | scene | " + " | ".join(keys) + " |",
              "|---|---|" + "---:|" * len(keys)]
     models = list(dict.fromkeys(model for model, _ in rows))
     for model in models:
         scene_rows = [(scene, row) for (m, scene), row in rows.items() if m == model]
         for scene, row in scene_rows:
-            lines.append(f"| {model} | {scene} | " + " | ".join(f"{row[k]:.2f}" for k in keys) + " |")
-        mean = {k: np.mean([row[k] for _, row in scene_rows]) for k in keys}
-        lines.append(f"| {model} | **mean** | " + " | ".join(f"**{mean[k]:.2f}**" for k in keys) + " |")
+            lines.append(f"| {model} | {scene} | " + " | ".join(_cell(row.get(k)) for k in keys) + " |")
+        mean = {k: np.mean([row[k] for _, row in scene_rows]) if k in scene_rows[0][1] else None
+                for k in keys}
+        lines.append(f"| {model} | **mean** | " + " | ".join(_cell(mean[k], bold=True) for k in keys) + " |")
     return "\n".join(lines)
 
 
@@ -94,7 +105,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"),
                         help="folder holding middlebury/v2 (default: $MSSTEREO_DATA)")
-    parser.add_argument("--models", nargs="+", default=["tv"], help="models to run")
+    parser.add_argument("--models", nargs="+", default=list(msstereo.MODELS),
+                        help="models to run (default: all)")
     parser.add_argument("--solver", default="pde", help="solver name")
     parser.add_argument("--scenes", nargs="+", default=list(SCENES), choices=SCENES)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",

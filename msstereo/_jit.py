@@ -4,23 +4,13 @@
 cold only once); ``fastmath`` stays off so that energies and their gradients
 agree with the NumPy references to round-off.
 
-Kernels are serial unless the environment variable ``MSSTEREO_PARALLEL=1`` is
-set when msstereo is imported: on two cores the row-parallel kernels gained
-about 25% on a lone run but ran three times slower when two processes shared
-the cores (OpenMP threads spin while waiting), the common case in notebooks
-and benchmark sweeps.
+Kernels are serial. Row-parallel versions (``parallel=True``) were measured on
+two cores: no faster on a lone run (0.89 s against 0.87 s on Cones) and three
+times slower when two processes shared the cores (OpenMP threads spin while
+waiting), which is the common case in notebooks and benchmark sweeps.
 """
-
-import os
 
 import numba
 
-PARALLEL = os.environ.get("MSSTEREO_PARALLEL", "0") == "1"
-
 jit = numba.njit(cache=True, nogil=True)
-"""Serial kernel decorator."""
-
-pjit = numba.njit(cache=True, nogil=True, parallel=PARALLEL)
-"""Row-parallel kernel decorator (when enabled): every ``prange`` iteration writes its own rows."""
-
-prange = numba.prange
+"""Kernel decorator."""

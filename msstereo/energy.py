@@ -56,7 +56,16 @@ class DisparityEnergy:
         Energy parameters.
     weight : (M, N) ndarray, optional
         Regularizer weight ``w`` (``v_I^2`` or ``v^2``); 1 if omitted.
+
+    Attributes
+    ----------
+    visibility : (M, N) ndarray or None
+        ``H(phi)`` of the occlusion model (eq. 23): it gates the data term, so
+        occluded pixels take their disparity from the regularizer alone.
+        None (the default) means every pixel is visible.
     """
+
+    visibility = None
 
     def __init__(self, reference, other, sign, model, weight=None):
         self.model = model
@@ -87,16 +96,20 @@ class DisparityEnergy:
         m = self.model
         return smoothness(d, np.ones_like(d), m.beta, m.eta_s, m.robust)
 
+    def _gate(self, data):
+        """Data-term array times the visibility ``H(phi)``, if any."""
+        return data if self.visibility is None else data * self.visibility
+
     def energy(self, d):
         """Total energy (float64 sum over the pixels)."""
         e_d, _, _ = self.data(d)
-        return float(e_d.sum(dtype=np.float64) + self.smoothness(d).sum(dtype=np.float64))
+        return float(self._gate(e_d).sum(dtype=np.float64) + self.smoothness(d).sum(dtype=np.float64))
 
     def gradient(self, d):
         """Exact gradient of `energy` in ``d``, shape (M, N)."""
         m = self.model
         _, de_d, _ = self.data(d)
-        return de_d + smoothness_gradient(d, self.weight, m.beta, m.eta_s, m.robust)
+        return self._gate(de_d) + smoothness_gradient(d, self.weight, m.beta, m.eta_s, m.robust)
 
     def quadratic_model(self, d):
         """Coefficients of ``s_d^2(d + dd) = R + 2 J12 dd + J11 dd^2`` at ``d``."""
@@ -108,7 +121,7 @@ class DisparityEnergy:
         m = self.model
         a, b = lagged_data_weights(R, J12, J11, dd, m.eta)
         g = diffusivity(d + dd, self.weight, m.beta, m.eta_s, m.robust)
-        return a, b, g
+        return self._gate(a), self._gate(b), g
 
 
 class MumfordShahEnergy(DisparityEnergy):

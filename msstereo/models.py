@@ -15,6 +15,8 @@ discontinuity function ``v^2``); no model has a code path of its own.
 | `tv-edge` | psi    | v_I^2   | eq. 11-12                             |
 | `ms-l2`   | square | v^2     | eq. 23 without occlusion (A.-T., eq. 2)|
 | `ms-tv`   | psi    | v^2     | eq. 23 without occlusion (Shah, eq. 3) |
+| `ms-occ`  | psi    | v^2     | eq. 15-23: left and right views, data |
+|           |        |         | term gated by H(phi), occlusion energy|
 """
 
 from dataclasses import dataclass, fields, replace
@@ -58,6 +60,24 @@ class Model:
         ``alpha_I`` and ``eps_I`` of the image edge map (eq. 11,
         ``weight="edge"``): ``v_I = 1/2`` where ``|grad I| = alpha_I / (4 eps_I)``
         and its edges are about ``2 eps_I`` pixels wide.
+    occlusion : bool
+        Estimate left and right disparities with occlusion level sets
+        ``phi`` (eq. 15-23; ``ms-occ``). Requires ``weight="v"``.
+    t : float
+        Occlusion threshold of eq. 19, in pixels of left-right inconsistency.
+    nu : float
+        Weight of the occlusion boundary length ``|grad H(phi)|`` (eq. 19).
+    sigma : float
+        Width of the Gaussian blur of ``e_occl`` (eq. 19), pixels.
+    eps_h : float
+        Width of the regularized Heaviside ``H_eps`` (eq. 17).
+    eps_occl : float
+        Saturation of the robust occlusion error (eq. 16): ``-ln(eps_occl)``.
+    phi_steps : int
+        Level-set flow steps per outer iteration.
+    fill : {"regularizer", "background"}
+        Disparity of occluded pixels: what the regularizer diffuses in, or
+        the smaller of the nearest visible disparities along the row.
 
     Notes
     -----
@@ -72,33 +92,53 @@ class Model:
     robust: bool = True
     interpolation: int = 3
     weight: str = "none"
-    alpha: float = 0.01
+    alpha: float = 0.1
     eps: float = 0.04
     alpha_i: float = 0.05
     eps_i: float = 1.0
+    occlusion: bool = False
+    t: float = 1.0
+    nu: float = 0.2
+    sigma: float = 0.5
+    eps_h: float = 1.0
+    eps_occl: float = 0.005
+    phi_steps: int = 10
+    fill: str = "regularizer"
 
     def __post_init__(self):
         if self.weight not in ("none", "edge", "v"):
             raise ValueError(f"weight must be 'none', 'edge' or 'v', got {self.weight!r}")
-        for f in ("lam", "eta", "beta", "eta_s", "alpha", "eps", "alpha_i", "eps_i"):
+        if self.occlusion and self.weight != "v":
+            raise ValueError("occlusion=True needs weight='v' (the ms-occ model)")
+        if self.fill not in ("regularizer", "background"):
+            raise ValueError(f"fill must be 'regularizer' or 'background', got {self.fill!r}")
+        if not (isinstance(self.phi_steps, int) and self.phi_steps >= 1):
+            raise ValueError(f"phi_steps must be an integer >= 1, got {self.phi_steps!r}")
+        if not 0 < self.eps_occl < 1:
+            raise ValueError(f"eps_occl must be in (0, 1), got {self.eps_occl!r}")
+        for f in ("lam", "eta", "beta", "eta_s", "alpha", "eps", "alpha_i", "eps_i",
+                  "t", "nu", "sigma", "eps_h"):
             value = getattr(self, f)
             if not (isinstance(value, (int, float)) and value >= 0 and value < float("inf")):
                 raise ValueError(f"model parameter {f!r} must be a finite number >= 0, got {value!r}")
-        for f in ("eta", "eta_s", "alpha", "alpha_i", "eps_i"):
+        for f in ("eta", "eta_s", "alpha", "alpha_i", "eps_i", "eps_h"):
             if getattr(self, f) <= 0:
                 raise ValueError(f"model parameter {f!r} must be > 0, got {getattr(self, f)!r}")
         if self.interpolation not in (1, 3):
             raise ValueError(f"interpolation must be 1 (linear) or 3 (cubic), got {self.interpolation!r}")
 
 
+_MS_TV = dict(weight="v", alpha=0.03, eps=0.04, beta=0.05)
+
 MODELS = {
     "tv": Model(name="tv"),
-    "tv-edge": Model(name="tv-edge", weight="edge"),
-    "ms-l2": Model(name="ms-l2", weight="v", robust=False),
-    "ms-tv": Model(name="ms-tv", weight="v"),
+    "tv-edge": Model(name="tv-edge", weight="edge", alpha_i=0.4, eps_i=0.5, beta=0.06),
+    "ms-l2": Model(name="ms-l2", weight="v", robust=False, alpha=0.01, beta=0.1),
+    "ms-tv": Model(name="ms-tv", **_MS_TV),
+    "ms-occ": Model(name="ms-occ", occlusion=True, fill="background", t=0.7, phi_steps=40, **_MS_TV),
 }
-"""Default parameters of each named model, tuned on the Middlebury v2 scenes
-(see ``benchmarks/results/``)."""
+"""Default parameters of each named model, tuned on the four Middlebury v2
+scenes (grids and results: ``benchmarks/results/tuning.md``)."""
 
 
 def get_model(model, **params):

@@ -78,6 +78,13 @@ class StereoResult:
         on depth edges, 1 elsewhere.
     v_image : (M, N) ndarray or None
         Image edge map ``v_I`` in [0, 1] (model ``tv-edge``).
+    disparity_right : (M, N) ndarray or None
+        Right disparity (``ms-occ``): right pixel ``x`` matches left ``x + d``.
+    v_right : (M, N) ndarray or None
+        Discontinuity function of the right view (``ms-occ``).
+    occlusion, occlusion_right : (M, N) bool ndarray or None
+        Half-occluded pixels of the left and right views, ``H(phi) < 1/2``
+        (``ms-occ``).
     """
 
     disparity: np.ndarray
@@ -87,6 +94,10 @@ class StereoResult:
     seconds: float
     v: np.ndarray | None = None
     v_image: np.ndarray | None = None
+    disparity_right: np.ndarray | None = None
+    v_right: np.ndarray | None = None
+    occlusion: np.ndarray | None = None
+    occlusion_right: np.ndarray | None = None
 
     @property
     def energy(self):

@@ -13,11 +13,11 @@ for the Gauss-Newton model and, at ``dd = 0``, giving the exact derivative
 
 import numpy as np
 
-from .._jit import pjit, prange
+from .._jit import jit
 from .penalty import psi, psi_prime
 
 
-@pjit
+@jit
 def linearize(fl, values, slopes, weights, sign):
     """Coefficients of ``s_d^2(dd) = R + 2 J12 dd + J11 dd^2`` per pixel.
 
@@ -41,7 +41,7 @@ def linearize(fl, values, slopes, weights, sign):
     R = np.zeros((m, n), dtype=fl.dtype)
     J12 = np.zeros((m, n), dtype=fl.dtype)
     J11 = np.zeros((m, n), dtype=fl.dtype)
-    for i in prange(m):
+    for i in range(m):
         for k in range(k_count):
             w = weights[k]
             for j in range(n):
@@ -53,7 +53,7 @@ def linearize(fl, values, slopes, weights, sign):
     return R, J12, J11
 
 
-@pjit
+@jit
 def data_term(fl, values, slopes, weights, sign, eta):
     """Data term ``e_d`` (eq. 4-5) and its derivative in ``d`` (section 1).
 
@@ -68,7 +68,7 @@ def data_term(fl, values, slopes, weights, sign, eta):
     e_d = np.empty_like(R)
     de_d = np.empty_like(R)
     m, n = R.shape
-    for i in prange(m):
+    for i in range(m):
         for j in range(n):
             e = psi(R[i, j], eta)
             e_d[i, j] = e
@@ -76,7 +76,7 @@ def data_term(fl, values, slopes, weights, sign, eta):
     return e_d, de_d
 
 
-@pjit
+@jit
 def lagged_data_weights(R, J12, J11, dd, eta):
     """Data coefficients ``a, b`` of `regularizer.sor_increment` at increment ``dd``.
 
@@ -87,7 +87,7 @@ def lagged_data_weights(R, J12, J11, dd, eta):
     a = np.empty_like(R)
     b = np.empty_like(R)
     m, n = R.shape
-    for i in prange(m):
+    for i in range(m):
         for j in range(n):
             x = dd[i, j]
             s2 = max(R[i, j] + x * (2.0 * J12[i, j] + J11[i, j] * x), 0.0)

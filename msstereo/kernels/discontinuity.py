@@ -14,7 +14,7 @@ where ``a`` is large (edges), ``~ 1`` where it is small.
 
 import numpy as np
 
-from .._jit import jit, pjit, prange
+from .._jit import jit
 from .grid import divergence, gradient
 
 
@@ -38,7 +38,7 @@ def discontinuity_gradient(v, a, kappa, e):
     return 2.0 * (a * v + kappa * (v - 1.0)) - 2.0 * e * divergence(vx, vy)
 
 
-@pjit
+@jit
 def solve_discontinuity(v, a, kappa, e, sweeps, omega):
     """Projected red-black SOR on ``(a + kappa) v - e lap(v) = kappa``, in place.
 
@@ -61,7 +61,7 @@ def solve_discontinuity(v, a, kappa, e, sweeps, omega):
     m, n = v.shape
     for _ in range(sweeps):
         for colour in range(2):
-            for i in prange(m):
+            for i in range(m):
                 for j in range((i + colour) % 2, n, 2):
                     num = kappa
                     den = a[i, j] + kappa
@@ -81,7 +81,7 @@ def solve_discontinuity(v, a, kappa, e, sweeps, omega):
                     v[i, j] = min(max(value, 0.0), 1.0)
 
 
-@pjit
+@jit
 def color_gradient_norm(features, channels):
     """``|grad I| = sqrt(sum_c I_cx^2 + I_cy^2)`` from a feature stack.
 
@@ -91,7 +91,7 @@ def color_gradient_norm(features, channels):
     """
     _, m, n = features.shape
     out = np.zeros((m, n), dtype=features.dtype)
-    for i in prange(m):
+    for i in range(m):
         for j in range(n):
             s = 0.0
             for c in range(channels):

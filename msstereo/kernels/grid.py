@@ -13,10 +13,10 @@ half a pixel against the intensities they are compared with.
 
 import numpy as np
 
-from .._jit import jit, pjit, prange
+from .._jit import jit
 
 
-@pjit
+@jit
 def gradient(u):
     """Forward-difference gradient ``(u_x, u_y)`` with Neumann boundary.
 
@@ -33,7 +33,7 @@ def gradient(u):
     m, n = u.shape
     ux = np.zeros_like(u)
     uy = np.zeros_like(u)
-    for i in prange(m):
+    for i in range(m):
         for j in range(n - 1):
             ux[i, j] = u[i, j + 1] - u[i, j]
         if i < m - 1:
@@ -42,7 +42,7 @@ def gradient(u):
     return ux, uy
 
 
-@pjit
+@jit
 def divergence(px, py):
     """Backward-difference divergence, exactly minus the adjoint of `gradient`.
 
@@ -58,7 +58,7 @@ def divergence(px, py):
     """
     m, n = px.shape
     div = np.zeros_like(px)
-    for i in prange(m):
+    for i in range(m):
         for j in range(n):
             acc = 0.0
             if j < n - 1:
@@ -80,7 +80,7 @@ def squared_gradient_norm(u):
     return ux * ux + uy * uy
 
 
-@pjit
+@jit
 def central_gradient(u):
     """Central-difference gradient of an image, one-sided halves at the border.
 
@@ -96,7 +96,7 @@ def central_gradient(u):
     m, n = u.shape
     ux = np.empty_like(u)
     uy = np.empty_like(u)
-    for i in prange(m):
+    for i in range(m):
         i0 = max(i - 1, 0)
         i1 = min(i + 1, m - 1)
         for j in range(n):

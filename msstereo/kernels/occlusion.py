@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from .._jit import jit, pjit, prange
+from .._jit import jit
 from .grid import divergence, gradient
 from .warp import warp
 
@@ -54,7 +54,6 @@ the segmentation.
 # Consistency residual and occlusion error (eq. 15-16)
 # ---------------------------------------------------------------------------
 
-@jit
 def consistency_residual(d_ref, d_other, sign, order):
     """Left-right consistency residual ``u`` (eq. 15).
 
@@ -83,20 +82,15 @@ def consistency_residual(d_ref, d_other, sign, order):
         Pixels whose match falls outside the other image (occluded by
         definition; ``u`` there uses the clamped sample).
     """
-    m, n = d_ref.shape
-    # A contiguous (1, M, N) copy rather than the view d_other[None]: the
-    # cached compiled view crashed when reloaded from numba's disk cache.
-    features = np.empty((1, m, n), dtype=d_other.dtype)
-    features[0] = d_other
-    values, _, outside = warp(features, d_ref, sign, order)
-    u = np.empty_like(d_ref)
-    for i in range(m):
-        for j in range(n):
-            u[i, j] = d_ref[i, j] - values[0, i, j]
-    return u, outside
+    # A thin Python wrapper around the `warp` kernel: numba 0.68 segfaulted
+    # when a disk-cached @jit caller passing both ``sign`` and ``order`` at
+    # run time to `warp` was reloaded, so the call stays at Python level, as
+    # in `msstereo.energy`.
+    values, _, outside = warp(np.ascontiguousarray(d_other)[None], d_ref, sign, order)
+    return d_ref - values[0], outside
 
 
-@pjit
+@jit
 def occlusion_error(u, outside, eps_occl):
     """Robust occlusion error (eq. 16).
 
@@ -121,7 +115,7 @@ def occlusion_error(u, outside, eps_occl):
     m, n = u.shape
     e = np.empty_like(u)
     saturated = -math.log(eps_occl)
-    for i in prange(m):
+    for i in range(m):
         for j in range(n):
             if outside[i, j]:
                 e[i, j] = saturated
@@ -160,12 +154,12 @@ def _gaussian_weights(sigma, radius):
     return w
 
 
-@pjit
+@jit
 def _blur_columns(image, w, radius):
     """Correlate along axis 0 with edge replication (scipy mode 'nearest')."""
     m, n = image.shape
     out = np.empty_like(image)
-    for i in prange(m):
+    for i in range(m):
         for j in range(n):
             acc = 0.0
             for k in range(-radius, radius + 1):
@@ -174,12 +168,12 @@ def _blur_columns(image, w, radius):
     return out
 
 
-@pjit
+@jit
 def _blur_rows(image, w, radius):
     """Correlate along axis 1 with edge replication (scipy mode 'nearest')."""
     m, n = image.shape
     out = np.empty_like(image)
-    for i in prange(m):
+    for i in range(m):
         for j in range(n):
             acc = 0.0
             for k in range(-radius, radius + 1):
@@ -408,7 +402,7 @@ def stable_step(nu, eps_h, eta=ETA_OCCL, data_bound=-math.log(EPS_OCCL)):
 # Background fill (method sec. 3)
 # ---------------------------------------------------------------------------
 
-@pjit
+@jit
 def background_fill(d, occluded):
     """Fill occluded pixels with the background disparity along the row.
 
@@ -432,7 +426,7 @@ def background_fill(d, occluded):
     """
     m, n = d.shape
     out = d.copy()
-    for i in prange(m):
+    for i in range(m):
         # Nearest visible value to the left of each pixel, then sweep back from the right.
         left = np.empty(n, dtype=d.dtype)
         has_left = np.zeros(n, dtype=np.bool_)

@@ -9,12 +9,12 @@ discontinuity function ``v^2`` for the Mumford-Shah models; ``rho`` is ``psi``
 
 import numpy as np
 
-from .._jit import jit, pjit, prange
+from .._jit import jit
 from .grid import divergence, gradient
 from .penalty import rho, rho_prime
 
 
-@pjit
+@jit
 def smoothness(d, weight, beta, eta, robust):
     """Per-pixel smoothness energy ``beta * w * rho(|grad d|^2)``.
 
@@ -36,19 +36,19 @@ def smoothness(d, weight, beta, eta, robust):
     ux, uy = gradient(d)
     out = np.empty_like(d)
     m, n = d.shape
-    for i in prange(m):
+    for i in range(m):
         for j in range(n):
             out[i, j] = beta * weight[i, j] * rho(ux[i, j] ** 2 + uy[i, j] ** 2, eta, robust)
     return out
 
 
-@pjit
+@jit
 def diffusivity(d, weight, beta, eta, robust):
     """Lagged diffusivity ``g = beta * w * rho'(|grad d|^2)``, per pixel."""
     ux, uy = gradient(d)
     g = np.empty_like(d)
     m, n = d.shape
-    for i in prange(m):
+    for i in range(m):
         for j in range(n):
             g[i, j] = beta * weight[i, j] * rho_prime(ux[i, j] ** 2 + uy[i, j] ** 2, eta, robust)
     return g
@@ -62,7 +62,7 @@ def smoothness_gradient(d, weight, beta, eta, robust):
     return -divergence(2.0 * g * ux, 2.0 * g * uy)
 
 
-@pjit
+@jit
 def sor_increment(dd, d0, a, b, g, sweeps, omega):
     """Red-black SOR for the lagged-diffusivity equation of one warp, in place.
 
@@ -90,7 +90,7 @@ def sor_increment(dd, d0, a, b, g, sweeps, omega):
     m, n = dd.shape
     for _ in range(sweeps):
         for colour in range(2):
-            for i in prange(m):
+            for i in range(m):
                 for j in range((i + colour) % 2, n, 2):
                     num = -b[i, j]
                     den = a[i, j]

@@ -14,7 +14,7 @@ pixel is flagged in the returned ``outside`` mask.
 
 import numpy as np
 
-from .._jit import jit, pjit, prange
+from .._jit import jit
 
 
 @jit
@@ -34,7 +34,7 @@ def _keys(t):
     return w0, w1, w2, w3, g0, g1, g2, g3
 
 
-@pjit
+@jit
 def warp(features, d, sign, order):
     """Sample every feature image at ``x + sign * d(x)`` along its row.
 
@@ -64,7 +64,7 @@ def warp(features, d, sign, order):
     values = np.empty_like(features)
     slopes = np.empty_like(features)
     outside = np.zeros((m, n), dtype=np.bool_)
-    for i in prange(m):
+    for i in range(m):
         for j in range(n):
             xs = j + sign * d[i, j]
             clamped = xs < 0.0 or xs > n - 1

@@ -18,9 +18,8 @@ own step, so the energy history shows what it costs.
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import median_filter
-
 from ..kernels.regularizer import sor_increment
+from . import median_step
 
 __all__ = ["PDE", "solve_disparity"]
 
@@ -156,7 +155,7 @@ def solve_disparity(energy, d, d_max, options, log):
         e_prev = e
         if options.median and warp > 0:
             # Between warps only, so that every level ends on a descent step.
-            d = median_filter(d, size=options.median, mode="nearest")
+            d = median_step(d, options.median)
             log.record(energy.energy(d), "median")
         if joint:
             # Alternation (method section 2): v by its linear equation, then d.

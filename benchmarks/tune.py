@@ -1,0 +1,70 @@
+"""Parameter sweeps on the four Middlebury v2 scenes: one line of means per setting.
+
+Each setting is a JSON object of model parameters and PDE options (and
+``"model"``, ``"factor"``, ``"min_size"``), one per line of a JSONL file or
+given on the command line::
+
+    python benchmarks/tune.py '{"model": "ms-tv", "alpha": 0.03}' '{"model": "tv", "beta": 0.05}'
+    python benchmarks/tune.py --file grid.jsonl
+
+The grids behind the default parameters, with their results, are in
+``benchmarks/results/tuning.md``.
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import msstereo  # noqa: E402
+from middlebury import SCENES, run_scene  # noqa: E402
+from msstereo.datasets import v2_scene  # noqa: E402
+
+
+def split_setting(setting):
+    """A setting -> (model name, match keyword arguments, PDE options)."""
+    setting = dict(setting)
+    name = setting.pop("model", "tv")
+    solver_fields = set(msstereo.PDE.__dataclass_fields__)
+    solver = msstereo.PDE(**{k: v for k, v in setting.items() if k in solver_fields})
+    params = {k: v for k, v in setting.items() if k not in solver_fields}
+    return name, params, solver
+
+
+def describe(setting, rows):
+    """One line: the setting, mean scores, per-scene bad 1 nonocc (and occlusion P/R)."""
+    mean = {k: np.nanmean([r.get(k, np.nan) for r in rows.values()]) for k in next(iter(rows.values()))}
+    line = (f"{json.dumps(setting):60s} b1 {mean['bad1 nonocc']:5.2f} b.5 {mean['bad0.5 nonocc']:5.2f} "
+            f"b2 {mean['bad2 nonocc']:5.2f} all {mean['bad1 all']:5.2f} disc {mean['bad1 disc']:5.2f} "
+            f"s {mean['seconds']:.2f} | " + " ".join(f"{n[:4]} {r['bad1 nonocc']:5.2f}" for n, r in rows.items()))
+    if "occ precision" in mean:
+        line += f" | occ P {mean['occ precision']:.1f} R {mean['occ recall']:.1f}"
+    return line
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("settings", nargs="*", help="JSON objects")
+    parser.add_argument("--file", help="JSONL file of settings")
+    parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"),
+                        help="folder holding middlebury/v2 (default: $MSSTEREO_DATA)")
+    args = parser.parse_args(argv)
+    if not args.data:
+        raise SystemExit("no data folder: pass --data or set MSSTEREO_DATA")
+    settings = [json.loads(s) for s in args.settings]
+    if args.file:
+        settings += [json.loads(line) for line in Path(args.file).read_text().splitlines() if line.strip()]
+    scenes = {name: v2_scene(name, args.data) for name in SCENES}
+    for setting in settings:
+        name, params, solver = split_setting(setting)
+        rows = {n: run_scene(scene, name, solver, params)[0] for n, scene in scenes.items()}
+        print(describe(setting, rows), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""One pyramid level of the full model ``ms-occ`` (paper eq. 15-23, method section 3).
+
+Left and right disparities are estimated symmetrically, each with its own
+discontinuity function ``v`` and occlusion level set ``phi``; the two views are
+coupled only through the consistency residual ``u``. One outer iteration is:
+
+1. (between iterations) the median filter of the solver on both ``d``;
+2. for each view, one step of the solver on ``E_L(d, v)`` (eq. 23) with the
+   data term gated by ``H(phi)``: for ``pde`` a ``v`` step and a warp, for
+   ``optimize`` one joint round in ``(d, v)``;
+3. the occlusion step: ``u``, ``e_occl`` (eq. 16) and its blur from the new
+   disparities, then ``phi_steps`` explicit steps of the level-set flow of
+   ``E_occl`` (eq. 19) at fixed ``e_occl``, with a step size that provably
+   does not increase ``E_occl``.
+
+``phi`` follows its flow with either solver: ``E_occl`` is minimized in
+``phi`` only through ``H(phi)``, whose arctan tails make ``phi`` itself
+unbounded (a quasi-Newton method drives it towards +-infinity where the
+gradient vanishes), while the flow is cheap and is the paper's scheme.
+
+The logged energy is the sum of both views' ``E_L`` and ``E_occl``: steps
+``"warp"`` never increase it; ``"occlusion"`` steps may, since the new
+``e_occl`` changes ``E_occl`` (the paper's scheme alternates two energies,
+it does not descend one).
+"""
+
+from dataclasses import replace
+
+import numpy as np
+
+from .energy import MumfordShahEnergy
+from .kernels.occlusion import (background_fill, consistency_residual, gaussian_blur, heaviside,
+                                level_set_step, occlusion_energy, occlusion_error, stable_step)
+from .result import LevelLog
+from .solvers import median_step
+
+__all__ = ["solve_occlusion_level", "initial_occlusion_state", "occlusion_step"]
+
+PHI_START = 1.0
+"""Initial level set: every pixel visible, close enough to 0 for the flow to turn it."""
+
+VIEWS = (("l", -1), ("r", 1))
+"""State suffix and warp sign of the left and right views."""
+
+
+def initial_occlusion_state(shape, dtype):
+    """Coarsest-level state: zero disparities, no edges, everything visible."""
+    state = {}
+    for view, _ in VIEWS:
+        state[f"d_{view}"] = np.zeros(shape, dtype)
+        state[f"v_{view}"] = np.ones(shape, dtype)
+        state[f"phi_{view}"] = np.full(shape, PHI_START, dtype)
+    return state
+
+
+def blurred_occlusion_errors(state, model):
+    """``e_occl * G_sigma`` of both views from their current disparities."""
+    out = {}
+    for view, sign in VIEWS:
+        other = "r" if view == "l" else "l"
+        u, outside = consistency_residual(state[f"d_{view}"], state[f"d_{other}"], sign,
+                                          model.interpolation)
+        out[view] = gaussian_blur(occlusion_error(u, outside, model.eps_occl), model.sigma)
+    return out
+
+
+def occlusion_step(state, model):
+    """Recompute the blurred ``e_occl`` and run the level-set flow of both views."""
+    e_blur = blurred_occlusion_errors(state, model)
+    tau = stable_step(model.nu, model.eps_h)
+    for view, _ in VIEWS:
+        phi = state[f"phi_{view}"]
+        for _ in range(model.phi_steps):
+            phi = level_set_step(phi, e_blur[view], model.t, model.nu, model.eps_h, 0.01, tau)
+        state[f"phi_{view}"] = phi
+    return e_blur
+
+
+def _occlusion_energy(state, e_blur, model):
+    return sum(occlusion_energy(e_blur[view], state[f"phi_{view}"], model.t, model.nu, model.eps_h)
+               for view, _ in VIEWS)
+
+
+def solve_occlusion_level(left, right, state, model, options, d_max, log):
+    """Solve ``ms-occ`` at one pyramid level.
+
+    Parameters
+    ----------
+    left, right : (M, N, C) ndarray
+        Images of the level.
+    state : dict
+        ``d_l, d_r, v_l, v_r, phi_l, phi_r`` from the coarser level (or
+        `initial_occlusion_state`); updated and returned.
+    model : Model
+        An occlusion model.
+    options : PDE or Optimize
+        Solver of the ``(d, v)`` blocks; its ``warps``, ``median`` and ``tol``
+        drive the outer iterations.
+    d_max : float
+        Upper bound of the disparities at this level.
+    log : LevelLog
+        Receives the total energy after each block.
+
+    Returns
+    -------
+    dict
+        The updated state.
+    """
+    images = {"l": (left, right), "r": (right, left)}
+    energies = {view: MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1))
+                for view, sign in VIEWS}
+    one_step = replace(options, warps=1, median=0)
+    scratch = LevelLog(log.level, log.shape)
+    e_blur = blurred_occlusion_errors(state, model)
+
+    def total():
+        e_views = sum(energies[view].energy(state[f"d_{view}"]) for view, _ in VIEWS)
+        return e_views + _occlusion_energy(state, e_blur, model)
+
+    def gate():
+        for view, _ in VIEWS:
+            energies[view].visibility = heaviside(state[f"phi_{view}"], model.eps_h).astype(left.dtype)
+
+    gate()
+    e = total()
+    log.record(e, "start")
+    for outer in range(options.warps):
+        e_prev = e
+        if options.median and outer > 0:
+            for view, _ in VIEWS:
+                state[f"d_{view}"] = median_step(state[f"d_{view}"], options.median)
+            log.record(total(), "median")
+        for view, _ in VIEWS:
+            state[f"d_{view}"] = one_step.solve(energies[view], state[f"d_{view}"], d_max, scratch)
+            state[f"v_{view}"] = energies[view].v
+        log.record(total(), "warp")
+        e_blur = occlusion_step(state, model)
+        gate()
+        e = total()
+        log.record(e, "occlusion")
+        if abs(e_prev - e) <= options.tol * abs(e_prev):
+            break
+    return state
+
+
+def occlusion_masks(state, model):
+    """Boolean occlusion maps ``H(phi) < 1/2`` (i.e. ``phi < 0``) of both views."""
+    return {view: state[f"phi_{view}"] < 0 for view, _ in VIEWS}
+
+
+def fill_occlusions(state, model):
+    """Background fill of the occluded pixels of both disparities, if the model asks for it."""
+    if model.fill != "background":
+        return state
+    masks = occlusion_masks(state, model)
+    for view, _ in VIEWS:
+        state[f"d_{view}"] = background_fill(state[f"d_{view}"], masks[view])
+    return state
