@@ -7,7 +7,8 @@ regularization and occlusion handling", IEEE TPAMI 32(11), 2010.
 from .match import match
 from .models import MODELS, Model
 from .result import LevelLog, StereoResult
+from .solvers.optimize import Optimize
 from .solvers.pde import PDE
 
-__all__ = ["match", "Model", "MODELS", "PDE", "StereoResult", "LevelLog"]
+__all__ = ["match", "Model", "MODELS", "PDE", "Optimize", "StereoResult", "LevelLog"]
 __version__ = "0.1.0"

@@ -7,8 +7,10 @@ import numpy as np
 
 from .energy import DisparityEnergy, MumfordShahEnergy, edge_map
 from .models import get_model
+from .occlusion import fill_occlusions, initial_occlusion_state, occlusion_masks, solve_occlusion_level
 from .pyramid import coarse_to_fine, pyramid_shapes
 from .result import LevelLog, StereoResult
+from .solvers.optimize import Optimize
 from .solvers.pde import PDE
 
 __all__ = ["match", "as_float_image", "MIN_SIZE"]
@@ -17,7 +19,7 @@ MIN_SIZE = 8
 """Smallest accepted image side, in pixels: below it there is no pyramid and
 hardly a gradient to match."""
 
-SOLVERS = {"pde": PDE}
+SOLVERS = {"pde": PDE, "optimize": Optimize}
 
 
 def as_float_image(image, name, dtype=np.float32):
@@ -169,11 +171,14 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
         t0 = time.perf_counter()
         log = LevelLog(level, left_k.shape[:2])
         state = _initial_state(log.shape, il.dtype, model) if state is None else state
-        energy = _level_energy(left_k, right_k, model, state)
         scale = left_k.shape[1] / shape[1]
-        state["d"] = options.solve(energy, state["d"], d_max * scale, log)
-        if model.weight == "v":
-            state["v"] = energy.v
+        if model.occlusion:
+            state = solve_occlusion_level(left_k, right_k, state, model, options, d_max * scale, log)
+        else:
+            energy = _level_energy(left_k, right_k, model, state)
+            state["d"] = options.solve(energy, state["d"], d_max * scale, log)
+            if model.weight == "v":
+                state["v"] = energy.v
         log.seconds = time.perf_counter() - t0
         logs.append(log)
         if say:
@@ -181,14 +186,25 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
                 f"{log.iterations} steps, E {log.energy[-1]:.6g}, {log.seconds:.2f} s")
         return state
 
-    state = coarse_to_fine(il, ir, solve_level, factor=factor, min_size=min_size)
+    disparity_fields = ("d_l", "d_r") if model.occlusion else ("d",)
+    state = coarse_to_fine(il, ir, solve_level, factor=factor, min_size=min_size,
+                           disparity_fields=disparity_fields)
+    if model.occlusion:
+        masks = occlusion_masks(state)
+        state = fill_occlusions(state, model)
+        return StereoResult(disparity=state["d_l"], model=model, solver=options, levels=logs,
+                            seconds=time.perf_counter() - t_start, v=state["v_l"],
+                            disparity_right=state["d_r"], v_right=state["v_r"],
+                            occlusion=masks["l"], occlusion_right=masks["r"])
+    v_image = edge_map(il, model) if model.weight == "edge" else None
     return StereoResult(disparity=state["d"], model=model, solver=options, levels=logs,
-                        seconds=time.perf_counter() - t_start, v=state.get("v"),
-                        v_image=edge_map(il, model) if model.weight == "edge" else None)
+                        seconds=time.perf_counter() - t_start, v=state.get("v"), v_image=v_image)
 
 
 def _initial_state(shape, dtype, model):
     """Coarsest-level start: ``d = 0`` and, for joint models, ``v = 1`` (no edges)."""
+    if model.occlusion:
+        return initial_occlusion_state(shape, dtype)
     state = {"d": np.zeros(shape, dtype)}
     if model.weight == "v":
         state["v"] = np.ones(shape, dtype)

@@ -143,7 +143,7 @@ def solve_occlusion_level(left, right, state, model, options, d_max, log):
     return state
 
 
-def occlusion_masks(state, model):
+def occlusion_masks(state):
     """Boolean occlusion maps ``H(phi) < 1/2`` (i.e. ``phi < 0``) of both views."""
     return {view: state[f"phi_{view}"] < 0 for view, _ in VIEWS}
 
@@ -152,7 +152,7 @@ def fill_occlusions(state, model):
     """Background fill of the occluded pixels of both disparities, if the model asks for it."""
     if model.fill != "background":
         return state
-    masks = occlusion_masks(state, model)
+    masks = occlusion_masks(state)
     for view, _ in VIEWS:
         state[f"d_{view}"] = background_fill(state[f"d_{view}"], masks[view])
     return state

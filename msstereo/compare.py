@@ -1,0 +1,154 @@
+"""Point-by-point comparison of solvers on one stereo pair (method section 5).
+
+`compare_solvers` runs `msstereo.match` with each solver on the same input,
+model and pyramid and collects what the two views of the method are compared
+on: final energy, wall time, iterations, the energy history against
+iterations and against time, and (with a ground truth) the error.
+"""
+
+import numpy as np
+
+from .evaluate import bad_pixels, evaluate_v2
+from .match import match
+
+__all__ = ["compare_solvers", "history"]
+
+def _iteration_kind(log):
+    """The step name that counts one iteration in ``log`` (see `history`)."""
+    return "iter" if "iter" in log.steps else "warp"
+
+
+def history(levels):
+    """Concatenated energy history of a match, per level and over the whole run.
+
+    Parameters
+    ----------
+    levels : list of LevelLog
+        ``StereoResult.levels``, coarsest first.
+
+    Returns
+    -------
+    dict
+        ``"energy"``, ``"iteration"``, ``"time"``, ``"level"``, ``"step"``:
+        1-D arrays with one entry per logged step of every level, in order.
+        ``iteration`` is the cumulative number of descent iterations so far
+        (PDE: warps; optimize: L-BFGS-B iterations, the ``"iter"`` entries;
+        the ``"warp"`` entry closing a round then repeats the iteration count
+        of its last ``"iter"``); ``time`` is the cumulative wall time in
+        seconds since the first level started (each level's ``times`` plus
+        the seconds of the levels before it). Energies of different levels
+        are of different problems (the pixel count grows): compare solvers
+        level by level, or at the finest level.
+    """
+    energy, iteration, times, level, steps = [], [], [], [], []
+    count, offset = 0, 0.0
+    for log in levels:
+        kind = _iteration_kind(log)
+        for e, step, t in zip(log.energy, log.steps, log.times):
+            if step == kind:
+                count += 1
+            energy.append(e)
+            iteration.append(count)
+            times.append(offset + t)
+            level.append(log.level)
+            steps.append(step)
+        offset += log.seconds
+    return {"energy": np.asarray(energy, float), "iteration": np.asarray(iteration, int),
+            "time": np.asarray(times, float), "level": np.asarray(level, int),
+            "step": np.asarray(steps, dtype=object)}
+
+
+def _level_summary(log):
+    kind = _iteration_kind(log)
+    iteration = np.cumsum([step == kind for step in log.steps])
+    return {"level": log.level, "shape": tuple(log.shape), "energy": list(log.energy),
+            "steps": list(log.steps), "times": list(log.times),
+            "iteration": iteration.tolist(), "final_energy": log.energy[-1],
+            "seconds": log.seconds, "descent_steps": log.iterations,
+            "iterations": int(iteration[-1]) if len(iteration) else 0}
+
+
+def _errors(disparity, gt):
+    """Error metrics of ``disparity`` against a Scene or a ground-truth array."""
+    if hasattr(gt, "masks"):
+        return {mask: {float(t): v for t, v in scores.items()}
+                for mask, scores in evaluate_v2(disparity, gt).items()}
+    gt = np.asarray(gt, float)
+    return {"all": {t: bad_pixels(disparity, gt, threshold=t) for t in (0.5, 1.0, 2.0)}}
+
+
+def compare_solvers(left, right, *, model="ms-tv", solvers=("pde", "optimize"), d_max=None,
+                    gt=None, **match_kwargs):
+    """Run `msstereo.match` with each solver on the same input and compare.
+
+    Parameters
+    ----------
+    left, right : (M, N[, C]) ndarray
+        Rectified stereo pair (see `msstereo.match`).
+    model : str or Model, optional
+        Energy minimized by every solver.
+    solvers : sequence of str or solver options, optional
+        Solvers to run, by name (keys of ``msstereo.match.SOLVERS``) or as
+        option instances (e.g. ``Optimize(iterations=40)``). Two entries with
+        the same ``name`` overwrite each other in the result.
+    d_max : float, optional
+        Largest disparity (see `msstereo.match`).
+    gt : Scene or (M, N) ndarray, optional
+        Ground truth: a `Scene` (scored with `evaluate_v2` on its masks) or
+        a disparity array (non-finite = unknown; bad pixels over all known
+        pixels).
+    **match_kwargs
+        Further arguments of `msstereo.match` (``factor``, ``dtype``, model
+        parameters...), the same for every solver.
+
+    Returns
+    -------
+    dict
+        One entry per solver, keyed by its ``name``, each a dict with
+
+        ``"result"``
+            The `StereoResult`.
+        ``"energy"``
+            Final energy at the finest level.
+        ``"seconds"``
+            Total wall time of the match.
+        ``"descent_steps"``
+            PDE warps or optimize rounds (``"warp"`` entries), all levels.
+        ``"iterations"``
+            Descent iterations, all levels: PDE warps, L-BFGS-B iterations.
+        ``"history"``
+            The concatenated history of every level (see `history`):
+            energy vs cumulative iteration and vs cumulative wall time.
+        ``"levels"``
+            Per level, coarsest first: ``level``, ``shape``, ``energy``,
+            ``steps``, ``times`` (seconds since the level started),
+            ``iteration`` (cumulative within the level), ``final_energy``,
+            ``seconds``, ``descent_steps``, ``iterations``.
+        ``"errors"``
+            Only with ``gt``: ``{mask: {threshold: percent bad}}``.
+
+    Raises
+    ------
+    ValueError
+        As `msstereo.match` (unknown solver, model, bad input).
+
+    Examples
+    --------
+    >>> from msstereo.synthetic import synthetic_scene
+    >>> scene = synthetic_scene("step", shape=(40, 56))
+    >>> out = compare_solvers(scene.left, scene.right, d_max=scene.ndisp,
+    ...                       gt=scene)  # doctest: +SKIP
+    >>> out["pde"]["energy"], out["optimize"]["energy"]  # doctest: +SKIP
+    """
+    out = {}
+    for solver in solvers:
+        result = match(left, right, model=model, solver=solver, d_max=d_max, **match_kwargs)
+        levels = [_level_summary(log) for log in result.levels]
+        entry = {"result": result, "energy": result.energy, "seconds": result.seconds,
+                 "descent_steps": sum(level["descent_steps"] for level in levels),
+                 "iterations": sum(level["iterations"] for level in levels),
+                 "history": history(result.levels), "levels": levels}
+        if gt is not None:
+            entry["errors"] = _errors(result.disparity, gt)
+        out[result.solver.name] = entry
+    return out
