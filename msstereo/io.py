@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,11 +42,13 @@ def _atomic_path(path):
     """Yield a temporary path next to `path`; move it into place on success.
 
     The temporary file lives in the same directory so that :func:`os.replace`
-    is an atomic rename on the same file system.
+    is an atomic rename on the same file system. It is created by an ordinary
+    exclusive open, not :func:`tempfile.mkstemp`, so that the result gets the
+    permissions of any new file under the user's umask rather than 0600.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    open(tmp, "xb").close()
     try:
         yield Path(tmp)
         os.replace(tmp, path)

@@ -24,11 +24,14 @@ class LevelLog:
         Energy after each logged step, starting with the level's initial
         state.
     steps : list of str
-        What each entry of ``energy`` follows: ``"start"``, ``"warp"``
-        (a descent step of the solver, never increasing the energy),
-        ``"median"`` (the median filter, a heuristic outside the energy that
-        may increase it) or ``"v"`` (the ``v`` step of a Mumford-Shah
-        model, never increasing the energy).
+        What each entry of ``energy`` follows: ``"start"``; ``"warp"``, a
+        descent step (a PDE warp, an L-BFGS-B round, or for ``ms-occ`` one
+        such step of each view), never increasing the energy; ``"iter"``,
+        one L-BFGS-B iteration (``optimize``); ``"v"``, the ``v`` step of a
+        Mumford-Shah model (``pde``), never increasing the energy;
+        ``"median"``, the median filter, a heuristic outside the energy that
+        may increase it; ``"occlusion"``, the new ``e_occl`` and the
+        level-set flow of ``ms-occ``, which may increase the logged total.
     times : list of float
         Wall time of each entry of ``energy``, in seconds since the level
         started (for energy-versus-time comparisons of solvers).

@@ -204,3 +204,11 @@ def test_read_calib(tmp_path):
     assert calib["ndisp"] == 280 and isinstance(calib["ndisp"], int)
     assert calib["baseline"] == pytest.approx(193.001)
     assert isinstance(calib["doffs"], float)
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    # An atomic writer must not leave the 0600 mode of a private temp file.
+    reference = tmp_path / "plain.bin"
+    reference.write_bytes(b"")
+    write_pfm(tmp_path / "d.pfm", np.zeros((2, 3), np.float32))
+    assert (tmp_path / "d.pfm").stat().st_mode == reference.stat().st_mode
