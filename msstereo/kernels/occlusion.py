@@ -155,7 +155,7 @@ def _gaussian_weights(sigma, radius):
 
 
 @jit
-def _blur_columns(image, w, radius):
+def _blur_axis0(image, w, radius):
     """Correlate along axis 0 with edge replication (scipy mode 'nearest')."""
     m, n = image.shape
     out = np.empty_like(image)
@@ -164,20 +164,6 @@ def _blur_columns(image, w, radius):
             acc = 0.0
             for k in range(-radius, radius + 1):
                 acc += w[k + radius] * image[min(max(i + k, 0), m - 1), j]
-            out[i, j] = acc
-    return out
-
-
-@jit
-def _blur_rows(image, w, radius):
-    """Correlate along axis 1 with edge replication (scipy mode 'nearest')."""
-    m, n = image.shape
-    out = np.empty_like(image)
-    for i in range(m):
-        for j in range(n):
-            acc = 0.0
-            for k in range(-radius, radius + 1):
-                acc += w[k + radius] * image[i, min(max(j + k, 0), n - 1)]
             out[i, j] = acc
     return out
 
@@ -209,7 +195,9 @@ def gaussian_blur(image, sigma):
         return image.copy()
     radius = gaussian_radius(sigma)
     w = _gaussian_weights(sigma, radius)
-    return _blur_rows(_blur_columns(image, w, radius), w, radius)
+    columns = _blur_axis0(image, w, radius)
+    # Rows are the columns of the transpose.
+    return np.ascontiguousarray(_blur_axis0(np.ascontiguousarray(columns.T), w, radius).T)
 
 
 # ---------------------------------------------------------------------------
