@@ -58,18 +58,32 @@ def _check_output(out):
 
 
 def _save(result, out, vmax=None):
-    """Write the disparity as PFM, a colour-mapped PNG beside it, and the
-    discontinuity maps the model estimated (``OUT.v.png``, ``OUT.v_image.png``:
-    gray, 0 = edge, 255 = no edge). Returns the paths written."""
-    written = [out, out.with_suffix(".png")]
-    image = colorize(result.disparity, 0, vmax)
-    write_pfm(out, result.disparity)
-    write_png(written[1], image)
-    for name in ("v", "v_image"):
+    """Write what the model estimated; returns the paths written.
+
+    Always the left disparity as ``OUT.pfm`` and a colour-mapped ``OUT.png``;
+    ``ms-occ`` adds the right disparity (``OUT.right.pfm`` and ``.png``) and
+    the occlusion masks (``OUT.occlusion.png``, ``OUT.occlusion_right.png``:
+    255 = occluded); discontinuity maps are gray PNGs, 0 = edge, 255 = none
+    (``OUT.v.png``, ``OUT.v_right.png``, ``OUT.v_image.png``).
+    """
+    written = []
+
+    def disparity(path, field):
+        write_pfm(path, field)
+        write_png(path.with_suffix(".png"), colorize(field, 0, vmax))
+        written.extend([path, path.with_suffix(".png")])
+
+    def gray(name, field):
+        written.append(out.with_suffix(f".{name}.png"))
+        write_png(written[-1], np.round(np.clip(field, 0, 1) * 255).astype(np.uint8))
+
+    disparity(out, result.disparity)
+    if result.disparity_right is not None:
+        disparity(out.with_suffix(".right.pfm"), result.disparity_right)
+    for name in ("occlusion", "occlusion_right", "v", "v_right", "v_image"):
         field = getattr(result, name)
         if field is not None:
-            written.append(out.with_suffix(f".{name}.png"))
-            write_png(written[-1], np.round(np.clip(field, 0, 1) * 255).astype(np.uint8))
+            gray(name, field.astype(np.float32))
     return written
 
 

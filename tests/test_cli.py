@@ -70,3 +70,11 @@ def test_match_saves_discontinuity_maps(pair_files, tmp_path, model, maps):
     assert main(["match", *pair_files, "-o", str(tmp_path / "d.pfm"), "--model", model, "--quiet"]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(["d.pfm", "d.png", "left.png", "right.png", *maps])
+
+
+def test_match_saves_both_views_and_occlusions_for_ms_occ(pair_files, tmp_path):
+    assert main(["match", *pair_files, "-o", str(tmp_path / "d.pfm"), "--model", "ms-occ", "--quiet"]) == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"d.pfm", "d.png", "d.right.pfm", "d.right.png", "d.occlusion.png",
+            "d.occlusion_right.png", "d.v.png", "d.v_right.png"} <= names
+    assert read_pfm(tmp_path / "d.right.pfm").shape == (40, 56)
