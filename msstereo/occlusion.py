@@ -29,7 +29,7 @@ from dataclasses import replace
 import numpy as np
 
 from .energy import MumfordShahEnergy
-from .kernels.occlusion import (background_fill, consistency_residual, gaussian_blur, heaviside,
+from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, gaussian_blur, heaviside,
                                 level_set_step, occlusion_energy, occlusion_error, stable_step)
 from .result import LevelLog
 from .solvers import median_step
@@ -71,7 +71,7 @@ def occlusion_step(state, model):
     for view, _ in VIEWS:
         phi = state[f"phi_{view}"]
         for _ in range(model.phi_steps):
-            phi = level_set_step(phi, e_blur[view], model.t, model.nu, model.eps_h, 0.01, tau)
+            phi = level_set_step(phi, e_blur[view], model.t, model.nu, model.eps_h, ETA_OCCL, tau)
         state[f"phi_{view}"] = phi
     return e_blur
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from .._jit import jit
 from .grid import divergence, gradient
+from .penalty import psi
 from .warp import warp
 
 __all__ = [
@@ -270,8 +271,7 @@ def occlusion_energy(e_blur, phi, t, nu, eps_h, eta=ETA_OCCL):
         for j in range(n):
             hij = float(h[i, j])
             s2 = float(hx[i, j]) ** 2 + float(hy[i, j]) ** 2
-            total += (e_blur[i, j] * hij + t * (1.0 - hij)
-                      + nu * math.sqrt(s2 + eta * eta))
+            total += e_blur[i, j] * hij + t * (1.0 - hij) + nu * psi(s2, eta)
     return total
 
 
@@ -302,7 +302,7 @@ def occlusion_energy_gradient(e_blur, phi, t, nu, eps_h, eta=ETA_OCCL):
     py = np.empty_like(h)
     for i in range(m):
         for j in range(n):
-            inv = 1.0 / math.sqrt(float(hx[i, j]) ** 2 + float(hy[i, j]) ** 2 + eta * eta)
+            inv = 1.0 / psi(float(hx[i, j]) ** 2 + float(hy[i, j]) ** 2, eta)
             px[i, j] = hx[i, j] * inv
             py[i, j] = hy[i, j] * inv
     curvature = divergence(px, py)
