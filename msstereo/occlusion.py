@@ -29,8 +29,9 @@ from dataclasses import replace
 import numpy as np
 
 from .energy import MumfordShahEnergy
-from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, gaussian_blur, heaviside,
-                                level_set_step, occlusion_energy, occlusion_error, stable_step)
+from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, gaussian_blur,
+                                heaviside, level_set_step, occlusion_energy, occlusion_error,
+                                stable_step)
 from .result import LevelLog
 from .solvers import median_step
 
