@@ -9,7 +9,7 @@ accepted with a backtracking line search on the true (non-linearized) discrete
 energy, so no warp increases the energy. The explicit scheme
 (``d <- d - tau dE/dd``) is kept for checking.
 
-After each warp an optional median filter (Sun, Roth and Black, "Secrets of
+Between warps an optional median filter (Sun, Roth and Black, "Secrets of
 optical flow estimation and their principles", CVPR 2010) removes outliers of
 the warping scheme; it is a heuristic outside the energy and is logged as its
 own step, so the energy history shows what it costs.
@@ -18,6 +18,7 @@ own step, so the energy history shows what it costs.
 from dataclasses import dataclass
 
 import numpy as np
+
 from ..kernels.regularizer import sor_increment
 from . import median_step
 
@@ -44,7 +45,7 @@ class PDE:
     max_step : float
         Largest change of ``d`` in one warp, in pixels of the level.
     median : int
-        Size of the median filter applied after each warp; 0 disables it.
+        Size of the median filter applied between warps; 0 disables it.
     tol : float
         A level stops when the energy at the end of a warp (median included)
         differs from the previous one by less than ``tol`` times its value.
