@@ -166,8 +166,10 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
     nlevels = len(pyramid_shapes(shape, factor, min_size))
     say = _progress_printer(progress)
     logs = []
+    v_image = None  # edge map v_I of the latest level (tv-edge): the finest one is returned
 
     def solve_level(level, left_k, right_k, state):
+        nonlocal v_image
         t0 = time.perf_counter()
         log = LevelLog(level, left_k.shape[:2])
         state = _initial_state(log.shape, il.dtype, model) if state is None else state
@@ -175,7 +177,9 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
         if model.occlusion:
             state = solve_occlusion_level(left_k, right_k, state, model, options, d_max * scale, log)
         else:
-            energy = _level_energy(left_k, right_k, model, state)
+            if model.weight == "edge":
+                v_image = edge_map(left_k, model)
+            energy = _level_energy(left_k, right_k, model, state, v_image)
             state["d"] = options.solve(energy, state["d"], d_max * scale, log)
             if model.weight == "v":
                 state["v"] = energy.v
@@ -196,9 +200,9 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
                             seconds=time.perf_counter() - t_start, v=state["v_l"],
                             disparity_right=state["d_r"], v_right=state["v_r"],
                             occlusion=masks["l"], occlusion_right=masks["r"])
-    v_image = edge_map(il, model) if model.weight == "edge" else None
     return StereoResult(disparity=state["d"], model=model, solver=options, levels=logs,
-                        seconds=time.perf_counter() - t_start, v=state.get("v"), v_image=v_image)
+                        seconds=time.perf_counter() - t_start, v=state.get("v"),
+                        v_image=v_image)
 
 
 def _initial_state(shape, dtype, model):
@@ -211,12 +215,16 @@ def _initial_state(shape, dtype, model):
     return state
 
 
-def _level_energy(left_k, right_k, model, state):
-    """The model's energy of the left view at one level."""
+def _level_energy(left_k, right_k, model, state, v_image=None):
+    """The model's energy of the left view at one level.
+
+    ``v_image`` is the level's edge map for ``tv-edge``, computed here if not given.
+    """
     if model.weight == "v":
         return MumfordShahEnergy(left_k, right_k, -1, model, np.clip(state["v"], 0.0, 1.0))
-    weight = edge_map(left_k, model) ** 2 if model.weight == "edge" else None
-    return DisparityEnergy(left_k, right_k, -1, model, weight)
+    if model.weight == "edge" and v_image is None:
+        v_image = edge_map(left_k, model)
+    return DisparityEnergy(left_k, right_k, -1, model, None if v_image is None else v_image**2)
 
 
 def _get_solver(solver):
