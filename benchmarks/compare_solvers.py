@@ -40,8 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import msstereo  # noqa: E402
 from msstereo.compare import compare_solvers  # noqa: E402
-from msstereo.datasets import v2_scene  # noqa: E402
-from middlebury import COLUMNS, RESULTS, SCENES, parse_value  # noqa: E402
+from msstereo.datasets import V2_SCENES, v2_scene  # noqa: E402
+from middlebury import COLUMNS, RESULTS, parse_value  # noqa: E402
 
 SOLVER_CLASSES = {"pde": msstereo.PDE, "optimize": msstereo.Optimize}
 METRICS = [f"bad{thr:g} {mask}" for mask, thr in COLUMNS]
@@ -162,7 +162,7 @@ def main(argv=None):
                         help="folder holding middlebury/v2 (default: $MSSTEREO_DATA)")
     parser.add_argument("--models", nargs="+", default=["ms-tv"],
                         help=f"models to run (default: ms-tv; any of {sorted(msstereo.MODELS)})")
-    parser.add_argument("--scenes", nargs="+", default=list(SCENES), choices=SCENES)
+    parser.add_argument("--scenes", nargs="+", default=list(V2_SCENES), choices=V2_SCENES)
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a model parameter or solver option (repeatable)")
     parser.add_argument("--name", default="compare_solvers", help="base name of the saved files")

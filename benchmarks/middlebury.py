@@ -1,35 +1,103 @@
-"""Accuracy and speed of msstereo models on the four Middlebury v2 scenes.
+"""Accuracy and speed of msstereo models and solvers against OpenCV SGBM on Middlebury scenes.
 
-Prints a table of bad-pixel percentages (bad 0.5/1/2 in ``nonocc``, bad 1 in
-``all`` and ``disc``) and seconds per scene, and saves it under
-``benchmarks/results/`` as Markdown and JSON.
+One run scores every requested model with every requested solver, and the
+SGBM peer (``benchmarks/peers.py``), on the four Middlebury v2 scenes
+(Tsukuba, Venus, Teddy, Cones), the third-size 2005 scenes Art and Laundry
+and, on request, the downsampled 2014 Motorcycle of scikit-image.
+
+Columns per scene, with a mean row per group of scenes (v2, 2005):
+
+- bad 0.5/1/2 in ``nonocc`` and bad 1 in ``all`` and ``disc``, in percent.
+  The 2005 scenes have no ``disc`` mask (shown ``-``); their ``all`` and
+  ``nonocc`` masks come from the left and right ground truth
+  (`msstereo.datasets.consistency_masks`).
+- ``seconds``: wall time of the match (for SGBM of its whole pipeline), and
+  ``x sgbm``: that time over SGBM's on the same scene in the same run.
+- ``occ precision`` and ``occ recall`` in percent, where the result has an
+  occlusion map (``ms-occ``).
+
+Motorcycle has ground truth but no masks: it gets a table of its own with
+Middlebury v3 metrics over every pixel with ground truth. Means are plain
+means of the per-scene values. Progress goes to stderr, the tables to
+stdout; unless ``--no-save``, Markdown and JSON are written to
+``benchmarks/results/<name>.md`` and ``.json`` with a settings line (date,
+machine, cores, model and solver reprs, SGBM settings).
 
 Usage::
 
-    python benchmarks/middlebury.py --data ../shared/data --models tv
-    python benchmarks/middlebury.py --models tv --set beta=0.03 --set lam=4 --no-save
+    export MSSTEREO_DATA=../shared/data      # holds middlebury/v2 and middlebury/2005
+    python benchmarks/middlebury.py --models tv ms-tv ms-occ
+    python benchmarks/middlebury.py --models tv --scenes tsukuba art --set beta=0.03 --no-save
+    python benchmarks/middlebury.py --models ms-tv --solvers pde optimize --scenes teddy motorcycle
 
-The data folder is the one holding ``middlebury/v2`` (default: the
-``MSSTEREO_DATA`` environment variable).
+``--set NAME=VALUE`` (repeatable) overrides a model parameter (a field of
+`msstereo.Model`), a pipeline option of `msstereo.match` (``factor``,
+``min_size``) or an option of the named solvers (a field of the solver's
+class in ``msstereo.match.SOLVERS``; it goes to every named solver that has
+it).
 """
 
-import argparse
-import json
 import os
-import platform
-import sys
-import time
-from pathlib import Path
 
-import numpy as np
+# OpenBLAS, OpenMP and MKL threads spinning on a shared two-core machine made
+# BLAS-heavy solvers several times slower (see compare_solvers.py); the
+# kernels are serial anyway. Set before numpy is imported; an explicit
+# setting in the environment wins.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
-import msstereo
-from msstereo.datasets import v2_scene
-from msstereo.evaluate import evaluate_v2, occlusion_scores
+import argparse  # noqa: E402
+import dataclasses  # noqa: E402
+import inspect  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-SCENES = ("tsukuba", "venus", "teddy", "cones")
-COLUMNS = (("nonocc", 0.5), ("nonocc", 1.0), ("nonocc", 2.0), ("all", 1.0), ("disc", 1.0))
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import msstereo  # noqa: E402
+from msstereo.datasets import SCENES_2005, V2_SCENES, get_scene  # noqa: E402
+from msstereo.evaluate import evaluate_v2, evaluate_v3, occlusion_scores  # noqa: E402
+from msstereo.match import SOLVERS  # noqa: E402
+from msstereo.models import get_model  # noqa: E402
+from peers import SGBM, sgbm  # noqa: E402
+
 RESULTS = Path(__file__).resolve().parent / "results"
+
+#: (mask, threshold) of the v2 bad-pixel columns.
+COLUMNS = (("nonocc", 0.5), ("nonocc", 1.0), ("nonocc", 2.0), ("all", 1.0), ("disc", 1.0))
+V2_KEYS = tuple(f"bad{thr:g} {mask}" for mask, thr in COLUMNS)
+V3_KEYS = ("bad0.5 all", "bad1 all", "bad2 all", "bad4 all", "avgerr all", "rms all")
+TIME_KEYS = ("seconds", "x sgbm")
+OCCLUSION_KEYS = ("occ precision", "occ recall")
+VALUE_KEYS = V2_KEYS + V3_KEYS + TIME_KEYS + OCCLUSION_KEYS
+
+#: Scene groups, each with its own mean rows.
+GROUPS = {"v2": V2_SCENES, "2005": SCENES_2005, "2014": ("motorcycle",)}
+GROUP_OF = {scene: group for group, scenes in GROUPS.items() for scene in scenes}
+DEFAULT_SCENES = V2_SCENES + SCENES_2005
+
+#: Tables of the report: (title, groups, metric columns).
+TABLES = (
+    ("Middlebury v2 and 2005", ("v2", "2005"), V2_KEYS),
+    ("Middlebury 2014 Motorcycle (scikit-image, 741x500): v3 metrics over all pixels with "
+     "ground truth", ("2014",), V3_KEYS),
+)
+
+PEER = "sgbm"
+
+# Arguments of msstereo.match that the benchmark sets itself, never --set.
+_OWN_MATCH_ARGUMENTS = {"model", "solver", "d_max", "d_min", "dtype", "progress"}
+
+
+# --------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------
 
 
 def parse_value(text):
@@ -45,105 +113,403 @@ def parse_value(text):
     return text
 
 
-def parse_settings(pairs):
-    """``["beta=0.03", "median=0"]`` -> model and solver keyword dicts."""
-    model_fields = set(msstereo.Model.__dataclass_fields__)
-    solver_fields = set(msstereo.PDE.__dataclass_fields__)
-    model_params, solver_params = {}, {}
+def model_fields():
+    """set of str: parameters of `msstereo.Model` that ``--set`` may change."""
+    return {f.name for f in dataclasses.fields(msstereo.Model)} - {"name"}
+
+
+def pipeline_fields():
+    """set of str: keyword options of `msstereo.match` itself (``factor``, ``min_size``)."""
+    parameters = inspect.signature(msstereo.match).parameters.values()
+    keywords = {p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    return keywords - _OWN_MATCH_ARGUMENTS
+
+
+def solver_class(name):
+    """The options dataclass of solver `name` in ``msstereo.match.SOLVERS``.
+
+    Raises
+    ------
+    SystemExit
+        For an unknown solver name.
+    """
+    if name not in SOLVERS:
+        raise SystemExit(f"unknown solver {name!r}; choose from {sorted(SOLVERS)}")
+    return SOLVERS[name]
+
+
+def parse_settings(pairs, solvers=("pde",)):
+    """Sort ``--set NAME=VALUE`` pairs into match keywords and solver options.
+
+    Parameters
+    ----------
+    pairs : list of str
+        ``NAME=VALUE`` strings; values go through `parse_value`.
+    solvers : sequence of str
+        Names of the solvers of the run: a solver option goes to each of
+        them whose dataclass has the field.
+
+    Returns
+    -------
+    params : dict
+        Model parameters and `msstereo.match` pipeline options, passed to
+        ``match(**params)``.
+    solver_options : dict
+        ``{solver name: {option: value}}`` for every name in `solvers`.
+
+    Raises
+    ------
+    SystemExit
+        For a pair without ``=``, an unknown solver, or a name that is
+        neither a model parameter, a pipeline option nor an option of one
+        of the solvers.
+    """
+    match_fields = model_fields() | pipeline_fields()
+    classes = {name: solver_class(name) for name in solvers}
+    params, solver_options = {}, {name: {} for name in solvers}
     for pair in pairs:
-        key, sep, value = pair.partition("=")
+        key, sep, text = pair.partition("=")
         if not sep:
             raise SystemExit(f"--set takes NAME=VALUE, got {pair!r}")
-        if key in model_fields:
-            model_params[key] = parse_value(value)
-        elif key in solver_fields:
-            solver_params[key] = parse_value(value)
-        elif key in ("factor", "min_size"):
-            model_params[key] = parse_value(value)
+        targets = [name for name, cls in classes.items() if key in cls.__dataclass_fields__]
+        if key in match_fields:
+            params[key] = parse_value(text)
+        elif targets:
+            for name in targets:
+                solver_options[name][key] = parse_value(text)
         else:
-            raise SystemExit(f"unknown setting {key!r}")
-    return model_params, solver_params
+            raise SystemExit(f"unknown setting {key!r}: not a model parameter, match option "
+                             f"or option of the solvers {list(solvers)}")
+    return params, solver_options
+
+
+def make_solvers(names, solver_options):
+    """``{name: solver instance}`` with the options from `parse_settings`."""
+    return {name: solver_class(name)(**solver_options.get(name, {})) for name in names}
+
+
+def describe_model(model, params):
+    """repr of `model` with the model parameters among `params` applied."""
+    fields = model_fields()
+    return repr(get_model(model, **{k: v for k, v in params.items() if k in fields}))
+
+
+# --------------------------------------------------------------------------
+# Runs and scores
+# --------------------------------------------------------------------------
+
+
+def disparity_range(scene):
+    """Keywords of `msstereo.match` for the scene's disparity range.
+
+    ``d_max`` is the scene's ``ndisp``; ``d_min=0`` is passed too when
+    `msstereo.match` takes it.
+    """
+    extent = {"d_max": scene.ndisp}
+    if "d_min" in inspect.signature(msstereo.match).parameters:
+        extent["d_min"] = 0
+    return extent
+
+
+def accuracy(disparity, scene):
+    """Metric columns of a disparity map on a scene.
+
+    v2 bad-pixel columns (`COLUMNS`, masks the scene lacks left out) for
+    scenes with a 'nonocc' mask; otherwise v3 metrics over the 'all' mask
+    (`V3_KEYS`).
+    """
+    if "nonocc" in scene.masks:
+        scores = evaluate_v2(disparity, scene)
+        return {f"bad{thr:g} {mask}": scores[mask][thr] for mask, thr in COLUMNS if mask in scores}
+    scores = evaluate_v3(disparity, scene.disparity, scene.masks.get("all"))
+    return {f"{metric} all": value for metric, value in scores.items() if f"{metric} all" in V3_KEYS}
+
+
+def score(scene, disparity, seconds, occlusion=None):
+    """One row of the table: metrics, seconds and, if given, occlusion P/R in percent."""
+    row = {**accuracy(disparity, scene), "seconds": seconds}
+    if occlusion is not None and scene.occlusion is not None:
+        scores = occlusion_scores(occlusion, scene)
+        row["occ precision"] = 100 * scores["precision"]
+        row["occ recall"] = 100 * scores["recall"]
+    return row
 
 
 def run_scene(scene, model, solver, params):
-    """Match one scene; returns its row of the table and the result."""
+    """Match one scene with msstereo.
+
+    Parameters
+    ----------
+    scene : msstereo.datasets.Scene
+    model : str or msstereo.Model
+    solver : str or solver instance
+    params : dict
+        Further keywords of `msstereo.match` (model parameters, pipeline
+        options).
+
+    Returns
+    -------
+    row : dict
+        Metric columns, ``seconds`` and, for results with an occlusion map,
+        ``occ precision`` and ``occ recall``.
+    result : msstereo.StereoResult
+    """
     result = msstereo.match(scene.left, scene.right, model=model, solver=solver,
-                            d_max=scene.ndisp, **params)
-    scores = evaluate_v2(result.disparity, scene)
-    row = {f"bad{thr:g} {mask}": scores[mask][thr] for mask, thr in COLUMNS}
-    row["seconds"] = result.seconds
-    if result.occlusion is not None:
-        occ = occlusion_scores(result.occlusion, scene)
-        row["occ precision"], row["occ recall"] = 100 * occ["precision"], 100 * occ["recall"]
-    return row, result
+                            **disparity_range(scene), **params)
+    return score(scene, result.disparity, result.seconds, result.occlusion), result
+
+
+def run_peer(scene):
+    """Match one scene with the SGBM peer; returns its row."""
+    disparity, seconds = sgbm(scene.left, scene.right, scene.ndisp)
+    return score(scene, disparity, seconds)
+
+
+def warm_up(scene, models, solvers, params):
+    """Compile every model's and solver's kernels, and load OpenCV, on a crop of `scene`."""
+    left, right = scene.left[:64, :96], scene.right[:64, :96]
+    sgbm(left, right, 16)
+    for model in models:
+        for solver in solvers.values():
+            msstereo.match(left, right, model=model, solver=solver, d_max=16, **params)
+
+
+def method_name(model, solver):
+    """Row label of a model and solver: ``"tv / pde"``."""
+    return f"{model} / {solver}"
+
+
+def progress(scene, method, row):
+    """One progress line on stderr."""
+    cells = "  ".join(f"{key} {value:.2f}" for key, value in row.items())
+    print(f"{scene:10s} {method:18s} {cells}", file=sys.stderr, flush=True)
+
+
+def run_benchmark(scenes, models, solvers, params):
+    """SGBM and every model with every solver on every scene.
+
+    Parameters
+    ----------
+    scenes : dict of str to Scene
+    models : list of str
+    solvers : dict of str to solver instance
+    params : dict
+        Further keywords of `msstereo.match`.
+
+    Returns
+    -------
+    rows : list of dict
+        One per (method, scene), SGBM first on each scene: ``method``,
+        ``model``, ``solver``, ``scene``, ``group`` and the columns of
+        `score` plus ``x sgbm``.
+    """
+    rows = []
+    for name, scene in scenes.items():
+        print(f"{name}: {scene.shape[1]}x{scene.shape[0]}, ndisp {scene.ndisp}",
+              file=sys.stderr, flush=True)
+        peer = run_peer(scene)
+        rows.append(_record(name, PEER, None, None, peer, peer))
+        for model in models:
+            for solver_name, solver in solvers.items():
+                row, _ = run_scene(scene, model, solver, params)
+                rows.append(_record(name, method_name(model, solver_name), model, solver_name,
+                                    row, peer))
+    return rows
+
+
+def _record(scene, method, model, solver, row, peer):
+    """Label a scene row, add its time over SGBM's, and print its progress line."""
+    row = {**row, "x sgbm": row["seconds"] / peer["seconds"]}
+    progress(scene, method, row)
+    return {"method": method, "model": model, "solver": solver, "scene": scene,
+            "group": GROUP_OF[scene], **row}
+
+
+# --------------------------------------------------------------------------
+# Means and tables
+# --------------------------------------------------------------------------
+
+
+def group_means(rows):
+    """Mean rows per (method, group) for groups with at least two scenes.
+
+    A column is averaged when every scene of the group has it (so the 2005
+    means have no ``bad1 disc``); the mean row's ``scene`` is ``"mean"``.
+    """
+    means = []
+    for method in dict.fromkeys(row["method"] for row in rows):
+        for group in GROUPS:
+            members = [r for r in rows if r["method"] == method and r["group"] == group]
+            if len(members) < 2:
+                continue
+            mean = {k: members[0][k] for k in ("method", "model", "solver", "group")}
+            mean["scene"] = "mean"
+            mean.update({key: float(np.mean([r[key] for r in members])) for key in VALUE_KEYS
+                         if all(key in r for r in members)})
+            means.append(mean)
+    return means
 
 
 def _cell(value, bold=False):
+    """A table cell: two decimals, ``-`` for a missing value."""
     if value is None:
         return "-"
-    return f"**{value:.2f}**" if bold else f"{value:.2f}"
+    text = f"{value:.2f}"
+    return f"**{text}**" if bold else text
 
 
-def format_table(rows):
-    """Markdown table of ``{(model, scene): row}``, with a mean row per model."""
-    keys = [f"bad{thr:g} {mask}" for mask, thr in COLUMNS] + ["seconds"]
-    keys += [k for k in ("occ precision", "occ recall") if any(k in row for row in rows.values())]
-    lines = ["| model | scene | " + " | ".join(keys) + " |",
-             "|---|---|" + "---:|" * len(keys)]
-    models = list(dict.fromkeys(model for model, _ in rows))
-    for model in models:
-        scene_rows = [(scene, row) for (m, scene), row in rows.items() if m == model]
-        for scene, row in scene_rows:
-            lines.append(f"| {model} | {scene} | " + " | ".join(_cell(row.get(k)) for k in keys) + " |")
-        mean = {k: np.mean([row[k] for _, row in scene_rows]) if k in scene_rows[0][1] else None
-                for k in keys}
-        lines.append(f"| {model} | **mean** | " + " | ".join(_cell(mean[k], bold=True) for k in keys) + " |")
+def _table_line(row, keys):
+    """One Markdown line of a scene or mean row."""
+    bold = row["scene"] == "mean"
+    label = f"**mean {row['group']}**" if bold else row["scene"]
+    return f"| {row['method']} | {label} | " + " | ".join(_cell(row.get(k), bold) for k in keys) + " |"
+
+
+def format_table(rows, means, keys):
+    """Markdown table: per method, each group's scene rows then its mean row.
+
+    Parameters
+    ----------
+    rows, means : list of dict
+        Scene rows (`run_benchmark`) and mean rows (`group_means`) of the
+        groups of this table.
+    keys : sequence of str
+        Metric columns; ``seconds``, ``x sgbm`` and, when some row has
+        them, the occlusion columns follow.
+
+    Returns
+    -------
+    str
+    """
+    keys = list(keys) + list(TIME_KEYS)
+    keys += [k for k in OCCLUSION_KEYS if any(k in row for row in rows)]
+    lines = ["| method | scene | " + " | ".join(keys) + " |", "|---|---|" + "---:|" * len(keys)]
+    for method in dict.fromkeys(row["method"] for row in rows):
+        for group in GROUPS:
+            members = [r for r in rows + means if r["method"] == method and r["group"] == group]
+            lines += [_table_line(row, keys) for row in members]
     return "\n".join(lines)
 
 
-def main(argv=None):
+def format_report(rows, means):
+    """Markdown: one titled table per entry of `TABLES` that has rows."""
+    sections = []
+    for title, groups, keys in TABLES:
+        selected = [r for r in rows if r["group"] in groups]
+        if selected:
+            table = format_table(selected, [m for m in means if m["group"] in groups], keys)
+            sections.append(f"## {title}\n\n{table}")
+    return "\n\n".join(sections)
+
+
+# --------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------
+
+
+def machine():
+    """CPU model name (from /proc/cpuinfo where there is one), else the architecture."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def metadata(argv, models, solvers, params):
+    """The settings line of a result: date, machine, exact models, solvers and peer."""
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "cores": os.cpu_count(),
+        "threads": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                                   "MKL_NUM_THREADS")},
+        "command": " ".join(["benchmarks/middlebury.py", *argv]),
+        "models": {model: describe_model(model, params) for model in models},
+        "solvers": {name: repr(solver) for name, solver in solvers.items()},
+        "match": {**{k: v for k, v in params.items() if k in pipeline_fields()},
+                  "d_min passed": "d_min" in inspect.signature(msstereo.match).parameters},
+        "sgbm": SGBM.describe(),
+    }
+
+
+def _json_safe(value):
+    """`value` with non-finite floats replaced by None (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def save(name, report, meta, rows, means):
+    """Write ``<name>.md`` and ``<name>.json`` under `RESULTS`."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.md").write_text(
+        f"# msstereo and OpenCV SGBM on Middlebury scenes, {meta['date']}\n\n{report}\n\n"
+        "Bad-pixel columns and occlusion precision/recall in percent; `x sgbm` is the time over "
+        "SGBM's on the same scene in the same run; means are plain means of the scene rows.\n\n"
+        f"Settings: `{json.dumps(meta)}`\n")
+    (RESULTS / f"{name}.json").write_text(json.dumps(
+        _json_safe({"meta": meta, "rows": rows, "means": means}), indent=1))
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+
+def parse_args(argv):
+    """Command-line options (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"),
-                        help="folder holding middlebury/v2 (default: $MSSTEREO_DATA)")
+                        help="folder holding middlebury/v2 and middlebury/2005 "
+                             "(default: $MSSTEREO_DATA)")
     parser.add_argument("--models", nargs="+", default=list(msstereo.MODELS),
-                        help="models to run (default: all)")
-    parser.add_argument("--solver", default="pde", help="solver name")
-    parser.add_argument("--scenes", nargs="+", default=list(SCENES), choices=SCENES)
+                        choices=list(msstereo.MODELS), help="models to run (default: all)")
+    parser.add_argument("--solvers", nargs="+", default=["pde"],
+                        help=f"solvers to run each model with (default: pde; any of {sorted(SOLVERS)})")
+    parser.add_argument("--scenes", nargs="+", default=list(DEFAULT_SCENES), choices=list(GROUP_OF),
+                        help="scenes (default: the v2 scenes, art and laundry)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a model parameter or solver option (repeatable)")
-    parser.add_argument("--name", default="middlebury_v2", help="base name of the saved table")
+                        help="override a model parameter, match option or solver option (repeatable)")
+    parser.add_argument("--name", default="middlebury", help="base name of the saved files")
     parser.add_argument("--no-save", action="store_true", help="print only")
-    args = parser.parse_args(argv)
-    if not args.data:
+    return parser.parse_args(argv)
+
+
+def load_scenes(names, root):
+    """``{name: Scene}``; SystemExit when the data folder is missing or unreadable."""
+    if not root and any(name != "motorcycle" for name in names):
         raise SystemExit("no data folder: pass --data or set MSSTEREO_DATA")
+    try:
+        return {name: get_scene(name, root) for name in dict.fromkeys(names)}
+    except OSError as error:
+        raise SystemExit(str(error)) from None
 
-    model_params, solver_params = parse_settings(args.set)
-    solver = msstereo.PDE(**solver_params) if args.solver == "pde" else args.solver
-    scenes = {name: v2_scene(name, args.data) for name in args.scenes}
-    # Compile the kernels before timing anything.
-    msstereo.match(scenes[args.scenes[0]].left[:64, :64], scenes[args.scenes[0]].right[:64, :64])
 
-    rows = {}
-    for model in args.models:
-        for name, scene in scenes.items():
-            row, _ = run_scene(scene, model, solver, model_params)
-            rows[(model, name)] = row
-            print(f"{model:8s} {name:8s} " + "  ".join(f"{k} {v:6.2f}" for k, v in row.items()),
-                  file=sys.stderr, flush=True)
-    table = format_table(rows)
-    print(table)
+def main(argv=None):
+    """Run the benchmark; see the module docstring."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
+    params, solver_options = parse_settings(args.set, args.solvers)
+    solvers = make_solvers(args.solvers, solver_options)
+    scenes = load_scenes(args.scenes, args.data)
+    try:
+        warm_up(next(iter(scenes.values())), args.models, solvers, params)
+    except ImportError as error:
+        raise SystemExit(str(error)) from None
+
+    rows = run_benchmark(scenes, args.models, solvers, params)
+    means = group_means(rows)
+    report = format_report(rows, means)
+    print(report)
     if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        meta = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-                "cores": os.cpu_count(), "solver": repr(solver), "settings": args.set,
-                "models": {m: repr(msstereo.models.get_model(m, **{k: v for k, v in model_params.items()
-                                                                    if k not in ("factor", "min_size")}))
-                           for m in args.models}}
-        (RESULTS / f"{args.name}.md").write_text(
-            f"# Middlebury v2, {meta['date']}\n\n{table}\n\nSettings: `{json.dumps(meta)}`\n")
-        (RESULTS / f"{args.name}.json").write_text(json.dumps(
-            {"meta": meta, "rows": [{"model": m, "scene": s, **row} for (m, s), row in rows.items()]},
-            indent=1))
+        save(args.name, report, metadata(argv, args.models, solvers, params), rows, means)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import msstereo  # noqa: E402
-from middlebury import SCENES, run_scene  # noqa: E402
-from msstereo.datasets import v2_scene  # noqa: E402
+from middlebury import run_scene  # noqa: E402
+from msstereo.datasets import V2_SCENES, v2_scene  # noqa: E402
 
 
 def split_setting(setting):
@@ -59,7 +59,7 @@ def main(argv=None):
     settings = [json.loads(s) for s in args.settings]
     if args.file:
         settings += [json.loads(line) for line in Path(args.file).read_text().splitlines() if line.strip()]
-    scenes = {name: v2_scene(name, args.data) for name in SCENES}
+    scenes = {name: v2_scene(name, args.data) for name in V2_SCENES}
     for setting in settings:
         name, params, solver = split_setting(setting)
         rows = {n: run_scene(scene, name, solver, params)[0] for n, scene in scenes.items()}

@@ -9,6 +9,7 @@ from .models import MODELS, Model
 from .result import LevelLog, StereoResult
 from .solvers.optimize import Optimize
 from .solvers.pde import PDE
+from .solvers.relax import Relax
 
-__all__ = ["match", "Model", "MODELS", "PDE", "Optimize", "StereoResult", "LevelLog"]
+__all__ = ["match", "Model", "MODELS", "PDE", "Optimize", "Relax", "StereoResult", "LevelLog"]
 __version__ = "0.1.0"

@@ -77,7 +77,7 @@ def _errors(disparity, gt):
     return {"all": {t: bad_pixels(disparity, gt, threshold=t) for t in (0.5, 1.0, 2.0)}}
 
 
-def compare_solvers(left, right, *, model="ms-tv", solvers=("pde", "optimize"), d_max=None,
+def compare_solvers(left, right, *, model="ms-tv", solvers=("pde", "optimize", "relax"), d_max=None,
                     gt=None, **match_kwargs):
     """Run `msstereo.match` with each solver on the same input and compare.
 

@@ -2,9 +2,12 @@
 
 :func:`load_scene` reads a scene folder in one of the Middlebury layouts
 (the v2 evaluation folders used for development, and the official 2003,
-2005/2006 and 2014 layouts) into a :class:`Scene`. :func:`motorcycle` gives
-the downsampled Middlebury 2014 Motorcycle pair shipped with scikit-image,
-so examples run without any data folder.
+2005/2006 and 2014 layouts) into a :class:`Scene`; scenes of the 2003 and
+2005 layouts without mask files get 'all' and 'nonocc' masks derived from
+their left and right ground truth (:func:`consistency_masks`).
+:func:`motorcycle` gives the downsampled Middlebury 2014 Motorcycle pair
+shipped with scikit-image, so examples run without any data folder, and
+:func:`get_scene` loads any of these by name from the data folder.
 
 References
 ----------
@@ -30,10 +33,19 @@ import numpy as np
 
 from .io import read_calib, read_disparity_png, read_image, read_pfm
 
-__all__ = ["Scene", "load_scene", "data_dir", "v2_scene", "motorcycle", "V2_SCENES"]
+__all__ = [
+    "Scene", "load_scene", "data_dir", "v2_scene", "get_scene", "motorcycle",
+    "left_right_consistent", "consistency_masks", "V2_SCENES", "SCENES_2005", "SCENE_NAMES",
+]
 
 #: Scene names of the Middlebury v2 evaluation.
 V2_SCENES = ("tsukuba", "venus", "teddy", "cones")
+
+#: Scene names of the Middlebury 2005 scenes of the data folder (third size).
+SCENES_2005 = ("art", "laundry")
+
+#: Every name :func:`get_scene` accepts.
+SCENE_NAMES = V2_SCENES + SCENES_2005 + ("motorcycle",)
 
 # Files whose presence identifies each layout: (left image, right image).
 _LAYOUT_FILES = {
@@ -146,6 +158,81 @@ def _read_masks(folder, names=_MASK_NAMES):
     return {name: _read_mask(p) for name in names if (p := _optional(folder, f"{name}.png"))}
 
 
+def left_right_consistent(disparity, disparity_right, tol=1.0):
+    """Left pixels whose match in the right view carries the same disparity.
+
+    Left pixel ``x`` with disparity ``d`` matches right pixel ``x - d``
+    (Middlebury convention), rounded to the nearest pixel (halves round up,
+    toward the right). It is consistent if that pixel lies inside the image,
+    its right disparity is finite, and the two agree within `tol`:
+    ``|d_l(x) - d_r(round(x - d_l(x)))| <= tol``. Nearest-pixel sampling
+    rather than interpolation keeps unknown (non-finite) right values from
+    spreading to their neighbours.
+
+    Parameters
+    ----------
+    disparity, disparity_right : ndarray, shape (H, W)
+        Left and right disparity in pixels, both positive; non-finite values
+        are unknown (or invalid).
+    tol : float, optional
+        Largest accepted disagreement in pixels.
+
+    Returns
+    -------
+    consistent : ndarray of bool, shape (H, W)
+        False wherever the left disparity is unknown.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or are not 2-D.
+    """
+    d_left = np.asarray(disparity, dtype=np.float64)
+    d_right = np.asarray(disparity_right, dtype=np.float64)
+    if d_left.ndim != 2 or d_left.shape != d_right.shape:
+        raise ValueError(
+            f"expected two (H, W) maps of one shape, got {d_left.shape} and {d_right.shape}"
+        )
+    rows, cols = np.indices(d_left.shape)
+    with np.errstate(invalid="ignore"):
+        target = np.floor(cols - d_left + 0.5)
+        inside = np.isfinite(target) & (target >= 0) & (target <= d_left.shape[1] - 1)
+        at_match = d_right[rows, np.where(inside, target, 0).astype(np.intp)]
+        return inside & (np.abs(d_left - at_match) <= tol)
+
+
+def consistency_masks(disparity, disparity_right, tol=1.0):
+    """Evaluation masks 'all' and 'nonocc' from left and right ground truth.
+
+    The rule used for the Middlebury 2005 data, which ships no masks: 'all' is
+    every pixel with (finite) left ground truth; 'nonocc' those of them that
+    are :func:`left_right_consistent`, i.e. whose match in the right view
+    (``x - d``, nearest pixel) has known right ground truth within `tol` of
+    the left one.
+
+    Parameters
+    ----------
+    disparity, disparity_right : ndarray, shape (H, W)
+        Left and right ground truth in pixels, non-finite where unknown.
+    tol : float, optional
+        Largest accepted left-right disagreement in pixels.
+
+    Returns
+    -------
+    masks : dict
+        ``{'all': ndarray of bool, 'nonocc': ndarray of bool}``, each of
+        shape (H, W); 'nonocc' is a subset of 'all'.
+
+    Notes
+    -----
+    A left pixel outside 'nonocc' is occluded in the right view, matches a
+    point off the right image, or matches a pixel whose right ground truth
+    is unknown; :attr:`Scene.occlusion` counts all three as occluded.
+    """
+    known = np.isfinite(disparity)
+    return {"all": known, "nonocc": known & left_right_consistent(disparity, disparity_right, tol)}
+
+
 def _ndisp_from_gt(disparity):
     """Disparity level count covering the finite ground truth, or None."""
     if disparity is None:
@@ -233,6 +320,17 @@ def _load_png_pair(folder, layout, files, scale):
     )
 
 
+def _derive_masks(scene):
+    """Give a scene without masks the :func:`consistency_masks` of its ground truth.
+
+    Scenes with any mask, or without left and right ground truth, are
+    returned unchanged.
+    """
+    if not scene.masks and scene.disparity is not None and scene.disparity_right is not None:
+        scene.masks = consistency_masks(scene.disparity, scene.disparity_right)
+    return scene
+
+
 def _png_scale(layout, width):
     """Stored PNG value per pixel of disparity for the 2003 and 2005 layouts.
 
@@ -302,6 +400,11 @@ def load_scene(path, *, layout=None, scale=None):
           size, so it is divided by 1, 2 or 3 for full, half and third size,
           inferred from the image width (>= 1000 px full, >= 550 px half,
           else third). Pass `scale` to override.
+
+          In both '2003' and '2005', a folder with left and right ground
+          truth but no mask file gets masks 'all' and 'nonocc' derived by
+          :func:`consistency_masks` (no 'disc'); masks are read, not
+          derived, as soon as one mask file is present.
         - '2014' [4]_: ``im0.png``, ``im1.png``, ``disp0.pfm`` (or
           ``disp0GT.pfm``), optional ``disp1.pfm``, ``calib.txt`` (ndisp).
           Mask 'all' = finite ground truth; 'nonocc' from ``mask0nocc.png``
@@ -345,7 +448,8 @@ def load_scene(path, *, layout=None, scale=None):
     else:
         scene = _load_2014(folder)
     scene.path = str(folder)
-    return _check_shapes(folder, scene)
+    scene = _check_shapes(folder, scene)
+    return _derive_masks(scene) if layout in ("2003", "2005") else scene
 
 
 # --------------------------------------------------------------------------
@@ -393,14 +497,58 @@ def v2_scene(name, root=None):
     """
     if name not in V2_SCENES:
         raise ValueError(f"name must be one of {V2_SCENES}, got {name!r}")
-    if root is None:
-        root = data_dir()
-        if root is None:
-            raise OSError(
-                "no Middlebury data folder: pass root= or set MSSTEREO_DATA to the "
-                "folder holding middlebury/v2"
-            )
-    return load_scene(Path(root) / "middlebury" / "v2" / name, layout="v2")
+    return load_scene(_data_root(root) / "middlebury" / "v2" / name, layout="v2")
+
+
+def get_scene(name, root=None):
+    """Load a scene by name: the v2 scenes, Art, Laundry or Motorcycle.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`SCENE_NAMES` (case-insensitive): 'tsukuba', 'venus',
+        'teddy', 'cones' (:func:`v2_scene`); 'art', 'laundry' (the third-size
+        2005 scenes in ``middlebury/2005/Art`` and ``middlebury/2005/Laundry``
+        of the data folder, with masks from :func:`consistency_masks`); or
+        'motorcycle' (:func:`motorcycle`, no data folder needed).
+    root : str or os.PathLike, optional
+        Data folder holding ``middlebury/``; defaults to :func:`data_dir`.
+
+    Returns
+    -------
+    scene : Scene
+        Named `name` in lower case.
+
+    Raises
+    ------
+    ValueError
+        If `name` is not one of :data:`SCENE_NAMES`.
+    OSError
+        If no data folder is given or found, or the scene cannot be read.
+    """
+    key = str(name).lower()
+    if key not in SCENE_NAMES:
+        raise ValueError(f"name must be one of {SCENE_NAMES}, got {name!r}")
+    if key == "motorcycle":
+        return motorcycle()
+    if key in V2_SCENES:
+        return v2_scene(key, root)
+    scene = load_scene(_data_root(root) / "middlebury" / "2005" / key.capitalize(), layout="2005")
+    scene.name = key
+    return scene
+
+
+def _data_root(root):
+    """`root` as a Path, or :func:`data_dir`; OSError if neither is given."""
+    if root is not None:
+        return Path(root)
+    found = data_dir()
+    if found is None:
+        raise OSError(
+            "no Middlebury data folder: pass root= or set MSSTEREO_DATA to the "
+            "folder holding middlebury/v2"
+        )
+    return found
 
 
 def motorcycle():

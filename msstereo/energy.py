@@ -7,11 +7,13 @@ data term around a warp, all from the kernels in `msstereo.kernels`.
 
 import numpy as np
 
+from .aggregate import guided_filter
 from .kernels.data_term import data_term, lagged_data_weights, linearize
 from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
 from .kernels.grid import central_gradient
 from .kernels.regularizer import diffusivity, smoothness, smoothness_gradient
+from .kernels.search import add_census_cost, census_transform
 from .kernels.warp import warp
 
 
@@ -34,6 +36,11 @@ def features(image):
         ix, iy = central_gradient(channel)
         out += [channel, ix, iy]
     return np.stack(out)
+
+
+def gray(features):
+    """Mean intensity of a feature stack's channels (`features`), for the census."""
+    return np.ascontiguousarray(features[0::3].mean(axis=0))
 
 
 def feature_weights(channels, lam, dtype):
@@ -91,11 +98,6 @@ class DisparityEnergy:
         m = self.model
         return smoothness(d, self.weight, m.beta, m.eta_s, m.robust)
 
-    def smoothness_unweighted(self, d):
-        """Per-pixel ``beta * rho(|grad d|^2)``, without the weight ``w``."""
-        m = self.model
-        return smoothness(d, np.ones_like(d), m.beta, m.eta_s, m.robust)
-
     def _gate(self, data):
         """Data-term array times the visibility ``H(phi)``, if any."""
         return data if self.visibility is None else data * self.visibility
@@ -103,7 +105,42 @@ class DisparityEnergy:
     def energy(self, d):
         """Total energy (float64 sum over the pixels)."""
         e_d, _, _ = self.data(d)
-        return float(self._gate(e_d).sum(dtype=np.float64) + self.smoothness(d).sum(dtype=np.float64))
+        return float(self._gate(e_d).sum(dtype=np.float64)) + self.regularization(d)
+
+    def regularization(self, d):
+        """The energy without the data term: ``sum beta * w * rho(|grad d|^2)``."""
+        return float(self.smoothness(d).sum(dtype=np.float64))
+
+    def diffusivity(self, d):
+        """Lagged diffusivity ``beta * w * rho'(|grad d|^2)`` of the regularizer at ``d``."""
+        m = self.model
+        return diffusivity(d, self.weight, m.beta, m.eta_s, m.robust)
+
+    def cost_volume(self, k0, h, count):
+        """The data term at the constant disparities ``k0 + j h``, ``j < count``.
+
+        Each slice is `data` at a constant ``d`` (the same warp and ``e_d``
+        kernels, so the sampled cost is the energy's own data term), plus
+        the census cost of `msstereo.kernels.search.add_census_cost` when
+        the model mixes one in (``census > 0``), aggregated by the guided
+        filter of the reference image when the model asks for it
+        (``aggregate > 0``, `msstereo.aggregate.guided_filter`).
+
+        Returns
+        -------
+        (M, N, count) ndarray
+            Samples of a pixel contiguous, as the search reads them.
+        """
+        volume = np.empty(self.shape + (count,), self.dtype)
+        for j in range(count):
+            volume[:, :, j] = self.data(np.full(self.shape, k0 + j * h, self.dtype))[0]
+        m = self.model
+        if m.census > 0:
+            self._add_census(volume, k0 + h * np.arange(count))
+        if m.aggregate > 0:
+            guide = np.ascontiguousarray(self.f_ref[0::3].transpose(1, 2, 0))
+            volume = guided_filter(guide, volume, m.aggregate, m.aggregate_eps)
+        return volume
 
     def gradient(self, d):
         """Exact gradient of `energy` in ``d``, shape (M, N)."""
@@ -116,12 +153,31 @@ class DisparityEnergy:
         values, slopes, _ = self._warp(d)
         return linearize(self.f_ref, values, slopes, self.weights, self.sign)
 
+    def _add_census(self, volume, samples):
+        """Add the census cost of every sample to ``volume`` (`add_census_cost`).
+
+        The other view is shifted by each distinct fractional part of the
+        samples (the data term's warp, at a constant disparity) before its
+        census transform: sub-pixel samples then compare real signatures
+        instead of interpolating Hamming distances between integer shifts,
+        which would lock the disparity to whole pixels.
+        """
+        m = self.model
+        radius = m.census_window // 2
+        whole = np.floor(samples + 1e-6)
+        fractions, which = np.unique(np.round(samples - whole, 6), return_inverse=True)
+        other = gray(self.f_other)[None]
+        shifted = np.stack([census_transform(warp(other, np.full(self.shape, f, self.dtype), self.sign,
+                                                  m.interpolation)[0][0], radius)
+                            for f in fractions])
+        add_census_cost(volume, census_transform(gray(self.f_ref), radius), shifted,
+                        which.astype(np.int64), whole.astype(np.int64), self.sign,
+                        m.census / ((2 * radius + 1) ** 2 - 1))
+
     def lagged_weights(self, R, J12, J11, dd, d):
         """Lagged data coefficients and smoothness diffusivity at ``d + dd``."""
-        m = self.model
-        a, b = lagged_data_weights(R, J12, J11, dd, m.eta)
-        g = diffusivity(d + dd, self.weight, m.beta, m.eta_s, m.robust)
-        return self._gate(a), self._gate(b), g
+        a, b = lagged_data_weights(R, J12, J11, dd, self.model.eta)
+        return self._gate(a), self._gate(b), self.diffusivity(d + dd)
 
 
 class MumfordShahEnergy(DisparityEnergy):
@@ -136,25 +192,31 @@ class MumfordShahEnergy(DisparityEnergy):
         As for `DisparityEnergy`.
     v : (M, N) ndarray
         Initial discontinuity function in [0, 1].
+    image_weight : (M, N) ndarray, optional
+        A fixed factor of the regularizer weight, ``v_I^2`` for the
+        edge-weighted Mumford-Shah models (``weight="edge+v"``): the weight
+        is then ``v_I^2 v^2``. 1 if omitted.
     """
 
-    def __init__(self, reference, other, sign, model, v):
+    def __init__(self, reference, other, sign, model, v, image_weight=None):
         super().__init__(reference, other, sign, model)
+        self.image_weight = self.weight if image_weight is None else image_weight.astype(self.dtype)
         self.set_v(v)
 
     def set_v(self, v):
-        """Replace ``v`` (and the regularizer weight ``v^2``)."""
+        """Replace ``v`` (and the regularizer weight ``v_I^2 v^2``)."""
         self.v = np.ascontiguousarray(v, dtype=self.dtype)
-        self.weight = self.v * self.v
+        self.weight = self.image_weight * self.v * self.v
 
     def edge_strength(self, d):
-        """``a = beta rho(|grad d|^2)``: what ``v^2`` multiplies."""
-        return self.smoothness_unweighted(d)
+        """``a = beta v_I^2 rho(|grad d|^2)``: what ``v^2`` multiplies."""
+        m = self.model
+        return smoothness(d, self.image_weight, m.beta, m.eta_s, m.robust)
 
-    def energy(self, d):
+    def regularization(self, d):
         m = self.model
         zero = np.zeros_like(self.v)
-        return super().energy(d) + discontinuity_energy(self.v, zero, m.alpha, m.eps)
+        return super().regularization(d) + discontinuity_energy(self.v, zero, m.alpha, m.eps)
 
     def energy_v(self, d, v):
         """Joint energy at ``(d, v)``, leaving the stored ``v`` as it was."""
@@ -177,6 +239,11 @@ class MumfordShahEnergy(DisparityEnergy):
         solve_discontinuity(v, self.edge_strength(d), m.alpha, m.eps, sweeps, omega)
         self.set_v(v)
         return v
+
+
+def image_weight(image, model):
+    """``v_I^2`` of an edge-weighted model (`edge_map`), else None."""
+    return edge_map(image, model) ** 2 if model.edge_weighted else None
 
 
 def edge_map(image, model, sweeps=200, omega=1.9):

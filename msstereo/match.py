@@ -10,16 +10,24 @@ from .models import get_model
 from .occlusion import fill_occlusions, initial_occlusion_state, occlusion_masks, solve_occlusion_level
 from .pyramid import coarse_to_fine, pyramid_shapes
 from .result import LevelLog, StereoResult
+from .solvers.loop import solve_view
 from .solvers.optimize import Optimize
 from .solvers.pde import PDE
+from .solvers.relax import Relax
 
-__all__ = ["match", "as_float_image", "MIN_SIZE"]
+__all__ = ["match", "as_float_image", "MIN_SIZE", "DEFAULT_MODEL", "DEFAULT_SOLVER"]
 
 MIN_SIZE = 8
 """Smallest accepted image side, in pixels: below it there is no pyramid and
 hardly a gradient to match."""
 
-SOLVERS = {"pde": PDE, "optimize": Optimize}
+SOLVERS = {"pde": PDE, "optimize": Optimize, "relax": Relax}
+
+DEFAULT_MODEL = "default"
+"""The most accurate model measured (``benchmarks/results/middlebury.md``)."""
+
+DEFAULT_SOLVER = "relax"
+"""The most accurate solver measured: the global search needs no pyramid."""
 
 
 def as_float_image(image, name, dtype=np.float32):
@@ -94,8 +102,26 @@ def _progress_printer(progress):
     return None
 
 
-def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min_size=24,
-          dtype=np.float32, progress=False, **params):
+def _number(value, name):
+    """``value`` as a finite float, or a ValueError naming ``name``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _disparity_range(d_min, d_max, width):
+    """Validated ``(d_min, d_max)``; ``d_max`` defaults to ``d_min`` plus a third of the width."""
+    d_min = _number(d_min, "d_min")
+    d_max = d_min + width / 3.0 if d_max is None else _number(d_max, "d_max")
+    if d_max <= d_min:
+        raise ValueError(f"d_max must be larger than d_min, got d_min={d_min:g}, d_max={d_max:g}")
+    return d_min, d_max
+
+
+def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0, d_max=None,
+          factor=0.75, min_size=24, dtype=np.float32, progress=False, **params):
     """Estimate the left disparity of a rectified stereo pair.
 
     Parameters
@@ -104,17 +130,25 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
         Rectified images, gray or RGB, uint8, uint16 or float in [0, 1]
         (float pairs outside [0, 1] are rescaled jointly).
     model : str or Model, optional
-        Energy to minimize (see `msstereo.models`): ``"tv"`` (robust data
-        term and TV, paper eq. 10), ``"tv-edge"`` (TV weighted by the image
-        edge map, eq. 11-12), ``"ms-l2"`` and ``"ms-tv"`` (Mumford-Shah with
-        a jointly estimated discontinuity function ``v``, eq. 23 without
-        occlusion).
-    solver : str or PDE, optional
-        ``"pde"``: the paper's Euler-Lagrange scheme; or a `PDE` instance
-        with non-default options.
+        Energy to minimize (see `msstereo.models`): ``"default"`` (the most
+        accurate: ``ms-occ`` with an image-edge weight, a census cost and
+        edge-aware aggregation of the data term), or the paper's models
+        ``"tv"`` (robust data term and TV, paper eq. 10), ``"tv-edge"`` (TV
+        weighted by the image edge map, eq. 11-12), ``"ms-l2"`` and
+        ``"ms-tv"`` (Mumford-Shah with a jointly estimated discontinuity
+        function ``v``, eq. 23 without occlusion), ``"ms-occ"`` (both views
+        with occlusion level sets, eq. 15-23).
+    solver : str or PDE or Optimize or Relax, optional
+        ``"relax"`` (default): a global search of the data term with a
+        quadratic relaxation, no pyramid; ``"pde"``: the paper's
+        Euler-Lagrange scheme, coarse to fine; ``"optimize"``: L-BFGS-B on
+        the discrete energy, coarse to fine; or an options instance.
+    d_min : float, optional
+        Smallest disparity in pixels of the full-resolution pair (default 0;
+        negative values are allowed).
     d_max : float, optional
         Largest disparity in pixels of the full-resolution pair (Middlebury's
-        ``ndisp``). Defaults to a third of the image width.
+        ``ndisp``). Defaults to ``d_min`` plus a third of the image width.
     factor : float, optional
         Pyramid size ratio between levels (0.5 to 0.9 are sensible).
     min_size : int, optional
@@ -159,11 +193,8 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
     options = _get_solver(solver)
     il, ir = _prepare_pair(left, right, dtype)
     shape = il.shape[:2]
-    if d_max is None:
-        d_max = shape[1] / 3.0
-    if not (np.isscalar(d_max) and np.isfinite(d_max) and d_max > 0):
-        raise ValueError(f"d_max must be a positive finite number, got {d_max!r}")
-    nlevels = len(pyramid_shapes(shape, factor, min_size))
+    d_min, d_max = _disparity_range(d_min, d_max, shape[1])
+    nlevels = len(pyramid_shapes(shape, factor, min_size, options.levels))
     say = _progress_printer(progress)
     logs = []
     v_image = None  # edge map v_I of the latest level (tv-edge): the finest one is returned
@@ -174,14 +205,14 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
         log = LevelLog(level, left_k.shape[:2])
         state = _initial_state(log.shape, il.dtype, model) if state is None else state
         scale = left_k.shape[1] / shape[1]
+        bounds = (d_min * scale, d_max * scale)
         if model.occlusion:
-            state = solve_occlusion_level(left_k, right_k, state, model, options, d_max * scale, log)
+            state = solve_occlusion_level(left_k, right_k, state, model, options, bounds, log)
         else:
-            if model.weight == "edge":
-                v_image = edge_map(left_k, model)
+            v_image = edge_map(left_k, model) if model.edge_weighted else None
             energy = _level_energy(left_k, right_k, model, state, v_image)
-            state["d"] = options.solve(energy, state["d"], d_max * scale, log)
-            if model.weight == "v":
+            state["d"] = solve_view(options, energy, state["d"], bounds, log)
+            if model.joint_v:
                 state["v"] = energy.v
         log.seconds = time.perf_counter() - t0
         logs.append(log)
@@ -192,7 +223,7 @@ def match(left, right, *, model="tv", solver="pde", d_max=None, factor=0.75, min
 
     disparity_fields = ("d_l", "d_r") if model.occlusion else ("d",)
     state = coarse_to_fine(il, ir, solve_level, factor=factor, min_size=min_size,
-                           disparity_fields=disparity_fields)
+                           levels=options.levels, disparity_fields=disparity_fields)
     if model.occlusion:
         masks = occlusion_masks(state)
         state = fill_occlusions(state, model)
@@ -210,7 +241,7 @@ def _initial_state(shape, dtype, model):
     if model.occlusion:
         return initial_occlusion_state(shape, dtype)
     state = {"d": np.zeros(shape, dtype)}
-    if model.weight == "v":
+    if model.joint_v:
         state["v"] = np.ones(shape, dtype)
     return state
 
@@ -218,13 +249,14 @@ def _initial_state(shape, dtype, model):
 def _level_energy(left_k, right_k, model, state, v_image=None):
     """The model's energy of the left view at one level.
 
-    ``v_image`` is the level's edge map for ``tv-edge``, computed here if not given.
+    ``v_image`` is the level's edge map of edge-weighted models, computed here if not given.
     """
-    if model.weight == "v":
-        return MumfordShahEnergy(left_k, right_k, -1, model, np.clip(state["v"], 0.0, 1.0))
-    if model.weight == "edge" and v_image is None:
+    if model.edge_weighted and v_image is None:
         v_image = edge_map(left_k, model)
-    return DisparityEnergy(left_k, right_k, -1, model, None if v_image is None else v_image**2)
+    image_weight = None if v_image is None else v_image**2
+    if model.joint_v:
+        return MumfordShahEnergy(left_k, right_k, -1, model, np.clip(state["v"], 0.0, 1.0), image_weight)
+    return DisparityEnergy(left_k, right_k, -1, model, image_weight)
 
 
 def _get_solver(solver):

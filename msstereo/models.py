@@ -48,9 +48,11 @@ class Model:
     interpolation : int
         Warping interpolation along rows: 1 linear, 3 cubic. Part of the
         discrete energy, so both solvers see the same one.
-    weight : {"none", "edge", "v"}
+    weight : {"none", "edge", "v", "edge+v"}
         Regularizer weight ``w``: none, the image edge map ``v_I^2``
-        (fixed per pyramid level), or ``v^2`` with ``v`` estimated jointly.
+        (fixed per pyramid level), ``v^2`` with ``v`` estimated jointly, or
+        their product ``v_I^2 v^2`` (beyond the paper: the Mumford-Shah
+        discontinuity set, made cheaper where the image has an edge).
     alpha, eps : float
         Weights of ``(v - 1)^2`` and ``|grad v|^2`` (``weight="v"``): the
         paper's ``alpha_hat = alpha / (4 eps)`` and ``eps_hat = alpha eps``
@@ -78,6 +80,20 @@ class Model:
     fill : {"regularizer", "background"}
         Disparity of occluded pixels: what the regularizer diffuses in, or
         the smaller of the nearest visible disparities along the row.
+    census : float
+        Weight of a census cost mixed into the data term (beyond the
+        paper; 0: off): the Hamming distance of the census signatures of the
+        two views over a ``census_window`` square, divided by its number of
+        bits. Only the ``relax`` solver, which samples the data term, uses it.
+    census_window : int
+        Side of the census window: odd, 3 to 7 (a 7x7 signature has 48 bits).
+    aggregate : int
+        Radius of the guided filter that aggregates the sampled data term
+        over pixels of similar colour (beyond the paper; 0: off, the data
+        term stays pointwise). ``relax`` only.
+    aggregate_eps : float
+        Regularization ``eps`` of the guided filter (colour variance, for
+        images in [0, 1]).
 
     Notes
     -----
@@ -104,12 +120,26 @@ class Model:
     eps_occl: float = 0.005
     phi_steps: int = 10
     fill: str = "regularizer"
+    census: float = 0.0
+    census_window: int = 7
+    aggregate: int = 0
+    aggregate_eps: float = 1e-4
+
+    @property
+    def edge_weighted(self):
+        """Whether the regularizer weight has the image edge map ``v_I^2``."""
+        return self.weight in ("edge", "edge+v")
+
+    @property
+    def joint_v(self):
+        """Whether the regularizer weight has a jointly estimated ``v^2``."""
+        return self.weight in ("v", "edge+v")
 
     def __post_init__(self):
-        if self.weight not in ("none", "edge", "v"):
-            raise ValueError(f"weight must be 'none', 'edge' or 'v', got {self.weight!r}")
-        if self.occlusion and self.weight != "v":
-            raise ValueError("occlusion=True needs weight='v' (the ms-occ model)")
+        if self.weight not in ("none", "edge", "v", "edge+v"):
+            raise ValueError(f"weight must be 'none', 'edge', 'v' or 'edge+v', got {self.weight!r}")
+        if self.occlusion and not self.joint_v:
+            raise ValueError("occlusion=True needs weight='v' or 'edge+v' (the ms-occ model)")
         if self.fill not in ("regularizer", "background"):
             raise ValueError(f"fill must be 'regularizer' or 'background', got {self.fill!r}")
         if not (isinstance(self.phi_steps, int) and self.phi_steps >= 1):
@@ -121,9 +151,16 @@ class Model:
             value = getattr(self, f)
             if not (isinstance(value, (int, float)) and value >= 0 and value < float("inf")):
                 raise ValueError(f"model parameter {f!r} must be a finite number >= 0, got {value!r}")
-        for f in ("eta", "eta_s", "alpha", "alpha_i", "eps_i", "eps_h"):
+        for f in ("eta", "eta_s", "alpha", "alpha_i", "eps_i", "eps_h", "aggregate_eps"):
             if getattr(self, f) <= 0:
                 raise ValueError(f"model parameter {f!r} must be > 0, got {getattr(self, f)!r}")
+        if not (isinstance(self.census, (int, float)) and 0 <= self.census < float("inf")):
+            raise ValueError(f"model parameter 'census' must be a finite number >= 0, got {self.census!r}")
+        if not (isinstance(self.aggregate, int) and not isinstance(self.aggregate, bool)
+                and self.aggregate >= 0):
+            raise ValueError(f"model parameter 'aggregate' must be an integer >= 0, got {self.aggregate!r}")
+        if self.census_window not in (3, 5, 7):
+            raise ValueError(f"census_window must be 3, 5 or 7, got {self.census_window!r}")
         if self.interpolation not in (1, 3):
             raise ValueError(f"interpolation must be 1 (linear) or 3 (cubic), got {self.interpolation!r}")
 
@@ -136,6 +173,9 @@ MODELS = {
     "ms-l2": Model(name="ms-l2", weight="v", robust=False, alpha=0.01, beta=0.1),
     "ms-tv": Model(name="ms-tv", **_MS_TV),
     "ms-occ": Model(name="ms-occ", occlusion=True, fill="background", t=0.7, phi_steps=40, **_MS_TV),
+    "default": Model(name="default", occlusion=True, fill="background", t=1.2, phi_steps=40,
+                     weight="edge+v", alpha_i=0.4, eps_i=0.5, beta=0.1, alpha=0.06, eps=0.04,
+                     lam=0.0, census=1.0, census_window=5, aggregate=4),
 }
 """Default parameters of each named model, tuned on the four Middlebury v2
 scenes (grids and results: ``benchmarks/results/tuning.md``)."""

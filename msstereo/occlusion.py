@@ -24,16 +24,14 @@ The logged energy is the sum of both views' ``E_L`` and ``E_occl``: steps
 it does not descend one).
 """
 
-from dataclasses import replace
-
 import numpy as np
 
-from .energy import MumfordShahEnergy
+from .energy import MumfordShahEnergy, image_weight
 from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, gaussian_blur,
                                 heaviside, level_set_step, occlusion_energy, occlusion_error,
                                 stable_step)
 from .result import LevelLog
-from .solvers import median_step
+from .solvers.loop import outer_loop
 
 __all__ = ["solve_occlusion_level", "initial_occlusion_state", "occlusion_step"]
 
@@ -82,7 +80,7 @@ def _occlusion_energy(state, e_blur, model):
                for view, _ in VIEWS)
 
 
-def solve_occlusion_level(left, right, state, model, options, d_max, log):
+def solve_occlusion_level(left, right, state, model, options, bounds, log):
     """Solve ``ms-occ`` at one pyramid level.
 
     Parameters
@@ -94,11 +92,11 @@ def solve_occlusion_level(left, right, state, model, options, d_max, log):
         `initial_occlusion_state`); updated and returned.
     model : Model
         An occlusion model.
-    options : PDE or Optimize
-        Solver of the ``(d, v)`` blocks; its ``warps``, ``median`` and ``tol``
-        drive the outer iterations.
-    d_max : float
-        Upper bound of the disparities at this level.
+    options : PDE, Optimize or Relax
+        Solver of the ``(d, v)`` blocks: one stepper per view; its
+        ``median``, ``tol`` and iteration cap drive the outer iterations.
+    bounds : (float, float)
+        ``(d_min, d_max)`` of the disparities at this level.
     log : LevelLog
         Receives the total energy after each block.
 
@@ -108,40 +106,41 @@ def solve_occlusion_level(left, right, state, model, options, d_max, log):
         The updated state.
     """
     images = {"l": (left, right), "r": (right, left)}
-    energies = {view: MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1))
+    energies = {view: MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1),
+                                        image_weight(images[view][0], model))
                 for view, sign in VIEWS}
-    one_step = replace(options, warps=1, median=0)
+    steppers = {view: options.stepper(energies[view], bounds) for view, _ in VIEWS}
+    for view, _ in VIEWS:
+        state[f"d_{view}"] = steppers[view].start(state[f"d_{view}"])
     scratch = LevelLog(log.level, log.shape)
     e_blur = blurred_occlusion_errors(state, model)
 
     def total():
-        e_views = sum(energies[view].energy(state[f"d_{view}"]) for view, _ in VIEWS)
+        e_views = sum(steppers[view].objective(state[f"d_{view}"]) for view, _ in VIEWS)
         return e_views + _occlusion_energy(state, e_blur, model)
 
     def gate():
         for view, _ in VIEWS:
             energies[view].visibility = heaviside(state[f"phi_{view}"], model.eps_h).astype(left.dtype)
 
-    gate()
-    e = total()
-    log.record(e, "start")
-    for outer in range(options.warps):
-        e_prev = e
-        if options.median and outer > 0:
-            for view, _ in VIEWS:
-                state[f"d_{view}"] = median_step(state[f"d_{view}"], options.median)
-            log.record(total(), "median")
+    def step(e, log):
+        nonlocal e_blur
         for view, _ in VIEWS:
-            state[f"d_{view}"] = one_step.solve(energies[view], state[f"d_{view}"], d_max, scratch)
+            out = steppers[view].step(state[f"d_{view}"], None, scratch)
+            if out is not None:
+                state[f"d_{view}"] = out[0]
             state[f"v_{view}"] = energies[view].v
-        log.record(total(), "warp")
-        e_blur = occlusion_step(state, model)
-        gate()
         e = total()
-        log.record(e, "occlusion")
-        if abs(e_prev - e) <= options.tol * abs(e_prev):
-            break
-    return state
+        log.record(e, "warp")
+        if all(stepper.ready for stepper in steppers.values()):
+            e_blur = occlusion_step(state, model)
+            gate()
+            e = total()
+            log.record(e, "occlusion")
+        return e
+
+    gate()
+    return outer_loop(step, total, state, [f"d_{view}" for view, _ in VIEWS], options, log)
 
 
 def occlusion_masks(state):

@@ -13,7 +13,7 @@ from skimage.transform import resize
 __all__ = ["pyramid_shapes", "downsample", "upsample", "coarse_to_fine"]
 
 
-def pyramid_shapes(shape, factor=0.5, min_size=24):
+def pyramid_shapes(shape, factor=0.5, min_size=24, levels=None):
     """Shapes of the pyramid levels, finest first.
 
     Parameters
@@ -25,6 +25,8 @@ def pyramid_shapes(shape, factor=0.5, min_size=24):
     min_size : int
         The coarsest level is the last whose short side is at least
         ``min_size`` (the finest level is always kept).
+    levels : int, optional
+        Keep at most this many levels, the finest ones (None: all).
 
     Returns
     -------
@@ -39,7 +41,7 @@ def pyramid_shapes(shape, factor=0.5, min_size=24):
     k = 1
     while True:
         level = (max(1, round(m * factor**k)), max(1, round(n * factor**k)))
-        if min(level) < min_size or level == shapes[-1]:
+        if min(level) < min_size or level == shapes[-1] or len(shapes) == levels:
             return shapes
         shapes.append(level)
         k += 1
@@ -71,7 +73,7 @@ def upsample(field, shape, is_disparity=False):
     return out
 
 
-def coarse_to_fine(left, right, solve_level, *, factor=0.5, min_size=24,
+def coarse_to_fine(left, right, solve_level, *, factor=0.5, min_size=24, levels=None,
                    disparity_fields=("d",)):
     """Solve from the coarsest pyramid level to the finest.
 
@@ -85,7 +87,7 @@ def coarse_to_fine(left, right, solve_level, *, factor=0.5, min_size=24,
         ``right_k`` are the images at that level and ``state`` is the dict
         of fields from the previous level, upsampled (``None`` at the
         coarsest level: the solver initializes it).
-    factor, min_size
+    factor, min_size, levels
         See `pyramid_shapes`.
     disparity_fields : tuple of str
         State fields measured in pixels, rescaled between levels.
@@ -95,7 +97,7 @@ def coarse_to_fine(left, right, solve_level, *, factor=0.5, min_size=24,
     dict
         The state returned at the finest level.
     """
-    shapes = pyramid_shapes(left.shape[:2], factor, min_size)[::-1]
+    shapes = pyramid_shapes(left.shape[:2], factor, min_size, levels)[::-1]
     state = None
     for level, shape in enumerate(shapes):
         if state is not None:

@@ -30,7 +30,10 @@ class LevelLog:
         one L-BFGS-B iteration (``optimize``); ``"v"``, the ``v`` step of a
         Mumford-Shah model (``pde``), never increasing the energy;
         ``"median"``, the median filter, a heuristic outside the energy that
-        may increase it; ``"occlusion"``, the new ``e_occl`` and the
+        may increase it; ``"search"`` and ``"smooth"``, the ``a``-step and
+        the ``d``-step of a ``relax`` iteration (its ``v`` step ends with
+        the ``"warp"`` entry), never increasing the relaxed energy at a
+        fixed ``theta``; ``"occlusion"``, the new ``e_occl`` and the
         level-set flow of ``ms-occ``, which may increase the logged total.
     times : list of float
         Wall time of each entry of ``energy``, in seconds since the level

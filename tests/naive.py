@@ -123,3 +123,85 @@ def color_gradient_norm(image):
         ix, iy = central_gradient(image[:, :, c])
         total = total + ix**2 + iy**2
     return np.sqrt(total)
+
+
+# ---------------------------------------------------------------------------
+# Relaxation solver: census cost, sampled-cost interpolation, guided filter
+# ---------------------------------------------------------------------------
+
+def census_transform(gray, radius):
+    """Signature bits in row-major window order (centre skipped), first one most significant."""
+    m, n = gray.shape
+    out = np.zeros((m, n), dtype=np.uint64)
+    for i in range(m):
+        for j in range(n):
+            bits = []
+            for di in range(-radius, radius + 1):
+                for dj in range(-radius, radius + 1):
+                    if di == 0 and dj == 0:
+                        continue
+                    ii = min(max(i + di, 0), m - 1)
+                    jj = min(max(j + dj, 0), n - 1)
+                    bits.append(int(gray[ii, jj] < gray[i, j]))
+            out[i, j] = np.uint64(int("".join(map(str, bits)), 2))
+    return out
+
+
+def popcount(x):
+    return bin(int(x)).count("1")
+
+
+def add_census_cost(cost, census_ref, census_other, which, shifts, sign, scale):
+    out = cost.astype(np.float64)
+    m, n, count = cost.shape
+    for i in range(m):
+        for j in range(n):
+            for s in range(count):
+                jj = min(max(j + sign * int(shifts[s]), 0), n - 1)
+                out[i, j, s] += scale * popcount(int(census_ref[i, j]) ^ int(census_other[which[s], i, jj]))
+    return out
+
+
+def interpolated_cost(cost, a, k0, h):
+    """The parabola through the sample nearest ``a`` (clamped to have two neighbours), by polyfit."""
+    m, n, count = cost.shape
+    out = np.empty(a.shape)
+    for i in range(m):
+        for j in range(n):
+            c = int(np.floor((a[i, j] - k0) / h + 0.5))
+            c = min(max(c, 1), count - 2)
+            xs = k0 + h * np.arange(c - 1, c + 2)
+            coef = np.polyfit(xs, cost[i, j, c - 1:c + 2].astype(np.float64), 2)
+            out[i, j] = np.polyval(coef, a[i, j])
+    return out
+
+
+def guided_filter(guide, volume, radius, eps):
+    """He et al.'s guided filter, per pixel: windows of edge-replicated padding ('nearest')."""
+    guide = np.asarray(guide, np.float64)
+    m, n, channels = guide.shape
+    r = radius
+
+    def window(array, i, j):
+        # The (2r+1)^2 pixels around (i, j) of the edge-padded array.
+        pad = np.pad(array, [(r, r), (r, r)] + [(0, 0)] * (array.ndim - 2), mode="edge")
+        return pad[i:i + 2 * r + 1, j:j + 2 * r + 1].reshape((2 * r + 1) ** 2, *array.shape[2:])
+
+    out = np.empty(volume.shape)
+    for k in range(volume.shape[2]):
+        p = volume[:, :, k].astype(np.float64)
+        a = np.empty((m, n, channels))
+        b = np.empty((m, n))
+        for i in range(m):
+            for j in range(n):
+                colours = window(guide, i, j)          # (w, C)
+                values = window(p, i, j)               # (w,)
+                mu = colours.mean(axis=0)
+                sigma = colours.T @ colours / len(colours) - np.outer(mu, mu)
+                cov = colours.T @ values / len(values) - mu * values.mean()
+                a[i, j] = np.linalg.solve(sigma + eps * np.eye(channels), cov)
+                b[i, j] = values.mean() - a[i, j] @ mu
+        for i in range(m):
+            for j in range(n):
+                out[i, j, k] = window(a, i, j).mean(axis=0) @ guide[i, j] + window(b, i, j).mean()
+    return out

@@ -4,8 +4,21 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from msstereo.datasets import V2_SCENES, Scene, data_dir, load_scene, motorcycle, v2_scene
+from msstereo.datasets import (
+    SCENE_NAMES,
+    V2_SCENES,
+    Scene,
+    consistency_masks,
+    data_dir,
+    get_scene,
+    left_right_consistent,
+    load_scene,
+    motorcycle,
+    v2_scene,
+)
+from msstereo.evaluate import evaluate_v2
 from msstereo.io import write_pfm
+from msstereo.synthetic import synthetic_scene
 
 H, W = 6, 8
 
@@ -62,7 +75,12 @@ def test_layout_2005_third_size_scale(tmp_path):
     disparity = _make_png_layout(folder, ("view1.png", "view5.png", "disp1.png", "disp5.png"), 3)
     scene = load_scene(folder)
     np.testing.assert_array_equal(scene.disparity, disparity)
-    assert scene.masks == {} and scene.occlusion is None
+    # No mask files: masks derived from the ground truth. Every match x - (x + 1)
+    # falls off the right image, so every known pixel is occluded.
+    assert set(scene.masks) == {"all", "nonocc"}
+    np.testing.assert_array_equal(scene.masks["all"], np.isfinite(disparity))
+    assert not scene.masks["nonocc"].any()
+    np.testing.assert_array_equal(scene.occlusion, np.isfinite(disparity))
     # An explicit scale overrides the size rule.
     np.testing.assert_allclose(
         load_scene(folder, layout="2005", scale=1).disparity[1:], 3 * disparity[1:]
@@ -80,6 +98,78 @@ def test_layout_2005_scale_from_width(tmp_path, width, factor):
     scene = load_scene(folder)
     assert np.all(scene.disparity == np.float32(60 / factor))
     assert scene.disparity_right is None
+
+
+def _band_case():
+    """Left and right ground truth of one row with a known occluded band.
+
+    Background at 2 px, a foreground segment at 5 px on left columns 6-8
+    (right columns 1-3). Left background pixels 3-5 match right columns 1-3,
+    which show the foreground: the band the foreground hides from the right
+    camera, 5 - 2 = 3 px wide. Left pixels 0-1 match off the right image.
+    """
+    d_left = np.full((2, 12), 2.0, dtype=np.float32)
+    d_left[:, 6:9] = 5.0
+    d_right = np.full((2, 12), 2.0, dtype=np.float32)
+    d_right[:, 1:4] = 5.0
+    nonocc = np.zeros((2, 12), bool)
+    nonocc[:, 2] = nonocc[:, 6:] = True
+    return d_left, d_right, nonocc
+
+
+def test_consistency_masks_occluded_band():
+    d_left, d_right, nonocc = _band_case()
+    masks = consistency_masks(d_left, d_right)
+    np.testing.assert_array_equal(masks["all"], np.ones_like(nonocc))
+    np.testing.assert_array_equal(masks["nonocc"], nonocc)
+    # Unknown left pixels are in neither mask; unknown right ground truth at
+    # the match removes a pixel from nonocc only.
+    d_left[0, 10] = np.inf
+    d_right[1, 9] = np.inf  # the match of left (1, 11)
+    masks = consistency_masks(d_left, d_right)
+    assert not masks["all"][0, 10] and not masks["nonocc"][0, 10]
+    assert masks["all"][1, 11] and not masks["nonocc"][1, 11]
+
+
+def test_left_right_consistent_tolerance_and_rounding():
+    d_left, d_right, _ = _band_case()
+    d_right[0, 7] = 3.0  # match of left (0, 9): |2 - 3| = 1 is within tol
+    d_right[1, 7] = 3.5  # 1.5 is not
+    ok = left_right_consistent(d_left, d_right)
+    assert ok[0, 9] and not ok[1, 9]
+    assert not left_right_consistent(d_left, d_right, tol=0.5)[0, 9]
+    # x - d = 10 - 2.5 = 7.5 rounds up to right column 8, whose 2.0 is within 1 px.
+    d_left[0, 10] = 2.5
+    d_right[0, 7] = 9.0
+    assert left_right_consistent(d_left, d_right)[0, 10]
+    with pytest.raises(ValueError, match="shape"):
+        left_right_consistent(d_left, d_right[:, :5])
+
+
+@pytest.mark.parametrize("kind", ["plane", "step"])
+def test_consistency_masks_match_synthetic_occlusion(kind):
+    scene = synthetic_scene(kind, shape=(24, 40), background=3.0, foreground=7.0)
+    masks = consistency_masks(scene.disparity, scene.disparity_right)
+    np.testing.assert_array_equal(masks["nonocc"], scene.masks["nonocc"])
+
+
+def test_layout_2005_derives_masks_only_without_mask_files(tmp_path):
+    folder = tmp_path / "Band"
+    folder.mkdir()
+    d_left, d_right, nonocc = _band_case()
+    _save(folder / "view1.png", np.zeros((2, 12), dtype=np.uint8))
+    _save(folder / "view5.png", np.zeros((2, 12), dtype=np.uint8))
+    _save(folder / "disp1.png", (3 * d_left).astype(np.uint8))  # third size: value = 3 d
+    _save(folder / "disp5.png", (3 * d_right).astype(np.uint8))
+    scene = load_scene(folder)
+    assert set(scene.masks) == {"all", "nonocc"}
+    np.testing.assert_array_equal(scene.masks["nonocc"], nonocc)
+    np.testing.assert_array_equal(scene.occlusion, ~nonocc)
+    scores = evaluate_v2(scene.disparity, scene)
+    assert set(scores) == {"nonocc", "all"} and scores["nonocc"][1.0] == 0.0
+    # A mask file present: masks are read, none derived.
+    _save(folder / "all.png", np.full((2, 12), 255, dtype=np.uint8))
+    assert set(load_scene(folder).masks) == {"all"}
 
 
 def test_layout_2014(tmp_path):
@@ -155,6 +245,10 @@ def test_data_dir_env(tmp_path, monkeypatch):
         v2_scene("tsukuba")
     with pytest.raises(ValueError, match="name"):
         v2_scene("art")
+    with pytest.raises(OSError, match="MSSTEREO_DATA"):
+        get_scene("art")
+    with pytest.raises(ValueError, match="name"):
+        get_scene("moebius")
 
 
 def test_motorcycle():
@@ -204,3 +298,26 @@ def test_v2_data(v2_scene_loader, name):
 def test_v2_scene_root(data_root):
     scene = v2_scene("venus", root=data_root)
     assert scene.name == "venus" and scene.ndisp == 19
+
+
+@pytest.mark.parametrize("name", ["art", "laundry"])
+def test_2005_data(data_root, name):
+    if not (data_root / "middlebury" / "2005").is_dir():
+        pytest.skip("no middlebury/2005 in the data folder")
+    scene = get_scene(name.upper(), root=data_root)
+    assert scene.name == name and scene.path.endswith(name.capitalize())
+    assert scene.left.shape[:2] == (370, 463 if name == "art" else 447)
+    assert set(scene.masks) == {"all", "nonocc"}  # no disc for the 2005 scenes
+    nonocc, all_ = scene.masks["nonocc"], scene.masks["all"]
+    assert not np.any(nonocc & ~all_) and nonocc.sum() < all_.sum()
+    # Measured: 76% (Art) and 83% (Laundry) of the known pixels, the rest
+    # being mostly occluded pixels and the left border seen only by the left view.
+    assert 0.65 < nonocc.sum() / all_.sum() < 0.9
+    assert 0.99 < all_.mean()
+    assert 70 < scene.ndisp < 90
+    assert set(evaluate_v2(scene.disparity, scene)) == {"nonocc", "all"}
+
+
+def test_get_scene_names(data_root):
+    assert SCENE_NAMES[:4] == V2_SCENES and "motorcycle" in SCENE_NAMES
+    assert get_scene("Venus", root=data_root).ndisp == 19

@@ -8,6 +8,7 @@ from msstereo.compare import compare_solvers, history
 from msstereo.match import _initial_state, _level_energy, as_float_image
 from msstereo.models import get_model
 from msstereo.result import LevelLog
+from msstereo.solvers.loop import solve_view
 from msstereo.solvers.optimize import JointObjective, Optimize
 from msstereo.synthetic import synthetic_scene
 
@@ -119,7 +120,7 @@ def test_rounds_stay_within_max_step():
     state = _initial_state(il.shape[:2], il.dtype, model)
     energy = _level_energy(il, ir, model, state)
     log = LevelLog(0, il.shape[:2])
-    d = Optimize(warps=1, median=0, max_step=0.5).solve(energy, state["d"], scene.ndisp, log)
+    d = solve_view(Optimize(warps=1, median=0, max_step=0.5), energy, state["d"], (0.0, scene.ndisp), log)
     assert np.abs(d - state["d"]).max() <= 0.5 + 1e-6
     assert energy.energy(d) == pytest.approx(log.energy[-1], rel=1e-12)
 

@@ -1,4 +1,12 @@
-"""Per-level solvers: the paper's PDE scheme and the optimization view."""
+"""Per-level solvers: the paper's PDE scheme, the optimization view and the relaxation.
+
+Every solver's options object makes a *stepper* per view and level,
+``options.stepper(energy, bounds)``, with ``start(d)`` (the initial
+disparity), ``objective(d)`` (the energy its steps descend) and
+``step(d, e, log) -> (d, e) or None`` (one descent step) and ``ready``
+(whether ``d`` is settled enough for ``ms-occ`` to detect occlusions);
+`msstereo.solvers.loop.outer_loop` runs the steps.
+"""
 
 from scipy.ndimage import median_filter
 
@@ -10,3 +18,16 @@ def median_step(d, size):
     warping scheme, which the energy does not penalize enough to avoid.
     """
     return median_filter(d, size=size, mode="nearest")
+
+
+def check_model(options, model):
+    """Refuse a model whose energy the solver cannot descend.
+
+    The census cost and the aggregation of the data term are defined on
+    sampled disparities, without the Gauss-Newton model or gradient that
+    ``pde`` and ``optimize`` need; only the search of ``relax`` uses them.
+    """
+    for name in ("census", "aggregate"):
+        if getattr(model, name) > 0 and not options.global_search:
+            raise ValueError(f"model parameter {name!r} needs solver='relax', got solver={options.name!r} "
+                             f"(set {name}=0 for {options.name!r})")

@@ -4,7 +4,7 @@ The level's energy (`msstereo.energy.DisparityEnergy`, or
 `MumfordShahEnergy` for the ``ms-*`` models) is treated as a smooth function
 of the pixel-grid unknowns and handed to scipy's bound-constrained
 quasi-Newton method, ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``,
-with the bounds ``0 <= d <= d_max`` and, for the Mumford-Shah models,
+with the bounds ``d_min <= d <= d_max`` and, for the Mumford-Shah models,
 ``0 <= v <= 1``. Energy and gradient are those of the energy object (its
 Numba kernels: discretize-then-optimize); nothing is re-derived here.
 
@@ -88,9 +88,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, minimize
 
-from . import median_step
+from . import check_model
 
-__all__ = ["Optimize", "minimize_level"]
+__all__ = ["Optimize", "OptimizeStep"]
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class Optimize:
         If set, each round also bounds ``d`` to within ``+-max_step`` pixels
         of its value at the start of the round (a box trust region, the
         counterpart of the PDE solver's per-warp clamp); None (default)
-        leaves only ``0 <= d <= d_max``.
+        leaves only ``d_min <= d <= d_max``.
     """
 
     warps: int = 50
@@ -129,6 +129,9 @@ class Optimize:
     max_step: float | None = None
 
     name = "optimize"
+    global_search = False
+    levels = None
+    """Pyramid levels used: all."""
 
     def __post_init__(self):
         for f in ("warps", "iterations", "memory"):
@@ -146,9 +149,15 @@ class Optimize:
             raise ValueError(f"Optimize option 'max_step' must be None or a finite number > 0, "
                              f"got {self.max_step!r}")
 
-    def solve(self, energy, d, d_max, log):
-        """Minimize ``energy`` at one pyramid level (see `minimize_level`)."""
-        return minimize_level(energy, d, d_max, self, log)
+    @property
+    def outer_iterations(self):
+        """Rounds per level, for `msstereo.solvers.loop.outer_loop`."""
+        return self.warps
+
+    def stepper(self, energy, bounds):
+        """The rounds of one view at one level (`OptimizeStep`)."""
+        check_model(self, energy.model)
+        return OptimizeStep(energy, bounds, self)
 
 
 class JointObjective:
@@ -200,73 +209,64 @@ class JointObjective:
         return energy.energy(d), grad.astype(np.float64)
 
 
-def minimize_level(energy, d, d_max, options, log):
-    """Minimize ``energy`` at one level by rounds of L-BFGS-B; returns the new ``d``.
-
-    Same contract as `msstereo.solvers.pde.solve_disparity`: for a
-    `MumfordShahEnergy` the final ``v`` stays in ``energy.v``.
+class OptimizeStep:
+    """One view's L-BFGS-B rounds at one level (see the module docstring).
 
     Parameters
     ----------
     energy : DisparityEnergy or MumfordShahEnergy
-        The level's energy.
-    d : (M, N) ndarray
-        Initial disparity (not modified); clipped to ``[0, d_max]`` before
-        the ``"start"`` entry is logged (and ``v`` to [0, 1]).
-    d_max : float
-        Upper bound of ``d`` at this level.
+        The level's energy; for a `MumfordShahEnergy` the final ``v`` stays
+        in ``energy.v``.
+    bounds : (float, float)
+        ``(d_min, d_max)`` at this level.
     options : Optimize
-    log : LevelLog
-        Receives the energy at the start, after every L-BFGS-B iteration
-        (``"iter"``), median filter (``"median"``) and round (``"warp"``).
-
-    Returns
-    -------
-    (M, N) ndarray
-        The disparity, in the dtype of the input ``d``.
     """
-    out_dtype = np.asarray(d).dtype
-    objective = JointObjective(energy)
-    n = objective.size
-    d = np.clip(np.asarray(d, energy.dtype), 0.0, d_max)
-    if objective.joint:
-        energy.set_v(np.clip(energy.v, 0.0, 1.0))
-    v = energy.v if objective.joint else None
-    e = energy.energy(d)
-    log.record(e, "start")
 
-    lower = np.zeros(objective.pack(d, v).size)
-    upper = np.full(lower.size, float(d_max))
-    upper[n:] = 1.0
+    def __init__(self, energy, bounds, options):
+        self.energy, self.options = energy, options
+        self.objective_x = JointObjective(energy)
+        n = self.objective_x.size
+        size = 2 * n if self.objective_x.joint else n
+        self.lower = np.full(size, float(bounds[0]))
+        self.upper = np.full(size, float(bounds[1]))
+        self.lower[n:], self.upper[n:] = 0.0, 1.0
 
-    def record_iteration(intermediate_result):
-        log.record(intermediate_result.fun, "iter")
+    ready = True
+    """Every step is a descent on the model's own energy: occlusions can be detected from the first."""
 
-    for round_ in range(options.warps):
-        e_prev = e
-        if options.median and round_ > 0:
-            # Between rounds only, so that every level ends on a descent step.
-            d = median_step(d, options.median)
-            log.record(energy.energy(d), "median")
-        e_start = log.energy[-1]
+    def start(self, d):
+        """The initial ``d`` (and ``v``) clipped to the bounds."""
+        if self.objective_x.joint:
+            self.energy.set_v(np.clip(self.energy.v, 0.0, 1.0))
+        return np.clip(np.asarray(d, self.energy.dtype), float(self.lower[0]), float(self.upper[0]))
+
+    def objective(self, d):
+        """The model's energy."""
+        return self.energy.energy(d)
+
+    def step(self, d, e, log):
+        """One round from ``d`` of energy ``e``; ``(d, e)``, or None if it failed to descend.
+
+        Each L-BFGS-B iteration is logged as ``"iter"``.
+        """
+        energy, options, objective = self.energy, self.options, self.objective_x
+        n = objective.size
+        v = energy.v if objective.joint else None
+        e_start = energy.energy(d) if e is None else e
         x0 = objective.pack(d, v)
-        lo, hi = lower, upper
+        lo, hi = self.lower, self.upper
         if options.max_step is not None:
-            lo, hi = lower.copy(), upper.copy()
-            lo[:n] = np.maximum(lower[:n], x0[:n] - options.max_step)
-            hi[:n] = np.minimum(upper[:n], x0[:n] + options.max_step)
+            lo, hi = lo.copy(), hi.copy()
+            lo[:n] = np.maximum(lo[:n], x0[:n] - options.max_step)
+            hi[:n] = np.minimum(hi[:n], x0[:n] + options.max_step)
         res = minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=Bounds(lo, hi),
-                       callback=record_iteration,
+                       callback=lambda intermediate_result: log.record(intermediate_result.fun, "iter"),
                        options={"maxiter": options.iterations, "maxcor": options.memory})
         if objective.joint:
             energy.set_v(v)  # the stored v is the state's until a round is accepted
         if not res.fun <= e_start:
-            break  # a failed round (round-off in the line search): keep the state
-        d, v = objective.unpack(res.x)  # L-BFGS-B keeps x feasible
+            return None  # a failed round (round-off in the line search): keep the state
+        d_new, v_new = objective.unpack(res.x)  # L-BFGS-B keeps x feasible
         if objective.joint:
-            energy.set_v(v)
-        e = float(res.fun)
-        log.record(e, "warp")
-        if abs(e_prev - e) <= options.tol * abs(e_prev):
-            break
-    return d.astype(out_dtype, copy=False)
+            energy.set_v(v_new)
+        return d_new.astype(d.dtype, copy=False), float(res.fun)

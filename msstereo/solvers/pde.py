@@ -4,7 +4,7 @@ One pyramid level is a sequence of warps (method section 4). In each warp the
 data term is linearized around the current disparity and the Euler-Lagrange
 equation of that model is solved for the increment ``dd`` by a lagged
 diffusivity fixed point (``inner`` times) with red-black SOR sweeps. The
-increment is clamped to ``+-max_step`` pixels and ``d`` to ``[0, d_max]``, and
+increment is clamped to ``+-max_step`` pixels and ``d`` to ``[d_min, d_max]``, and
 accepted with a backtracking line search on the true (non-linearized) discrete
 energy, so no warp increases the energy. The explicit scheme
 (``d <- d - tau dE/dd``) is kept for checking.
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.regularizer import sor_increment
-from . import median_step
+from . import check_model
 
-__all__ = ["PDE", "solve_disparity"]
+__all__ = ["PDE", "PDEStep"]
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,19 @@ class PDE:
     v_sweeps: int = 10
 
     name = "pde"
+    global_search = False
+    levels = None
+    """Pyramid levels used: all."""
 
-    def solve(self, energy, d, d_max, log):
-        """Minimize ``energy`` at one pyramid level (see `solve_disparity`)."""
-        return solve_disparity(energy, d, d_max, self, log)
+    @property
+    def outer_iterations(self):
+        """Warps per level, for `msstereo.solvers.loop.outer_loop`."""
+        return self.warps
+
+    def stepper(self, energy, bounds):
+        """The descent steps of one view at one level (`PDEStep`)."""
+        check_model(self, energy.model)
+        return PDEStep(energy, bounds, self)
 
     def __post_init__(self):
         for f in ("warps", "inner", "sweeps", "backtracks", "v_sweeps"):
@@ -89,20 +98,20 @@ class PDE:
             raise ValueError(f"PDE option 'scheme' must be 'semi-implicit' or 'explicit', got {self.scheme!r}")
 
 
-def _semi_implicit_direction(energy, d, d_max, options):
+def _semi_implicit_direction(energy, d, bounds, options):
     """Increment of one warp: lagged diffusivity + SOR on the linearized data term."""
     R, J12, J11 = energy.quadratic_model(d)
     dd = np.zeros_like(d)
     for _ in range(options.inner):
         a, b, g = energy.lagged_weights(R, J12, J11, dd, d)
         sor_increment(dd, d, a, b, g, options.sweeps, options.omega)
-    return _project(d, dd, d_max, options.max_step)
+    return _project(d, dd, bounds, options.max_step)
 
 
-def _project(d, dd, d_max, max_step):
-    """Clamp an increment to ``+-max_step`` and ``d + dd`` to ``[0, d_max]``."""
+def _project(d, dd, bounds, max_step):
+    """Clamp an increment to ``+-max_step`` and ``d + dd`` to ``[d_min, d_max]``."""
     dd = np.clip(dd, -max_step, max_step)
-    return np.clip(d + dd, 0.0, d_max) - d
+    return np.clip(d + dd, *bounds) - d
 
 
 def _backtrack(energy, d, direction, e0, halvings):
@@ -117,61 +126,61 @@ def _backtrack(energy, d, direction, e0, halvings):
     return None, e0
 
 
-def _explicit_warp(energy, d, e0, d_max, options):
-    """``sweeps`` projected gradient steps with backtracking (for checking)."""
+def _explicit_warp(energy, d, e0, bounds, options):
+    """``sweeps`` projected gradient steps with backtracking (for checking); ``(d, e)`` or None."""
     m = energy.model
     # The TV stability bound tau <= eta_s / (4 beta) (method section 4), then halve as needed.
     tau = m.eta_s / (4.0 * max(m.beta, 1e-12))
+    moved = False
     for _ in range(options.sweeps):
-        direction = _project(d, -tau * energy.gradient(d), d_max, options.max_step)
+        direction = _project(d, -tau * energy.gradient(d), bounds, options.max_step)
         trial, e = _backtrack(energy, d, direction, e0, options.backtracks)
         if trial is None:
             break
-        d, e0 = trial, e
-    return d, e0
+        d, e0, moved = trial, e, True
+    return (d, e0) if moved else None
 
 
-def solve_disparity(energy, d, d_max, options, log):
-    """Minimize ``energy`` at one level; returns the new ``d``.
-
-    For a `MumfordShahEnergy` each warp is preceded by a ``v`` step, and the
-    final ``v`` stays in ``energy.v``.
+class PDEStep:
+    """One view's descent steps at one level: a ``v`` step (joint models), then a warp.
 
     Parameters
     ----------
     energy : DisparityEnergy or MumfordShahEnergy
-        The level's energy.
-    d : (M, N) ndarray
-        Initial disparity (not modified).
-    d_max : float
-        Upper bound of ``d`` at this level.
+        The level's energy; for a `MumfordShahEnergy` each warp is preceded
+        by a ``v`` step and the final ``v`` stays in ``energy.v``.
+    bounds : (float, float)
+        ``(d_min, d_max)`` at this level.
     options : PDE
-    log : LevelLog
-        Receives the energy after every step.
     """
-    joint = hasattr(energy, "solve_v")
-    e = energy.energy(d)
-    log.record(e, "start")
-    for warp in range(options.warps):
-        e_prev = e
-        if options.median and warp > 0:
-            # Between warps only, so that every level ends on a descent step.
-            d = median_step(d, options.median)
-            log.record(energy.energy(d), "median")
-        if joint:
+
+    def __init__(self, energy, bounds, options):
+        self.energy, self.bounds, self.options = energy, bounds, options
+        self.joint = hasattr(energy, "solve_v")
+
+    ready = True
+    """Every step is a descent on the model's own energy: occlusions can be detected from the first."""
+
+    def start(self, d):
+        """The level's initial disparity, inside the bounds."""
+        return np.clip(d, *self.bounds)
+
+    def objective(self, d):
+        """The model's energy."""
+        return self.energy.energy(d)
+
+    def step(self, d, e, log):
+        """One warp from ``d`` of energy ``e`` (None: unknown); ``(d, e)`` or None if stalled."""
+        energy, options = self.energy, self.options
+        if self.joint:
             # Alternation (method section 2): v by its linear equation, then d.
             energy.solve_v(d, options.v_sweeps, options.omega)
-            log.record(energy.energy(d), "v")
-        e_start = log.energy[-1]
+            e = energy.energy(d)
+            log.record(e, "v")
+        elif e is None:
+            e = energy.energy(d)
         if options.scheme == "explicit":
-            d, e = _explicit_warp(energy, d, e_start, d_max, options)
-        else:
-            trial, e = _backtrack(energy, d, _semi_implicit_direction(energy, d, d_max, options),
-                                  e_start, options.backtracks)
-            if trial is None:
-                break
-            d = trial
-        log.record(e, "warp")
-        if abs(e_prev - e) <= options.tol * abs(e_prev):
-            break
-    return d
+            return _explicit_warp(energy, d, e, self.bounds, options)
+        trial, e_new = _backtrack(energy, d, _semi_implicit_direction(energy, d, self.bounds, options),
+                                  e, options.backtracks)
+        return None if trial is None else (trial, e_new)

@@ -1,0 +1,242 @@
+"""The global search of the relaxed data term and the census cost.
+
+The relaxation solver (`msstereo.solvers.relax`) decouples the data term
+from the regularizer through an auxiliary disparity ``a``:
+
+    E_theta(d, a) = sum_x H(x) C(x, a(x)) + (d - a)^2 / (2 theta) + R(d)
+
+where ``C`` is the data cost sampled at the disparities
+``k_j = k_0 + j h`` (a cost volume ``(M, N, K)``) and ``H`` an optional
+visibility gate. Between the samples ``C`` is the parabola through the
+nearest sample and its two neighbours (`interpolated_cost`): exact at the
+samples and defined everywhere (it may jump half-way between samples, where
+the nearest sample changes), so the relaxed energy is a well-defined
+function of ``a`` and the ``a``-step can be tested as a minimization of it.
+
+The ``a``-step (`search`) is exhaustive over the samples, hence global per
+pixel up to the sampling, refined inside the best sample's segment by the
+exact minimizer of parabola plus coupling, and never worse than the current
+``a``.
+"""
+
+import numpy as np
+
+from .._jit import jit
+
+
+@jit
+def _parabola(cost, i, j, a, k0, h):
+    """``C(x, a)``: the parabola through the sample nearest ``a`` and its neighbours."""
+    count = cost.shape[2]
+    c = int(np.floor((a - k0) / h + 0.5))
+    c = min(max(c, 1), count - 2)
+    t = (a - (k0 + c * h)) / h
+    cm = cost[i, j, c - 1]
+    c0 = cost[i, j, c]
+    cp = cost[i, j, c + 1]
+    return c0 + 0.5 * t * (cp - cm) + 0.5 * t * t * (cp - 2.0 * c0 + cm)
+
+
+@jit
+def interpolated_cost(cost, a, k0, h):
+    """``C(x, a(x))`` per pixel from a cost volume (at least three samples).
+
+    Parameters
+    ----------
+    cost : (M, N, K) ndarray
+        Cost at the disparities ``k0 + j h``, ``K >= 3``.
+    a : (M, N) ndarray
+        Disparity at which to evaluate it.
+    k0, h : float
+        First sample and sample spacing.
+
+    Returns
+    -------
+    (M, N) ndarray
+        Exact at the samples; between them, quadratic interpolation.
+    """
+    m, n = a.shape
+    out = np.empty_like(a)
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = _parabola(cost, i, j, a[i, j], k0, h)
+    return out
+
+
+@jit
+def search(cost, d, a, gate, theta, k0, h):
+    """The ``a``-step: per pixel, minimize ``H C(a) + (d - a)^2 / (2 theta)``.
+
+    Every sample is tried (global up to the sampling); the best one is
+    refined inside its segment ``[k - h/2, k + h/2]`` by the exact minimizer
+    of the interpolating parabola plus the coupling, and the result is kept
+    only where it beats the current ``a``, so the relaxed energy never
+    increases.
+
+    Parameters
+    ----------
+    cost : (M, N, K) ndarray
+        Cost volume, ``K >= 3``.
+    d : (M, N) ndarray
+        Current disparity of the regularizer.
+    a : (M, N) ndarray
+        Current auxiliary disparity.
+    gate : (M, N) ndarray
+        Weight ``H`` of the data cost per pixel (1: visible).
+    theta : float
+        Coupling parameter, > 0.
+    k0, h : float
+        First sample and sample spacing.
+
+    Returns
+    -------
+    (M, N) ndarray
+        The new ``a``.
+    """
+    m, n, count = cost.shape
+    inv = 0.5 / theta
+    out = np.empty_like(a)
+    for i in range(m):
+        for j in range(n):
+            g = gate[i, j]
+            dv = d[i, j]
+            best = np.inf
+            jb = 0
+            for s in range(count):
+                r = dv - (k0 + s * h)
+                f = g * cost[i, j, s] + inv * r * r
+                if f < best:
+                    best = f
+                    jb = s
+            a_best = k0 + jb * h
+            if 0 < jb < count - 1:
+                # total(t) = g C(k + t h) + (r - t h)^2 / (2 theta), |t| <= 1/2: a quadratic in t.
+                cm = g * cost[i, j, jb - 1]
+                c0 = g * cost[i, j, jb]
+                cp = g * cost[i, j, jb + 1]
+                r = dv - a_best
+                curvature = cp - 2.0 * c0 + cm + 2.0 * inv * h * h
+                slope = 0.5 * (cp - cm) - 2.0 * inv * h * r
+                if curvature > 0.0:
+                    t = min(max(-slope / curvature, -0.5), 0.5)
+                else:
+                    t = -0.5 if slope > 0.0 else 0.5
+                cand = a_best + t * h
+                rc = dv - cand
+                f = g * _parabola(cost, i, j, cand, k0, h) + inv * rc * rc
+                if f < best:
+                    best = f
+                    a_best = cand
+            ra = dv - a[i, j]
+            if g * _parabola(cost, i, j, a[i, j], k0, h) + inv * ra * ra <= best:
+                a_best = a[i, j]
+            out[i, j] = a_best
+    return out
+
+
+@jit
+def winner_take_all(cost, k0, h):
+    """Per pixel, the sample of least cost (the ``a``-step for ``theta = inf``)."""
+    m, n, count = cost.shape
+    out = np.empty((m, n), dtype=cost.dtype)
+    for i in range(m):
+        for j in range(n):
+            best = np.inf
+            jb = 0
+            for s in range(count):
+                if cost[i, j, s] < best:
+                    best = cost[i, j, s]
+                    jb = s
+            out[i, j] = k0 + jb * h
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Census cost
+# ---------------------------------------------------------------------------
+
+@jit
+def census_transform(gray, radius):
+    """Census signature of every pixel: one bit per neighbour darker than the centre.
+
+    Parameters
+    ----------
+    gray : (M, N) ndarray
+        Intensity image.
+    radius : int
+        Half-size of the square window (3 for 7x7: 48 bits); at most 3,
+        since the signature is one 64-bit word. Neighbours outside the image
+        are clamped to the border.
+
+    Returns
+    -------
+    (M, N) uint64 ndarray
+    """
+    m, n = gray.shape
+    out = np.zeros((m, n), dtype=np.uint64)
+    one = np.uint64(1)
+    for i in range(m):
+        for j in range(n):
+            centre = gray[i, j]
+            bits = np.uint64(0)
+            for di in range(-radius, radius + 1):
+                ii = min(max(i + di, 0), m - 1)
+                for dj in range(-radius, radius + 1):
+                    if di == 0 and dj == 0:
+                        continue
+                    jj = min(max(j + dj, 0), n - 1)
+                    bits = bits << one
+                    if gray[ii, jj] < centre:
+                        bits = bits | one
+            out[i, j] = bits
+    return out
+
+
+_M1 = np.uint64(0x5555555555555555)
+_M2 = np.uint64(0x3333333333333333)
+_M4 = np.uint64(0x0F0F0F0F0F0F0F0F)
+_H01 = np.uint64(0x0101010101010101)
+
+
+@jit
+def _popcount(x):
+    """Set bits of a uint64 (SWAR: a fixed dozen operations, no loop)."""
+    x = x - ((x >> np.uint64(1)) & _M1)
+    x = (x & _M2) + ((x >> np.uint64(2)) & _M2)
+    x = (x + (x >> np.uint64(4))) & _M4
+    return int((x * _H01) >> np.uint64(56))
+
+
+@jit
+def add_census_cost(cost, census_ref, census_other, which, shifts, sign, scale):
+    """Add ``scale`` times the census Hamming distance to a cost volume, in place.
+
+    Sample ``j`` compares the reference pixel ``x`` with the pixel
+    ``x + sign * shifts[j]`` of the signature image ``census_other[which[j]]``:
+    the census of the other view already shifted by the sample's fractional
+    part, so that every sample is an exact census cost at its own, possibly
+    fractional, disparity. Shifts past the border are clamped, as the warp of
+    the data term clamps them.
+
+    Parameters
+    ----------
+    cost : (M, N, K) ndarray
+        Cost volume, updated in place.
+    census_ref : (M, N) uint64 ndarray
+        Signatures of the reference view (`census_transform`).
+    census_other : (F, M, N) uint64 ndarray
+        Signatures of the other view shifted by each fractional part.
+    which, shifts : (K,) int ndarray
+        Per sample, the fractional part's index and the integer shift.
+    sign : int
+        ``-1`` for the left view, ``+1`` for the right view.
+    scale : float
+        Weight of the census term divided by the number of bits.
+    """
+    m, n, count = cost.shape
+    for i in range(m):
+        for j in range(n):
+            ref = census_ref[i, j]
+            for s in range(count):
+                jj = min(max(j + sign * shifts[s], 0), n - 1)
+                cost[i, j, s] += scale * _popcount(ref ^ census_other[which[s], i, jj])

@@ -1,0 +1,237 @@
+"""The relaxation solver: a global search of the data term, no warping.
+
+The model's energy ``E(d) = sum H e_d(d) + R(d)`` (``R``: the model's
+regularizer, with ``v`` for the Mumford-Shah models; ``H``: the visibility
+of ``ms-occ``) is relaxed by decoupling the data term through an auxiliary
+disparity ``a`` (the quadratic relaxation of Steinbruecker, Pock and
+Cremers, "Large displacement optical flow computation without warping",
+ICCV 2009; for stereo, Kuschk and Cremers, ICCV Workshops 2013):
+
+    E_theta(d, a) = sum_x H C(x, a) + (d - a)^2 / (2 theta) + R(d),
+
+with ``theta`` decreasing geometrically, so that ``a`` and ``d`` meet at the
+end. ``C`` is the model's data term sampled every ``step`` pixels over the
+whole disparity range (`msstereo.energy.DisparityEnergy.cost_volume`,
+quadratic between samples). One outer iteration is
+
+1. the ``a``-step (`msstereo.kernels.search.search`): per pixel an
+   exhaustive search of ``H C(a) + (d - a)^2 / (2 theta)`` over the samples,
+   refined in the best segment; global per pixel, so no pyramid is needed
+   and disparities far from zero are reached from the first iteration;
+2. for the Mumford-Shah models the ``v`` step of the PDE solver (projected
+   SOR on its linear equation);
+3. the ``d``-step: the model's regularizer with the coupling as its data
+   term, ``min_d sum (d - a)^2 / (2 theta) + R(d)``, by lagged diffusivity
+   with red-black SOR (the kernels of the PDE solver).
+
+For a fixed ``theta`` none of the three steps increases ``E_theta``: the
+search keeps the current ``a`` unless it finds better, and the other two are
+the majorize-minimize and SOR steps of the PDE solver on a quadratic
+coupling instead of the linearized data term.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels.regularizer import sor_increment
+from ..kernels.search import interpolated_cost, search, winner_take_all
+from . import check_model
+
+__all__ = ["Relax", "RelaxStep"]
+
+
+@dataclass(frozen=True)
+class Relax:
+    """Options of the relaxation solver.
+
+    Parameters
+    ----------
+    iterations : int
+        Outer iterations (steps of the ``theta`` schedule).
+    theta_start : float
+        ``theta * beta`` at the first iteration: ``theta`` must scale with
+        ``1 / beta`` so that the coupling starts weak against the
+        regularizer, whatever its weight.
+    theta_end : float
+        ``theta`` at the last iteration (pixels squared per unit of cost).
+    step : float
+        Spacing of the disparity samples of the search, in pixels.
+    inner : int
+        Lagged-diffusivity iterations of each ``d``-step.
+    sweeps : int
+        Red-black SOR sweeps per lagged-diffusivity iteration.
+    omega : float
+        SOR over-relaxation factor, in (0, 2).
+    v_sweeps : int
+        Projected SOR sweeps of the ``v`` step (Mumford-Shah models).
+    median : int
+        Median filter between iterations (0: none; the search has no
+        outliers of warping to remove).
+    tol : float
+        Relative energy change that ends the level early (0: run every
+        iteration; the energy changes with ``theta`` anyway).
+    occlusion_after : float
+        Share of the iterations after which the disparities are taken to
+        be settled (`RelaxStep.ready`): ``ms-occ`` starts its occlusion
+        steps there, since while ``theta`` is large ``d`` is an
+        over-smoothed draft whose left-right inconsistencies are not
+        occlusions.
+    """
+
+    iterations: int = 100
+    theta_start: float = 50.0
+    theta_end: float = 0.05
+    step: float = 0.5
+    inner: int = 3
+    sweeps: int = 10
+    omega: float = 1.8
+    v_sweeps: int = 10
+    median: int = 0
+    tol: float = 0.0
+    occlusion_after: float = 0.7
+
+    name = "relax"
+    global_search = True
+    levels = 1
+    """Pyramid levels used: the finest only, since the search is global."""
+
+    def __post_init__(self):
+        for f in ("iterations", "inner", "sweeps", "v_sweeps"):
+            value = getattr(self, f)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                raise ValueError(f"Relax option {f!r} must be an integer >= 1, got {value!r}")
+        for f in ("theta_start", "theta_end", "step"):
+            value = getattr(self, f)
+            if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and 0 < value < float("inf")):
+                raise ValueError(f"Relax option {f!r} must be a finite number > 0, got {value!r}")
+        if not 0.0 < self.omega < 2.0:
+            raise ValueError(f"Relax option 'omega' must be in (0, 2), got {self.omega!r}")
+        if not (isinstance(self.median, int) and not isinstance(self.median, bool) and self.median >= 0):
+            raise ValueError(f"Relax option 'median' must be an integer >= 0, got {self.median!r}")
+        if not (isinstance(self.occlusion_after, (int, float)) and 0 <= self.occlusion_after <= 1):
+            raise ValueError(f"Relax option 'occlusion_after' must be in [0, 1], got {self.occlusion_after!r}")
+        if not (isinstance(self.tol, (int, float)) and 0 <= self.tol < float("inf")):
+            raise ValueError(f"Relax option 'tol' must be a finite number >= 0, got {self.tol!r}")
+
+    @property
+    def outer_iterations(self):
+        """Iterations per level, for `msstereo.solvers.loop.outer_loop`."""
+        return self.iterations
+
+    def stepper(self, energy, bounds):
+        """The iterations of one view at one level (`RelaxStep`)."""
+        check_model(self, energy.model)
+        return RelaxStep(energy, bounds, self)
+
+    def thetas(self, beta):
+        """The ``theta`` of every iteration: geometric from ``theta_start / beta`` to ``theta_end``."""
+        start = self.theta_start / beta if beta > 0 else self.theta_start
+        if self.iterations == 1:
+            return np.array([self.theta_end])
+        return start * (self.theta_end / start) ** (np.arange(self.iterations) / (self.iterations - 1))
+
+
+def disparity_samples(bounds, step):
+    """First sample, spacing and count covering ``[d_min, d_max]`` at about ``step``.
+
+    At least three samples, so that the cost has a parabola everywhere.
+    """
+    lo, hi = bounds
+    count = max(3, math.ceil((hi - lo) / step - 1e-9) + 1)
+    return float(lo), (hi - lo) / (count - 1), count
+
+
+class RelaxStep:
+    """One view's relaxation iterations at one level.
+
+    Parameters
+    ----------
+    energy : DisparityEnergy or MumfordShahEnergy
+        The level's energy: its data term is sampled once into the cost
+        volume, its regularizer (and ``v``) is the ``d``-step's.
+    bounds : (float, float)
+        ``(d_min, d_max)`` at this level.
+    options : Relax
+
+    Attributes
+    ----------
+    a : (M, N) ndarray
+        The auxiliary disparity.
+    theta : float
+        The coupling parameter of the next iteration.
+    """
+
+    def __init__(self, energy, bounds, options):
+        self.energy, self.options = energy, options
+        self.joint = hasattr(energy, "solve_v")
+        self.bounds = bounds
+        self.k0, self.h, count = disparity_samples(bounds, options.step)
+        self.cost = energy.cost_volume(self.k0, self.h, count)
+        self.schedule = options.thetas(energy.model.beta)
+        self.iteration = 0
+        self.a = None
+
+    @property
+    def theta(self):
+        return float(self.schedule[min(self.iteration, len(self.schedule) - 1)])
+
+    @property
+    def ready(self):
+        """Whether ``d`` is settled enough for occlusion detection (see `Relax`)."""
+        return self.iteration >= self.options.occlusion_after * self.options.iterations
+
+    def _gate(self):
+        visibility = self.energy.visibility
+        return np.ones(self.energy.shape, self.energy.dtype) if visibility is None else visibility
+
+    def start(self, d):
+        """Start from the winner-take-all disparity of the cost (``theta`` = infinity).
+
+        The incoming ``d`` is not used: the search covers the whole range.
+        """
+        self.a = winner_take_all(self.cost, self.k0, self.h)
+        return self.a.copy()
+
+    def objective(self, d):
+        """The relaxed energy ``E_theta(d, a)`` at the current ``theta``."""
+        data = self._gate() * interpolated_cost(self.cost, self.a, self.k0, self.h)
+        coupling = (d - self.a) ** 2 / (2.0 * self.theta)
+        return (float(data.sum(dtype=np.float64)) + float(coupling.sum(dtype=np.float64))
+                + self.energy.regularization(d))
+
+    def step(self, d, e, log):
+        """One iteration (search, smoothing, ``v``) at the current ``theta``; returns ``(d, E_theta)``.
+
+        The search is logged as ``"search"`` and, for the Mumford-Shah
+        models, the smoothing as ``"smooth"`` (the caller logs the result);
+        ``theta`` then moves on to the next value of the schedule.
+        """
+        theta, options = self.theta, self.options
+        self.a = search(self.cost, d, self.a, self._gate(), theta, self.k0, self.h)
+        log.record(self.objective(d), "search")
+        d = self._smooth(d, theta)
+        if self.joint:
+            # v after d: v of the raw first search would mark every noisy pixel an edge.
+            log.record(self.objective(d), "smooth")
+            self.energy.solve_v(d, options.v_sweeps, options.omega)
+        e = self.objective(d)
+        self.iteration += 1
+        return d, e
+
+    def _smooth(self, d, theta):
+        """The ``d``-step: lagged diffusivity + SOR on ``(d - a)^2 / (2 theta) + R(d)``.
+
+        The result is clipped to the bounds: with ``a`` inside them, clipping
+        lowers the coupling and no difference of neighbours grows, so it
+        never raises the energy.
+        """
+        c = np.full(d.shape, 0.5 / theta, d.dtype)
+        b = c * (d - self.a)
+        dd = np.zeros_like(d)
+        for _ in range(self.options.inner):
+            sor_increment(dd, d, c, b, self.energy.diffusivity(d + dd), self.options.sweeps,
+                          self.options.omega)
+        return np.clip(d + dd, *self.bounds)
