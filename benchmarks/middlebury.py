@@ -271,7 +271,13 @@ def warm_up(scene, models, solvers, params):
     sgbm(left, right, 16)
     for model in models:
         for solver in solvers.values():
-            msstereo.match(left, right, model=model, solver=solver, d_max=16, **params)
+            if compatible(model, solver):
+                msstereo.match(left, right, model=model, solver=solver, d_max=16, **params)
+
+
+def compatible(model, solver):
+    """Whether `solver` minimizes `model`: options beyond the paper need the global search."""
+    return solver.global_search or not msstereo.models.get_model(model).search_only
 
 
 def method_name(model, solver):
@@ -311,6 +317,8 @@ def run_benchmark(scenes, models, solvers, params):
         rows.append(_record(name, PEER, None, None, peer, peer))
         for model in models:
             for solver_name, solver in solvers.items():
+                if not compatible(model, solver):
+                    continue
                 row, _ = run_scene(scene, model, solver, params)
                 rows.append(_record(name, method_name(model, solver_name), model, solver_name,
                                     row, peer))

@@ -11,8 +11,8 @@ from .aggregate import guided_filter
 from .kernels.data_term import data_term, lagged_data_weights, linearize
 from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
-from .kernels.grid import central_gradient
-from .kernels.regularizer import diffusivity, smoothness, smoothness_gradient
+from .kernels.grid import central_gradient, gradient, squared_gradient_norm
+from .kernels.regularizer import penalty, penalty_prime, smoothness_gradient, sor_increment
 from .kernels.search import add_census_cost, census_transform
 from .kernels.warp import warp
 
@@ -70,6 +70,13 @@ class DisparityEnergy:
         ``H(phi)`` of the occlusion model (eq. 23): it gates the data term, so
         occluded pixels take their disparity from the regularizer alone.
         None (the default) means every pixel is visible.
+
+    w : (2, M, N) ndarray or None
+        The vector field of the second-order regularizer (``tgv > 0``,
+        beyond the paper): the first-order term penalizes ``grad d - w``
+        instead of ``grad d``, and ``beta * tgv * psi(|grad w|^2)`` is added,
+        so slanted planes (``grad d`` constant) cost only at their edges.
+        None for the first-order models.
     """
 
     visibility = None
@@ -83,6 +90,7 @@ class DisparityEnergy:
         self.weights = feature_weights(reference.shape[2], model.lam, self.dtype)
         self.shape = reference.shape[:2]
         self.weight = np.ones(self.shape, self.dtype) if weight is None else weight.astype(self.dtype)
+        self.w = np.zeros((2,) + self.shape, self.dtype) if model.tgv > 0 else None
 
     def _warp(self, d):
         return warp(self.f_other, d, self.sign, self.model.interpolation)
@@ -93,10 +101,45 @@ class DisparityEnergy:
         e_d, de_d = data_term(self.f_ref, values, slopes, self.weights, self.sign, self.model.eta)
         return e_d, de_d, outside
 
+    def first_order(self, d):
+        """``|grad d - w|^2`` per pixel (``|grad d|^2`` without a second-order field)."""
+        if self.w is None:
+            return squared_gradient_norm(d)
+        ux, uy = gradient(d)
+        return (ux - self.w[0]) ** 2 + (uy - self.w[1]) ** 2
+
     def smoothness(self, d):
-        """Per-pixel regularizer ``beta * w * rho(|grad d|^2)``."""
+        """Per-pixel regularizer ``beta * w * rho(|grad d - w|^2)`` (first-order part)."""
         m = self.model
-        return smoothness(d, self.weight, m.beta, m.eta_s, m.robust)
+        return penalty(self.first_order(d), self.weight, m.beta, m.eta_s, m.robust)
+
+    def second_order(self):
+        """``beta * tgv * sum psi(|grad w|^2)`` (0 without a second-order field)."""
+        if self.w is None:
+            return 0.0
+        m = self.model
+        s2 = squared_gradient_norm(self.w[0]) + squared_gradient_norm(self.w[1])
+        return float(penalty(s2, np.ones_like(s2), m.beta * m.tgv, m.eta_s, True).sum(dtype=np.float64))
+
+    def solve_w(self, d, inner, sweeps, omega):
+        """Descend in the second-order field ``w`` with ``d`` fixed (lagged diffusivity + SOR).
+
+        Each component solves ``g1 (w - grad d) - div(g0 grad w) = 0`` with the
+        lagged diffusivities ``g1`` of the first-order and ``g0`` of the
+        second-order term: the majorize-minimize step of `sor_increment`,
+        which never increases the energy.
+        """
+        m = self.model
+        grad = gradient(d)
+        for _ in range(inner):
+            g1 = self.diffusivity(d)
+            s2 = squared_gradient_norm(self.w[0]) + squared_gradient_norm(self.w[1])
+            g0 = penalty_prime(s2, np.ones_like(s2), m.beta * m.tgv, m.eta_s, True)
+            for k in range(2):
+                w0 = self.w[k]
+                dw = np.zeros_like(w0)
+                sor_increment(dw, w0, g1, g1 * (w0 - grad[k]), g0, sweeps, omega)
+                self.w[k] = w0 + dw
 
     def _gate(self, data):
         """Data-term array times the visibility ``H(phi)``, if any."""
@@ -108,13 +151,13 @@ class DisparityEnergy:
         return float(self._gate(e_d).sum(dtype=np.float64)) + self.regularization(d)
 
     def regularization(self, d):
-        """The energy without the data term: ``sum beta * w * rho(|grad d|^2)``."""
-        return float(self.smoothness(d).sum(dtype=np.float64))
+        """The energy without the data term: ``sum beta * w * rho(|grad d|^2)`` (and its TGV part)."""
+        return float(self.smoothness(d).sum(dtype=np.float64)) + self.second_order()
 
     def diffusivity(self, d):
-        """Lagged diffusivity ``beta * w * rho'(|grad d|^2)`` of the regularizer at ``d``."""
+        """Lagged diffusivity ``beta * w * rho'(|grad d - w|^2)`` of the first-order term at ``d``."""
         m = self.model
-        return diffusivity(d, self.weight, m.beta, m.eta_s, m.robust)
+        return penalty_prime(self.first_order(d), self.weight, m.beta, m.eta_s, m.robust)
 
     def cost_volume(self, k0, h, count):
         """The data term at the constant disparities ``k0 + j h``, ``j < count``.
@@ -209,9 +252,9 @@ class MumfordShahEnergy(DisparityEnergy):
         self.weight = self.image_weight * self.v * self.v
 
     def edge_strength(self, d):
-        """``a = beta v_I^2 rho(|grad d|^2)``: what ``v^2`` multiplies."""
+        """``a = beta v_I^2 rho(|grad d - w|^2)``: what ``v^2`` multiplies."""
         m = self.model
-        return smoothness(d, self.image_weight, m.beta, m.eta_s, m.robust)
+        return penalty(self.first_order(d), self.image_weight, m.beta, m.eta_s, m.robust)
 
     def regularization(self, d):
         m = self.model

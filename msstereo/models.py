@@ -21,7 +21,7 @@ discontinuity function ``v^2``); no model has a code path of its own.
 
 from dataclasses import dataclass, fields, replace
 
-__all__ = ["Model", "MODELS", "get_model"]
+__all__ = ["Model", "MODELS", "PAPER_MODELS", "get_model"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,13 @@ class Model:
     aggregate_eps : float
         Regularization ``eps`` of the guided filter (colour variance, for
         images in [0, 1]).
+    tgv : float
+        Weight of a second-order term relative to ``beta`` (beyond the
+        paper; 0: off): total generalized variation of order 2 (Bredies,
+        Kunisch and Pock, SIAM J. Imaging Sci. 3(3), 2010), ``beta w
+        rho(|grad d - w|^2) + beta tgv psi(|grad w|^2)`` with a vector field
+        ``w``, so that slanted surfaces are not flattened into staircases.
+        ``relax`` only.
 
     Notes
     -----
@@ -124,11 +131,17 @@ class Model:
     census_window: int = 7
     aggregate: int = 0
     aggregate_eps: float = 1e-4
+    tgv: float = 0.0
 
     @property
     def edge_weighted(self):
         """Whether the regularizer weight has the image edge map ``v_I^2``."""
         return self.weight in ("edge", "edge+v")
+
+    @property
+    def search_only(self):
+        """Parameters beyond the paper that only the ``relax`` solver can minimize (set ones)."""
+        return tuple(name for name in ("census", "aggregate", "tgv") if getattr(self, name) > 0)
 
     @property
     def joint_v(self):
@@ -146,7 +159,7 @@ class Model:
             raise ValueError(f"phi_steps must be an integer >= 1, got {self.phi_steps!r}")
         if not 0 < self.eps_occl < 1:
             raise ValueError(f"eps_occl must be in (0, 1), got {self.eps_occl!r}")
-        for f in ("lam", "eta", "beta", "eta_s", "alpha", "eps", "alpha_i", "eps_i",
+        for f in ("lam", "eta", "beta", "eta_s", "alpha", "eps", "alpha_i", "eps_i", "tgv",
                   "t", "nu", "sigma", "eps_h"):
             value = getattr(self, f)
             if not (isinstance(value, (int, float)) and value >= 0 and value < float("inf")):
@@ -173,12 +186,16 @@ MODELS = {
     "ms-l2": Model(name="ms-l2", weight="v", robust=False, alpha=0.01, beta=0.1),
     "ms-tv": Model(name="ms-tv", **_MS_TV),
     "ms-occ": Model(name="ms-occ", occlusion=True, fill="background", t=0.7, phi_steps=40, **_MS_TV),
-    "default": Model(name="default", occlusion=True, fill="background", t=1.2, phi_steps=40,
+    "default": Model(name="default", occlusion=True, fill="background", t=0.8, sigma=0.3, phi_steps=40,
                      weight="edge+v", alpha_i=0.4, eps_i=0.5, beta=0.1, alpha=0.06, eps=0.04,
                      lam=0.0, census=1.0, census_window=5, aggregate=4),
 }
 """Default parameters of each named model, tuned on the four Middlebury v2
 scenes (grids and results: ``benchmarks/results/tuning.md``)."""
+
+PAPER_MODELS = ("tv", "tv-edge", "ms-l2", "ms-tv", "ms-occ")
+"""The paper's energies: every solver minimizes them. ``default`` adds options
+beyond the paper that only ``relax`` can minimize (`Model.search_only`)."""
 
 
 def get_model(model, **params):

@@ -101,7 +101,7 @@ def test_alternation_never_increases_the_joint_energy(model):
 def _near_step_bad1(model, scene, contrast=1.0):
     """Bad-1 share of visible pixels within 5 px of the step, and the result."""
     left, right = (0.5 + contrast * (image - 0.5) for image in (scene.left, scene.right))
-    result = msstereo.match(left, right, model=model, d_max=scene.ndisp)
+    result = msstereo.match(left, right, model=model, solver="pde", d_max=scene.ndisp)
     near = binary_dilation(scene.masks["disc"], iterations=2) & scene.masks["nonocc"]
     return (np.abs(result.disparity - scene.disparity)[near] > 1).mean(), result
 

@@ -10,6 +10,8 @@ from msstereo.synthetic import synthetic_scene
 
 def solve(scene, **kw):
     kw.setdefault("d_max", scene.ndisp)
+    kw.setdefault("model", "tv")
+    kw.setdefault("solver", "pde")
     return msstereo.match(scene.left, scene.right, **kw)
 
 
@@ -65,7 +67,7 @@ def test_energy_history_marks_median_steps():
 
 def test_zero_disparity_pair_gives_zero():
     image = synthetic_scene("plane").right
-    result = msstereo.match(image, image, d_max=8)
+    result = msstereo.match(image, image, model="tv", solver="pde", d_max=8)
     assert np.abs(result.disparity).max() < 1e-3
 
 
@@ -80,10 +82,10 @@ def test_float32_and_float64_agree():
 def test_color_uint8_and_uint16_inputs():
     scene = synthetic_scene("plane", background=2.5)
     rgb = [np.stack([img, img**2, 1 - img], axis=2) for img in (scene.left, scene.right)]
-    d_float = msstereo.match(*rgb, d_max=8).disparity
+    d_float = msstereo.match(*rgb, model="tv", solver="pde", d_max=8).disparity
     for scale, dtype in ((255, np.uint8), (65535, np.uint16)):
         pair = [np.round(img * scale).astype(dtype) for img in rgb]
-        d = msstereo.match(*pair, d_max=8).disparity
+        d = msstereo.match(*pair, model="tv", solver="pde", d_max=8).disparity
         assert np.abs(d - 2.5).mean() < 0.1
     assert np.abs(d_float - 2.5).mean() < 0.1
 
@@ -130,5 +132,5 @@ def test_bad_input_raises_a_clear_error(left, right, kw, message):
 
 def test_float_pairs_outside_unit_range_are_rescaled_jointly():
     scene = synthetic_scene("plane", background=2.5)
-    d = msstereo.match(scene.left * 255, scene.right * 255, d_max=8).disparity
+    d = msstereo.match(scene.left * 255, scene.right * 255, model="tv", solver="pde", d_max=8).disparity
     assert np.abs(d - 2.5).mean() < 0.1

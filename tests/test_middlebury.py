@@ -14,7 +14,7 @@ BOUNDS = {"tsukuba": 7.0, "venus": 6.5}
 @pytest.mark.parametrize("name", sorted(BOUNDS))
 def test_tv_accuracy_on_v2_scenes(v2_scene_loader, name):
     scene = v2_scene_loader(name)
-    result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
+    result = msstereo.match(scene.left, scene.right, model="tv", solver="pde", d_max=scene.ndisp)
     scores = evaluate_v2(result.disparity, scene)
     assert scores["nonocc"][1.0] < BOUNDS[name]
 
@@ -24,7 +24,7 @@ def test_ms_occ_finds_the_half_occlusions_of_teddy(v2_scene_loader):
     # (GT known and not in nonocc); bad 1 all 16.8% against 17.9% for ms-tv.
     from msstereo.evaluate import occlusion_scores
     scene = v2_scene_loader("teddy")
-    result = msstereo.match(scene.left, scene.right, model="ms-occ", d_max=scene.ndisp)
+    result = msstereo.match(scene.left, scene.right, model="ms-occ", solver="pde", d_max=scene.ndisp)
     scores = occlusion_scores(result.occlusion, scene)
     assert scores["precision"] > 0.6 and scores["recall"] > 0.72
     assert evaluate_v2(result.disparity, scene)["all"][1.0] < 17.5

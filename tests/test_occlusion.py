@@ -15,7 +15,7 @@ def step_scene():
 @pytest.fixture(scope="module")
 def occ_results(step_scene):
     s = step_scene
-    return {fill: msstereo.match(s.left, s.right, model="ms-occ", d_max=s.ndisp, fill=fill)
+    return {fill: msstereo.match(s.left, s.right, model="ms-occ", solver="pde", d_max=s.ndisp, fill=fill)
             for fill in ("regularizer", "background")}
 
 

@@ -142,7 +142,7 @@ def test_energy_never_increases_without_median(model_name):
 
 def test_median_steps_are_logged_between_rounds():
     scene = synthetic_scene("plane", shape=(32, 40))
-    result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp,
+    result = msstereo.match(scene.left, scene.right, model="tv", d_max=scene.ndisp,
                             solver=Optimize(median=3, warps=3, tol=0))
     for log in result.levels:
         assert log.steps[0] == "start" and log.steps[-1] == "warp"

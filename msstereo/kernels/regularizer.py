@@ -10,8 +10,30 @@ discontinuity function ``v^2`` for the Mumford-Shah models; ``rho`` is ``psi``
 import numpy as np
 
 from .._jit import jit
-from .grid import divergence, gradient
+from .grid import divergence, gradient, squared_gradient_norm
 from .penalty import rho, rho_prime
+
+
+@jit
+def penalty(s2, weight, beta, eta, robust):
+    """Per-pixel ``beta * w * rho(s2)`` of a squared gradient norm ``s2``."""
+    out = np.empty_like(s2)
+    m, n = s2.shape
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = beta * weight[i, j] * rho(s2[i, j], eta, robust)
+    return out
+
+
+@jit
+def penalty_prime(s2, weight, beta, eta, robust):
+    """Per-pixel lagged diffusivity ``beta * w * rho'(s2)``."""
+    g = np.empty_like(s2)
+    m, n = s2.shape
+    for i in range(m):
+        for j in range(n):
+            g[i, j] = beta * weight[i, j] * rho_prime(s2[i, j], eta, robust)
+    return g
 
 
 @jit
@@ -33,25 +55,13 @@ def smoothness(d, weight, beta, eta, robust):
     -------
     (M, N) ndarray
     """
-    ux, uy = gradient(d)
-    out = np.empty_like(d)
-    m, n = d.shape
-    for i in range(m):
-        for j in range(n):
-            out[i, j] = beta * weight[i, j] * rho(ux[i, j] ** 2 + uy[i, j] ** 2, eta, robust)
-    return out
+    return penalty(squared_gradient_norm(d), weight, beta, eta, robust)
 
 
 @jit
 def diffusivity(d, weight, beta, eta, robust):
     """Lagged diffusivity ``g = beta * w * rho'(|grad d|^2)``, per pixel."""
-    ux, uy = gradient(d)
-    g = np.empty_like(d)
-    m, n = d.shape
-    for i in range(m):
-        for j in range(n):
-            g[i, j] = beta * weight[i, j] * rho_prime(ux[i, j] ** 2 + uy[i, j] ** 2, eta, robust)
-    return g
+    return penalty_prime(squared_gradient_norm(d), weight, beta, eta, robust)
 
 
 @jit

@@ -26,8 +26,11 @@ def check_model(options, model):
     The census cost and the aggregation of the data term are defined on
     sampled disparities, without the Gauss-Newton model or gradient that
     ``pde`` and ``optimize`` need; only the search of ``relax`` uses them.
+    The second-order field of ``tgv`` is an unknown that only the
+    alternation of ``relax`` updates.
     """
-    for name in ("census", "aggregate"):
-        if getattr(model, name) > 0 and not options.global_search:
-            raise ValueError(f"model parameter {name!r} needs solver='relax', got solver={options.name!r} "
-                             f"(set {name}=0 for {options.name!r})")
+    if model.search_only and not options.global_search:
+        name = model.search_only[0]
+        raise ValueError(f"model parameter {name!r} of model {model.name!r} needs solver='relax', got "
+                         f"solver={options.name!r} (the paper's models tv, tv-edge, ms-l2, ms-tv and "
+                         f"ms-occ run with every solver)")

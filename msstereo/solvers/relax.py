@@ -18,13 +18,15 @@ quadratic between samples). One outer iteration is
    exhaustive search of ``H C(a) + (d - a)^2 / (2 theta)`` over the samples,
    refined in the best segment; global per pixel, so no pyramid is needed
    and disparities far from zero are reached from the first iteration;
-2. for the Mumford-Shah models the ``v`` step of the PDE solver (projected
-   SOR on its linear equation);
-3. the ``d``-step: the model's regularizer with the coupling as its data
+2. the ``d``-step: the model's regularizer with the coupling as its data
    term, ``min_d sum (d - a)^2 / (2 theta) + R(d)``, by lagged diffusivity
-   with red-black SOR (the kernels of the PDE solver).
+   with red-black SOR (the kernels of the PDE solver);
+3. with a second-order regularizer (``tgv > 0``), the step of its vector
+   field ``w`` (`msstereo.energy.DisparityEnergy.solve_w`);
+4. for the Mumford-Shah models the ``v`` step of the PDE solver (projected
+   SOR on its linear equation).
 
-For a fixed ``theta`` none of the three steps increases ``E_theta``: the
+For a fixed ``theta`` none of these steps increases ``E_theta``: the
 search keeps the current ``a`` unless it finds better, and the other two are
 the majorize-minimize and SOR steps of the PDE solver on a quadratic
 coupling instead of the linearized data term.
@@ -35,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels.grid import divergence
 from ..kernels.regularizer import sor_increment
 from ..kernels.search import interpolated_cost, search, winner_take_all
 from . import check_model
@@ -173,6 +176,7 @@ class RelaxStep:
         self.schedule = options.thetas(energy.model.beta)
         self.iteration = 0
         self.a = None
+        self._data_key = None
 
     @property
     def theta(self):
@@ -195,12 +199,18 @@ class RelaxStep:
         self.a = winner_take_all(self.cost, self.k0, self.h)
         return self.a.copy()
 
+    def _data(self):
+        """``sum H C(a)``, kept until ``a`` or the gate changes."""
+        key = (self.a, self.energy.visibility)
+        if self._data_key is None or any(x is not y for x, y in zip(key, self._data_key)):
+            data = self._gate() * interpolated_cost(self.cost, self.a, self.k0, self.h)
+            self._data_key, self._data_sum = key, float(data.sum(dtype=np.float64))
+        return self._data_sum
+
     def objective(self, d):
         """The relaxed energy ``E_theta(d, a)`` at the current ``theta``."""
-        data = self._gate() * interpolated_cost(self.cost, self.a, self.k0, self.h)
         coupling = (d - self.a) ** 2 / (2.0 * self.theta)
-        return (float(data.sum(dtype=np.float64)) + float(coupling.sum(dtype=np.float64))
-                + self.energy.regularization(d))
+        return self._data() + float(coupling.sum(dtype=np.float64)) + self.energy.regularization(d)
 
     def step(self, d, e, log):
         """One iteration (search, smoothing, ``v``) at the current ``theta``; returns ``(d, E_theta)``.
@@ -213,9 +223,12 @@ class RelaxStep:
         self.a = search(self.cost, d, self.a, self._gate(), theta, self.k0, self.h)
         log.record(self.objective(d), "search")
         d = self._smooth(d, theta)
+        if self.joint or self.energy.w is not None:
+            log.record(self.objective(d), "smooth")
+        if self.energy.w is not None:
+            self.energy.solve_w(d, options.inner, options.sweeps, options.omega)
         if self.joint:
             # v after d: v of the raw first search would mark every noisy pixel an edge.
-            log.record(self.objective(d), "smooth")
             self.energy.solve_v(d, options.v_sweeps, options.omega)
         e = self.objective(d)
         self.iteration += 1
@@ -231,7 +244,10 @@ class RelaxStep:
         c = np.full(d.shape, 0.5 / theta, d.dtype)
         b = c * (d - self.a)
         dd = np.zeros_like(d)
+        w = self.energy.w
         for _ in range(self.options.inner):
-            sor_increment(dd, d, c, b, self.energy.diffusivity(d + dd), self.options.sweeps,
-                          self.options.omega)
+            g = self.energy.diffusivity(d + dd)
+            # With a second-order field the term is g |grad d - w|^2: its -div(g w) joins b.
+            rhs = b if w is None else b + divergence(g * w[0], g * w[1])
+            sor_increment(dd, d, c, rhs, g, self.options.sweeps, self.options.omega)
         return np.clip(d + dd, *self.bounds)
