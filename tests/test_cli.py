@@ -8,14 +8,18 @@ from msstereo.io import read_pfm, write_png
 from msstereo.synthetic import synthetic_scene
 
 
-@pytest.fixture
-def pair_files(tmp_path):
-    scene = synthetic_scene("plane", shape=(40, 56), background=3.0)
+def write_pair(folder, scene):
+    """The scene's images as 8-bit ``left.png`` and ``right.png`` in ``folder``; their paths."""
     paths = []
     for name, image in (("left.png", scene.left), ("right.png", scene.right)):
-        write_png(tmp_path / name, np.round(image * 255).astype(np.uint8))
-        paths.append(str(tmp_path / name))
+        write_png(folder / name, np.round(image * 255).astype(np.uint8))
+        paths.append(str(folder / name))
     return paths
+
+
+@pytest.fixture
+def pair_files(tmp_path):
+    return write_pair(tmp_path, synthetic_scene("plane", shape=(40, 56), background=3.0))
 
 
 def test_match_writes_pfm_and_png(pair_files, tmp_path, capsys):
@@ -27,8 +31,18 @@ def test_match_writes_pfm_and_png(pair_files, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+def test_match_searches_the_given_disparity_range(tmp_path):
+    paths = write_pair(tmp_path, synthetic_scene("plane", shape=(40, 96), background=30.0))
+    out = tmp_path / "d.pfm"
+    assert main(["match", *paths, "-o", str(out), "--d-min", "25", "--d-max", "40", "--quiet"]) == 0
+    d = read_pfm(out)
+    assert abs(np.median(d[:, 40:]) - 30.0) < 0.1 and d.min() >= 25.0
+
+
 @pytest.mark.parametrize("args, message", [
     (["--param", "gamma=1"], "model parameter"),
+    (["--d-min", "9", "--d-max", "8"], "d_max must be larger than d_min"),
+    (["--solver", "pde"], "needs solver='relax'"),
     (["-o", "OUT/missing/d.pfm"], "does not exist"),
     (["-o", "OUT/d.txt"], ".pfm"),
 ])

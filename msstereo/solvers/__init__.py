@@ -20,6 +20,32 @@ def median_step(d, size):
     return median_filter(d, size=size, mode="nearest")
 
 
+class SolverOptions:
+    """What the per-level loop and `msstereo.match` ask of a solver's options.
+
+    The option dataclasses of the solvers derive from it and set
+    ``step_class`` (their stepper), ``outer_field`` (the field that caps the
+    outer iterations), ``global_search`` (whether they search the sampled data
+    term, so that options beyond the paper can be minimized) and ``levels``
+    (pyramid levels used, the finest ones; None: all).
+    """
+
+    step_class = None
+    outer_field = "warps"
+    global_search = False
+    levels = None
+
+    @property
+    def outer_iterations(self):
+        """Cap of the outer iterations per level, for `msstereo.solvers.loop.outer_loop`."""
+        return getattr(self, self.outer_field)
+
+    def stepper(self, energy, bounds):
+        """The descent steps of one view at one level, after `check_model`."""
+        check_model(self, energy.model)
+        return self.step_class(energy, bounds, self)
+
+
 def check_model(options, model):
     """Refuse a model whose energy the solver cannot descend.
 

@@ -88,13 +88,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, minimize
 
-from . import check_model
+from . import SolverOptions
 
 __all__ = ["Optimize", "OptimizeStep"]
 
 
 @dataclass(frozen=True)
-class Optimize:
+class Optimize(SolverOptions):
     """Options of the optimization-view solver (L-BFGS-B on the discrete energy).
 
     Parameters
@@ -129,9 +129,6 @@ class Optimize:
     max_step: float | None = None
 
     name = "optimize"
-    global_search = False
-    levels = None
-    """Pyramid levels used: all."""
 
     def __post_init__(self):
         for f in ("warps", "iterations", "memory"):
@@ -149,15 +146,6 @@ class Optimize:
             raise ValueError(f"Optimize option 'max_step' must be None or a finite number > 0, "
                              f"got {self.max_step!r}")
 
-    @property
-    def outer_iterations(self):
-        """Rounds per level, for `msstereo.solvers.loop.outer_loop`."""
-        return self.warps
-
-    def stepper(self, energy, bounds):
-        """The rounds of one view at one level (`OptimizeStep`)."""
-        check_model(self, energy.model)
-        return OptimizeStep(energy, bounds, self)
 
 
 class JointObjective:
@@ -270,3 +258,6 @@ class OptimizeStep:
         if objective.joint:
             energy.set_v(v_new)
         return d_new.astype(d.dtype, copy=False), float(res.fun)
+
+
+Optimize.step_class = OptimizeStep

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kernels.regularizer import sor_increment
-from . import check_model
+from . import SolverOptions
 
 __all__ = ["PDE", "PDEStep"]
 
 
 @dataclass(frozen=True)
-class PDE:
+class PDE(SolverOptions):
     """Options of the PDE solver.
 
     Parameters
@@ -70,19 +70,7 @@ class PDE:
     v_sweeps: int = 10
 
     name = "pde"
-    global_search = False
-    levels = None
-    """Pyramid levels used: all."""
 
-    @property
-    def outer_iterations(self):
-        """Warps per level, for `msstereo.solvers.loop.outer_loop`."""
-        return self.warps
-
-    def stepper(self, energy, bounds):
-        """The descent steps of one view at one level (`PDEStep`)."""
-        check_model(self, energy.model)
-        return PDEStep(energy, bounds, self)
 
     def __post_init__(self):
         for f in ("warps", "inner", "sweeps", "backtracks", "v_sweeps"):
@@ -184,3 +172,6 @@ class PDEStep:
         trial, e_new = _backtrack(energy, d, _semi_implicit_direction(energy, d, self.bounds, options),
                                   e, options.backtracks)
         return None if trial is None else (trial, e_new)
+
+
+PDE.step_class = PDEStep
