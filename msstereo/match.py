@@ -24,7 +24,7 @@ hardly a gradient to match."""
 SOLVERS = {"pde": PDE, "optimize": Optimize, "relax": Relax}
 
 DEFAULT_MODEL = "default"
-"""The most accurate model measured (``benchmarks/results/middlebury.md``)."""
+"""The most accurate model measured (``benchmarks/results/middlebury_default.md``)."""
 
 DEFAULT_SOLVER = "relax"
 """The most accurate solver measured: the global search needs no pyramid."""
@@ -171,7 +171,10 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     ------
     ValueError
         For images of different shapes, unsupported dtypes, NaN, images
-        smaller than `MIN_SIZE`, unknown models, solvers or parameters.
+        smaller than `MIN_SIZE`, unknown models, solvers or parameters, a
+        disparity range that is not finite or has ``d_max <= d_min``, and
+        options beyond the paper (``census``, ``aggregate``, ``tgv``) with a
+        solver other than ``relax``.
 
     Notes
     -----
