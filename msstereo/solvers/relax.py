@@ -222,7 +222,8 @@ class RelaxStep:
         """One iteration (search, smoothing, ``v``) at the current ``theta``; returns ``(d, E_theta)``.
 
         The search is logged as ``"search"`` and, for the Mumford-Shah
-        models, the smoothing as ``"smooth"`` (the caller logs the result);
+        models and TGV, the smoothing as ``"smooth"`` before their ``v`` and
+        ``w`` steps (the caller logs the result);
         ``theta`` then moves on to the next value of the schedule.
         """
         theta, options = self.theta, self.options
@@ -244,8 +245,10 @@ class RelaxStep:
         """The ``d``-step: lagged diffusivity + SOR on ``(d - a)^2 / (2 theta) + R(d)``.
 
         The result is clipped to the bounds: with ``a`` inside them, clipping
-        lowers the coupling and no difference of neighbours grows, so it
-        never raises the energy.
+        lowers the coupling and no difference of neighbours grows, so for
+        the first-order regularizers it never raises the energy (with a TGV
+        field ``|grad d - w|`` may grow where the clip acts; it acts only
+        where SOR overshoots the range, which ``a`` never leaves).
         """
         c = np.full(d.shape, 0.5 / theta, d.dtype)
         b = c * (d - self.a)
