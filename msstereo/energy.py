@@ -38,9 +38,14 @@ def features(image):
     return np.stack(out)
 
 
+def channels(features):
+    """The ``(M, N, C)`` image back from its feature stack (`features`)."""
+    return np.ascontiguousarray(features[0::3].transpose(1, 2, 0))
+
+
 def gray(features):
-    """Mean intensity of a feature stack's channels (`features`), for the census."""
-    return np.ascontiguousarray(features[0::3].mean(axis=0))
+    """Mean intensity of a feature stack's channels, for the census."""
+    return np.ascontiguousarray(channels(features).mean(axis=2))
 
 
 def feature_weights(channels, lam, dtype):
@@ -181,8 +186,7 @@ class DisparityEnergy:
         if m.census > 0:
             self._add_census(volume, k0 + h * np.arange(count))
         if m.aggregate > 0:
-            guide = np.ascontiguousarray(self.f_ref[0::3].transpose(1, 2, 0))
-            volume = guided_filter(guide, volume, m.aggregate, m.aggregate_eps)
+            volume = guided_filter(channels(self.f_ref), volume, m.aggregate, m.aggregate_eps)
         return volume
 
     def gradient(self, d):

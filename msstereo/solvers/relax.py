@@ -183,6 +183,7 @@ class RelaxStep:
         self.iteration = 0
         self.a = None
         self._data_key = None
+        self._visible = np.ones(energy.shape, energy.dtype)
 
     @property
     def theta(self):
@@ -194,8 +195,9 @@ class RelaxStep:
         return self.iteration >= self.options.occlusion_after * self.options.iterations
 
     def _gate(self):
+        """``H(phi)`` of the energy, or all ones (kept, not made anew on every call)."""
         visibility = self.energy.visibility
-        return np.ones(self.energy.shape, self.energy.dtype) if visibility is None else visibility
+        return self._visible if visibility is None else visibility
 
     def start(self, d):
         """Start from the winner-take-all disparity of the cost (``theta`` = infinity).
