@@ -110,6 +110,21 @@ class StereoResult:
         """Final energy at the finest level."""
         return self.levels[-1].energy[-1]
 
+    def __repr__(self):
+        """One line: shape, disparity range, model, solver, energy, time, other fields."""
+        disparity = np.asarray(self.disparity)
+        finite = disparity[np.isfinite(disparity)]
+        extent = f" in [{finite.min():.4g}, {finite.max():.4g}]" if finite.size else ""
+        shape = "x".join(str(s) for s in disparity.shape)
+        energy = self.levels[-1].energy[-1] if self.levels and self.levels[-1].energy else None
+        others = [name for name in ("v", "v_image", "disparity_right", "v_right", "occlusion",
+                                    "occlusion_right") if getattr(self, name) is not None]
+        return (f"StereoResult(disparity={shape} {disparity.dtype}{extent}, "
+                f"model={getattr(self.model, 'name', self.model)!r}, "
+                f"solver={getattr(self.solver, 'name', self.solver)!r}, levels={len(self.levels)}, "
+                f"energy={'None' if energy is None else format(energy, '.6g')}, "
+                f"seconds={self.seconds:.2f}, fields={others})")
+
     def summary(self):
         """One line per level: shape, descent steps, final energy, seconds."""
         lines = [f"model {self.model.name}, solver {self.solver.name}, {self.seconds:.2f} s"]
