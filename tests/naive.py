@@ -205,3 +205,20 @@ def guided_filter(guide, volume, radius, eps):
             for j in range(n):
                 out[i, j, k] = window(a, i, j).mean(axis=0) @ guide[i, j] + window(b, i, j).mean()
     return out
+
+
+def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
+    # Per pixel: window values in increasing order, the first whose cumulative weight reaches half.
+    m, n = d.shape
+    out = d.copy()
+    for i, j in zip(*np.nonzero(mask)):
+        a0, a1 = max(i - radius, 0), min(i + radius + 1, m)
+        b0, b1 = max(j - radius, 0), min(j + radius + 1, n)
+        ys, xs = np.mgrid[a0:a1, b0:b1]
+        color = ((image[a0:a1, b0:b1] - image[i, j]) ** 2).sum(-1)
+        w = np.exp(-color / (2 * sigma_color**2) - ((ys - i) ** 2 + (xs - j) ** 2) / (2 * sigma_space**2))
+        values = d[a0:a1, b0:b1].ravel()
+        order = np.argsort(values, kind="stable")
+        cumulative = np.cumsum(w.ravel()[order])
+        out[i, j] = values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
+    return out
