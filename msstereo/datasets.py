@@ -574,3 +574,12 @@ def motorcycle():
         masks={"all": np.isfinite(disparity)},
         ndisp=_ndisp_from_gt(disparity),
     )
+
+
+# --------------------------------------------------------------------------
+# Download of the public scenes (msstereo/fetch.py)
+# --------------------------------------------------------------------------
+
+from .fetch import FETCH_SCENES, UnverifiedDownloadWarning, fetch  # noqa: E402
+
+__all__ += ["fetch", "FETCH_SCENES", "UnverifiedDownloadWarning"]
