@@ -32,13 +32,16 @@ References
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import sys
 import warnings
 import zipfile
 from pathlib import Path, PurePosixPath
 
-__all__ = ["fetch", "MIDDLEBURY_URL", "FETCH_SCENES", "PINNED_SHA256", "UnverifiedDownloadWarning"]
+__all__ = ["fetch", "main", "MIDDLEBURY_URL", "FETCH_SCENES", "DATA_FOLDER", "PINNED_SHA256",
+           "UnverifiedDownloadWarning"]
 
 #: Root of the public Middlebury stereo pages; ``base_url`` of :func:`fetch` replaces it.
 MIDDLEBURY_URL = "https://vision.middlebury.edu/stereo/"
@@ -63,6 +66,10 @@ FETCH_SCENES = {
              "Recycle", "Shelves", "Shopvac", "Sticks", "Storage", "Sword1", "Sword2",
              "Umbrella", "Vintage"),
 }
+
+#: The scenes that the tests and benchmarks read from a data folder, as ``(dataset, scene)``
+#: (third size for 2005): what ``python -m msstereo.fetch`` downloads by default.
+DATA_FOLDER = tuple(("v2", scene) for scene in FETCH_SCENES["v2"]) + (("2005", "Art"), ("2005", "Laundry"))
 
 _SIZES = {"full": "FullSize", "half": "HalfSize", "third": "ThirdSize"}
 _CALIBRATIONS = ("perfect", "imperfect")
@@ -319,3 +326,39 @@ def _check_pinned(archive, folder):
             shutil.rmtree(folder, ignore_errors=True)
             raise ValueError(f"{archive}: {name} has SHA-256 {got}, not the pinned {expected}; "
                              f"the unpacked scene was removed")
+
+
+def main(argv=None):
+    """``python -m msstereo.fetch [DATASET [SCENE ...]]``: download scenes, print their folders.
+
+    Without a data set, downloads :data:`DATA_FOLDER`, so that ``--root``
+    can serve as ``MSSTEREO_DATA`` for the tests and benchmarks; with one
+    and no scenes, every scene of it. Returns the exit status.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m msstereo.fetch", description="Download and cache public Middlebury scenes.")
+    parser.add_argument("dataset", nargs="?", choices=list(FETCH_SCENES),
+                        help="data set (default: the v2 scenes and 2005 Art and Laundry, the scenes "
+                             "the tests and benchmarks read)")
+    parser.add_argument("scenes", nargs="*", help="scene names (default: every scene of the data set)")
+    parser.add_argument("--size", default="third", choices=list(_SIZES), help="2005 and 2006 size")
+    parser.add_argument("--calibration", default="perfect", choices=_CALIBRATIONS, help="2014 rectification")
+    parser.add_argument("--root", help="data folder (default: $MSSTEREO_CACHE, else the user cache folder)")
+    parser.add_argument("--base-url", default=MIDDLEBURY_URL, help="a mirror of the Middlebury site")
+    args = parser.parse_args(argv)
+    if args.dataset is None:
+        jobs = DATA_FOLDER
+    else:
+        jobs = [(args.dataset, scene) for scene in args.scenes or FETCH_SCENES[args.dataset]]
+    try:
+        for dataset, scene in jobs:
+            print(fetch(dataset, scene, size=args.size, calibration=args.calibration, root=args.root,
+                        base_url=args.base_url))
+    except (ValueError, OSError, ImportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -197,3 +197,24 @@ def test_every_dataset_lists_its_scenes_and_pins_only_known_files():
     assert [len(FETCH_SCENES[d]) for d in ("v2", "2005", "2006", "2014")] == [4, 6, 21, 23]
     assert len(PINNED_SHA256) == 32
     assert all(len(h) == 64 and int(h, 16) >= 0 for h in PINNED_SHA256.values())
+
+
+def test_command_line_fills_a_data_folder_the_benchmarks_can_read(site, data_root, tmp_path, capsys):
+    """``python -m msstereo.fetch --root DIR`` then ``MSSTEREO_DATA=DIR``: every scene loads."""
+    from msstereo.fetch import main
+
+    folder, url, _ = site
+    for scene in ("tsukuba", "venus", "teddy", "cones"):
+        _v2_site(folder, data_root, scene)
+    for scene in ("Art", "Laundry"):
+        source = data_root / "middlebury" / "2005" / scene
+        _zip(folder / f"data/scenes2005/ThirdSize/zip-2views/{scene}-2views.zip",
+             {f"{scene}/{p.name}": p.read_bytes() for p in source.iterdir()})
+    root = tmp_path / "data"
+    with pytest.warns(UnverifiedDownloadWarning):  # the two archives
+        assert main(["--root", str(root), "--base-url", url]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 6
+    for name in ("tsukuba", "venus", "teddy", "cones", "art", "laundry"):
+        np.testing.assert_array_equal(get_scene(name, root).left, get_scene(name, data_root).left)
+    assert main(["2005", "computer", "--root", str(root), "--base-url", url]) == 1
+    assert "2005 scene must be one of" in capsys.readouterr().err
