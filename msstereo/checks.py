@@ -50,6 +50,15 @@ def _interval(low, high, open_low, open_high):
     return f"in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
 
 
+def _converted(text, convert, spec, name):
+    """``convert(text)`` checked by ``spec``; a ValueError naming ``name`` if it does not convert."""
+    try:
+        value = convert(text)
+    except ValueError:
+        raise ValueError(f"{name} must be {spec.describe()}, got {text!r}") from None
+    return spec(value, name)
+
+
 @dataclass(frozen=True)
 class Real:
     """A finite real number in an interval; zero or of magnitude in ``[TINY, HUGE]``."""
@@ -79,11 +88,7 @@ class Real:
 
     def parse(self, text, name):
         """``text`` as a float checked by this spec."""
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError(f"{name} must be {self.describe()}, got {text!r}") from None
-        return self(value, name)
+        return _converted(text, float, self, name)
 
 
 def positive(high=HUGE):
@@ -118,11 +123,7 @@ class Integer:
 
     def parse(self, text, name):
         """``text`` as an int checked by this spec."""
-        try:
-            value = int(text)
-        except ValueError:
-            raise ValueError(f"{name} must be {self.describe()}, got {text!r}") from None
-        return self(value, name)
+        return _converted(text, int, self, name)
 
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
