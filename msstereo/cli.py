@@ -1,8 +1,16 @@
-"""Command line: ``msstereo demo``, ``msstereo match``, ``msstereo eval``."""
+"""Command line: ``msstereo demo``, ``msstereo match``, ``msstereo eval``.
+
+Bad input ends the command with one line on stderr and exit code 2, Ctrl-C
+with one line and 130. Output files are one `msstereo.io.OutputSet`: every
+file is checked before the match starts (none may replace an input), and
+the set is published at once or not at all.
+"""
 
 import argparse
 import json
+import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -10,24 +18,25 @@ import numpy as np
 from . import __version__
 from .datasets import load_scene, motorcycle
 from .evaluate import evaluate_v2, evaluate_v3
-from .io import read_disparity_png, read_image, read_pfm, write_pfm, write_png
-from .match import DEFAULT_MODEL, DEFAULT_SOLVER, SOLVERS, match
+from .checks import parse_field
+from .io import OutputSet, read_disparity_png, read_image, read_pfm, write_pfm, write_png
+from .match import DEFAULT_MODEL, DEFAULT_SOLVER, LOG, SOLVERS, match
 from .models import MODELS, Model
 from .viz import colorize
 
 
 def _parse_params(pairs):
-    """``["beta=0.03"]`` -> ``{"beta": 0.03}``, typed by the `Model` field."""
-    types = {name: f.type for name, f in Model.__dataclass_fields__.items()}
+    """``["beta=0.03", "fill=background"]`` -> ``{"beta": 0.03, "fill": "background"}``.
+
+    Each value is parsed by the spec of its `Model` field (`msstereo.checks`),
+    so errors name the parameter.
+    """
     params = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or key not in types or key == "name":
-            raise ValueError(f"--param takes NAME=VALUE with NAME a model parameter "
-                             f"({', '.join(sorted(set(types) - {'name'}))}), got {pair!r}")
-        kind = types[key]
-        params[key] = value.lower() in ("1", "true", "yes") if kind in (bool, "bool") else \
-            (int(value) if kind in (int, "int") else float(value))
+        if not sep or key == "name":
+            raise ValueError(f"--param takes NAME=VALUE with NAME a model parameter, got {pair!r}")
+        params[key] = parse_field(Model, key, value, "model parameter")
     return params
 
 
@@ -45,50 +54,87 @@ def _add_match_options(parser):
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
+@contextmanager
+def _log_to_stderr(enabled):
+    """Print the library's INFO messages (how the intensities were scaled) while matching."""
+    if not enabled:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    level = LOG.level
+    LOG.addHandler(handler)
+    LOG.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        LOG.removeHandler(handler)
+        LOG.setLevel(level)
+
+
 def _run(left, right, args, d_max):
-    return match(left, right, model=args.model, solver=args.solver, d_min=args.d_min,
-                 d_max=args.d_max if args.d_max is not None else d_max,
-                 progress=not args.quiet, **_parse_params(args.param))
+    with _log_to_stderr(not args.quiet):
+        return match(left, right, model=args.model, solver=args.solver, d_min=args.d_min,
+                     d_max=args.d_max if args.d_max is not None else d_max,
+                     progress=not args.quiet, **_parse_params(args.param))
 
 
-def _check_output(out):
-    """Fail before any work if the output cannot be written."""
+OUTPUT_FILES = (
+    (".pfm", "disparity", "pfm"), (".png", "disparity", "colour"),
+    (".right.pfm", "disparity_right", "pfm"), (".right.png", "disparity_right", "colour"),
+    (".occlusion.png", "occlusion", "gray"), (".occlusion_right.png", "occlusion_right", "gray"),
+    (".v.png", "v", "gray"), (".v_right.png", "v_right", "gray"), (".v_image.png", "v_image", "gray"),
+)
+"""The files of a result beside ``OUT.pfm``: suffix, `StereoResult` field, how it is stored."""
+
+
+def _output_set(out, inputs=()):
+    """``OUT.pfm`` and the `OutputSet` of every file named after it, checked before any work.
+
+    Every file a model may write is checked, whatever the model, so that no
+    run can name its outputs after an input.
+    """
     out = Path(out)
     if out.suffix.lower() != ".pfm":
         raise ValueError(f"output must be a .pfm file, got {out}")
-    if not out.parent.is_dir():
-        raise OSError(f"output folder {out.parent} does not exist")
-    return out
+    return out, OutputSet([out.with_suffix(suffix) for suffix, _, _ in OUTPUT_FILES], inputs)
 
 
-def _save(result, out, vmax=None, vmin=0.0):
-    """Write what the model estimated; returns the paths written.
+def _save(result, out, outputs, vmax=None, vmin=0.0):
+    """Write what the model estimated as one set; returns ``(written, removed, left)``.
 
     Always the left disparity as ``OUT.pfm`` and a colour-mapped ``OUT.png``;
     ``ms-occ`` adds the right disparity (``OUT.right.pfm`` and ``.png``) and
     the occlusion masks (``OUT.occlusion.png``, ``OUT.occlusion_right.png``:
     255 = occluded); discontinuity maps are gray PNGs, 0 = edge, 255 = none
-    (``OUT.v.png``, ``OUT.v_right.png``, ``OUT.v_image.png``).
+    (``OUT.v.png``, ``OUT.v_right.png``, ``OUT.v_image.png``). Files of the
+    set that an earlier run left and this one does not write are removed
+    (inputs never); ``left`` are those that could not be.
     """
-    written = []
+    staged = []
+    with outputs:
+        for suffix, name, kind in OUTPUT_FILES:
+            field = getattr(result, name)
+            if field is None:
+                continue
+            staged.append(out.with_suffix(suffix))
+            tmp = outputs.stage(staged[-1])
+            if kind == "pfm":
+                write_pfm(tmp, field)
+            elif kind == "colour":
+                write_png(tmp, colorize(field, vmin, vmax))
+            else:
+                write_png(tmp, np.round(np.clip(field.astype(np.float32), 0, 1) * 255).astype(np.uint8))
+        stale = [target for target in outputs.targets if target not in staged]
+        written, removed = outputs.publish(remove=stale)
+    return written, removed, [path for path in stale if path.exists()]
 
-    def disparity(path, field):
-        write_pfm(path, field)
-        write_png(path.with_suffix(".png"), colorize(field, vmin, vmax))
-        written.extend([path, path.with_suffix(".png")])
 
-    def gray(name, field):
-        written.append(out.with_suffix(f".{name}.png"))
-        write_png(written[-1], np.round(np.clip(field, 0, 1) * 255).astype(np.uint8))
-
-    disparity(out, result.disparity)
-    if result.disparity_right is not None:
-        disparity(out.with_suffix(".right.pfm"), result.disparity_right)
-    for name in ("occlusion", "occlusion_right", "v", "v_right", "v_image"):
-        field = getattr(result, name)
-        if field is not None:
-            gray(name, field.astype(np.float32))
-    return written
+def _report_files(written, removed, left):
+    print(f"wrote {', '.join(map(str, written))}")
+    if removed:
+        print(f"removed stale files of an earlier run: {', '.join(map(str, removed))}")
+    if left:
+        print(f"left files of an earlier run or inputs: {', '.join(map(str, left))}")
 
 
 def _print_metrics(title, scores):
@@ -101,23 +147,25 @@ def _print_metrics(title, scores):
 
 
 def cmd_demo(args):
-    out = _check_output(args.output)
+    out, outputs = _output_set(args.output)
     scene = motorcycle()
     print(f"Middlebury 2014 Motorcycle (scikit-image), {scene.shape[1]}x{scene.shape[0]}, "
           f"model {args.model}, solver {args.solver}", file=sys.stderr)
     result = _run(scene.left, scene.right, args, scene.ndisp)
-    written = _save(result, out, scene.ndisp)
+    files = _save(result, out, outputs, scene.ndisp)
     _print_metrics("Middlebury v3 metrics against the ground truth (percent, pixels):",
                    evaluate_v3(result.disparity, scene.disparity))
-    print(f"time: {result.seconds:.2f} s\nwrote {', '.join(map(str, written))}")
+    print(f"time: {result.seconds:.2f} s")
+    _report_files(*files)
 
 
 def cmd_match(args):
-    out = _check_output(args.output)
+    out, outputs = _output_set(args.output, inputs=(args.left, args.right))
     left, right = read_image(args.left), read_image(args.right)
     result = _run(left, right, args, None)
-    written = _save(result, out, args.d_max, args.d_min)
-    print(f"time: {result.seconds:.2f} s\nwrote {', '.join(map(str, written))}")
+    files = _save(result, out, outputs, args.d_max, args.d_min)
+    print(f"time: {result.seconds:.2f} s")
+    _report_files(*files)
 
 
 def _read_disparity(path, scale):
@@ -142,8 +190,15 @@ def cmd_eval(args):
         print(json.dumps(scores, default=float))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (the usage stays in ``--help``)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="msstereo",
         description="Variational stereo matching with Mumford-Shah regularization "
                     "(Ben-Ari and Sochen, TPAMI 2010).")
@@ -171,15 +226,44 @@ def build_parser():
     return parser
 
 
+def _interrupted(error):
+    """Whether ``error`` comes from Ctrl-C (Numba may wrap it in a SystemError)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _fail(command, message, code):
+    """Print one line to stderr and return the exit code."""
+    print(f"msstereo {command}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return code
+
+
 def main(argv=None):
-    """Entry point of the ``msstereo`` console script."""
+    """Entry point of the ``msstereo`` console script.
+
+    Returns 0 on success, 2 for bad input (one line on stderr: a
+    ValueError, an OSError or a lack of memory) and 130 for Ctrl-C; no
+    output file is written unless the whole set is.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         args.func(args)
+    except KeyboardInterrupt:
+        return _fail(args.command, "interrupted", 130)
     except (ValueError, OSError) as error:
-        print(f"msstereo {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        return _fail(args.command, error, 2)
+    except MemoryError as error:
+        return _fail(args.command, f"out of memory {error}", 2)
+    except SystemError as error:
+        if not _interrupted(error):
+            raise
+        return _fail(args.command, "interrupted", 130)
     return 0
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import checks
 from .io import read_calib, read_disparity_png, read_image, read_pfm
 
 __all__ = [
@@ -271,13 +272,25 @@ def _detect_layout(folder):
 # --------------------------------------------------------------------------
 
 
+def _check_ndisp(value, path):
+    """``ndisp`` read from ``path`` as an int >= 1, or an OSError naming the file."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not (isinstance(value, int) and value >= 1):
+        raise OSError(f"{path}: ndisp must be a positive integer, got {value!r}")
+    return value
+
+
 def _read_v2_info(path):
     """Return (scale, ndisp) from a v2 ``info.txt``."""
-    lines = path.read_text().split()
+    lines = path.read_text(errors="replace").split()
     try:
-        return float(lines[0]), int(lines[1])
+        scale, ndisp = float(lines[0]), int(lines[1])
     except (IndexError, ValueError):
         raise OSError(f"{path}: expected the scale on line 1 and ndisp on line 2") from None
+    if not (math.isfinite(scale) and scale > 0):
+        raise OSError(f"{path}: the scale on line 1 must be a positive number, got {lines[0]!r}")
+    return scale, _check_ndisp(ndisp, path)
 
 
 def _load_v2(folder, scale):
@@ -358,7 +371,7 @@ def _load_2014(folder):
     disparity = read_pfm(disp) if disp else None
     calib_path = _optional(folder, "calib.txt")
     calib = read_calib(calib_path) if calib_path else {}
-    ndisp = calib.get("ndisp")
+    ndisp = _check_ndisp(calib["ndisp"], calib_path) if "ndisp" in calib else _ndisp_from_gt(disparity)
     masks = {}
     if disparity is not None:
         masks["all"] = np.isfinite(disparity)
@@ -373,7 +386,7 @@ def _load_2014(folder):
         disparity=disparity,
         disparity_right=read_pfm(disp_right) if disp_right else None,
         masks=masks,
-        ndisp=int(ndisp) if isinstance(ndisp, (int, float)) else _ndisp_from_gt(disparity),
+        ndisp=ndisp,
     )
 
 
@@ -424,16 +437,18 @@ def load_scene(path, *, layout=None, scale=None):
     Raises
     ------
     OSError
-        If the folder is missing, matches no layout, lacks a required file,
-        or its files cannot be read.
+        Naming the file: if the folder is missing, matches no layout, lacks
+        a required file, or its files cannot be read or hold invalid values
+        (an ``ndisp`` that is not a positive integer, a scale that is not a
+        positive number).
     ValueError
         If `layout` is not one of the names above or `scale` is not positive.
     """
     folder = Path(path)
     if layout is not None and layout not in _LAYOUT_FILES:
         raise ValueError(f"layout must be one of {sorted(_LAYOUT_FILES)}, got {layout!r}")
-    if scale is not None and not (float(scale) > 0 and math.isfinite(float(scale))):
-        raise ValueError(f"scale must be a positive number, got {scale}")
+    if scale is not None:
+        scale = checks.positive()(scale, "scale")
     if not folder.is_dir():
         raise OSError(f"{folder}: scene folder not found")
     layout = layout or _detect_layout(folder)
@@ -574,3 +589,12 @@ def motorcycle():
         masks={"all": np.isfinite(disparity)},
         ndisp=_ndisp_from_gt(disparity),
     )
+
+
+# --------------------------------------------------------------------------
+# Download of the public scenes (msstereo/fetch.py)
+# --------------------------------------------------------------------------
+
+from .fetch import FETCH_SCENES, UnverifiedDownloadWarning, fetch  # noqa: E402
+
+__all__ += ["fetch", "FETCH_SCENES", "UnverifiedDownloadWarning"]

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import checks
+
 __all__ = ["bad_pixels", "evaluate_v2", "evaluate_v3", "occlusion_scores"]
 
 #: Thresholds (pixels) of the v3 bad-pixel metrics.
@@ -55,6 +57,11 @@ def _evaluated(disparity, gt, mask):
             raise ValueError(f"mask must be a 2-D (H, W) array, got shape {mask.shape}")
         evaluated &= mask.astype(bool)
     return disparity, gt, evaluated
+
+
+def _threshold(value):
+    """A bad-pixel threshold as a float >= 0, or a ValueError naming it (`msstereo.checks`)."""
+    return checks.Real()(value, "threshold")
 
 
 def _bad_percent(error, evaluated, threshold):
@@ -100,8 +107,10 @@ def bad_pixels(disparity, gt, mask=None, threshold=1.0):
     Raises
     ------
     ValueError
-        If the arrays are not 2-D or their shapes differ.
+        If the arrays are not 2-D, their shapes differ, or `threshold` is
+        not a finite number >= 0.
     """
+    threshold = _threshold(threshold)
     disparity, gt, evaluated = _evaluated(disparity, gt, mask)
     return _bad_percent(_abs_error(disparity, gt), evaluated, threshold)
 
@@ -126,8 +135,10 @@ def evaluate_v2(disparity, scene, thresholds=(0.5, 1.0, 2.0)):
     Raises
     ------
     ValueError
-        If the scene has no ground truth or the shapes differ.
+        If the scene has no ground truth, the shapes differ, or a threshold
+        is not a finite number >= 0.
     """
+    thresholds = [_threshold(t) for t in (thresholds if np.iterable(thresholds) else [thresholds])]
     if scene.disparity is None:
         raise ValueError(f"scene {scene.name!r} has no ground-truth disparity")
     disparity, gt, _ = _evaluated(disparity, scene.disparity, None)

@@ -8,14 +8,20 @@ Middlebury 2014 PFM files.
 Every writer validates its input first and then writes to a temporary file
 in the destination directory that is moved into place with
 :func:`os.replace`, so a failed write never leaves a partial file behind.
+:class:`OutputSet` does the same for a set of files that belong together:
+all targets are checked before any work, and published at once or not at
+all.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 import uuid
-from contextlib import contextmanager
+import warnings
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +35,8 @@ __all__ = [
     "write_disparity_png",
     "write_png",
     "read_calib",
+    "check_targets",
+    "OutputSet",
 ]
 
 
@@ -47,7 +55,7 @@ def _atomic_path(path):
     permissions of any new file under the user's umask rather than 0600.
     """
     path = Path(path)
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    tmp = _temporary_name(path)
     open(tmp, "xb").close()
     try:
         yield Path(tmp)
@@ -60,13 +68,212 @@ def _atomic_path(path):
         raise
 
 
+def _temporary_name(path):
+    """A hidden, unused name beside ``path`` (same folder, so renames are atomic)."""
+    return path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+
+
+def check_targets(targets, inputs=()):
+    """Refuse output paths that cannot be written or would replace an input.
+
+    Parameters
+    ----------
+    targets : iterable of str or os.PathLike
+        Files to be written.
+    inputs : iterable of str or os.PathLike
+        Files that must never be replaced (the inputs of the run).
+
+    Raises
+    ------
+    OSError
+        Naming the path: a folder that is missing or is a file, a target
+        that is a directory or not a regular file, a target that is one of
+        the inputs (also through a link), or a folder where no file can be
+        created.
+    """
+    inputs = [Path(p) for p in inputs]
+    folders = set()
+    for target in map(Path, targets):
+        folder = target.parent
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise OSError(f"output folder {folder} {what}")
+        folders.add(folder)
+        if target.is_dir():
+            raise OSError(f"output {target} is a directory")
+        if target.exists() and not target.is_file():
+            raise OSError(f"output {target} is not a regular file")
+        for source in inputs:
+            if _same_file(target, source):
+                raise OSError(f"output {target} would overwrite the input {source}")
+    for folder in folders:
+        probe = _temporary_name(folder / "probe")
+        try:
+            open(probe, "xb").close()
+        except OSError as exc:
+            raise OSError(f"cannot write in output folder {folder}: {exc.strerror or exc}") from None
+        os.unlink(probe)
+
+
+def _same_file(a, b):
+    """Whether paths ``a`` and ``b`` name one file (links and ``..`` included)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+@contextmanager
+def _interrupts_deferred():
+    """Hold Ctrl-C (SIGINT) back until the block ends, then raise it.
+
+    Only in the main thread, where Python delivers signals.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *args: caught.append(args))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+class OutputSet:
+    """Files written as one set: checked first, staged, then published together.
+
+    Each file is written to a temporary name in its target folder
+    (`stage`); `publish` then moves all of them into place with
+    :func:`os.replace` while Ctrl-C is held back, restoring the previous
+    files if a move fails. Until `publish`, no target is touched, and
+    leaving a ``with`` block by an exception (Ctrl-C included) removes the
+    staged files.
+
+    Parameters
+    ----------
+    targets : iterable of str or os.PathLike
+        Every file the set may write; checked at once by `check_targets`.
+    inputs : iterable of str or os.PathLike
+        Files that no target may replace.
+
+    Raises
+    ------
+    OSError
+        From `check_targets`.
+    """
+
+    def __init__(self, targets, inputs=()):
+        self.targets = [Path(t) for t in targets]
+        self.inputs = [Path(p) for p in inputs]
+        check_targets(self.targets, self.inputs)
+        self._staged = {}
+
+    def stage(self, target):
+        """A new temporary file beside ``target`` (one of `targets`) to write it to."""
+        target = Path(target)
+        if target not in self.targets:
+            raise ValueError(f"{target} is not a target of this output set")
+        tmp = _temporary_name(target)
+        open(tmp, "xb").close()
+        self._staged[target] = tmp
+        return tmp
+
+    def publish(self, remove=()):
+        """Move every staged file into place; then delete ``remove`` (stale files).
+
+        Returns
+        -------
+        written, removed : list of Path
+            The published targets, and those of ``remove`` that existed and
+            were deleted (inputs are never deleted; a file that cannot be
+            deleted is left).
+        """
+        with _interrupts_deferred():
+            check_targets(self._staged, self.inputs)
+            moved, backups = [], []
+            try:
+                for target, tmp in self._staged.items():
+                    if target.exists():
+                        backups.append((target, _temporary_name(target)))
+                        os.replace(target, backups[-1][1])
+                    os.replace(tmp, target)
+                    moved.append(target)
+            except BaseException:
+                self._roll_back(moved, backups)
+                raise
+            for _, backup in backups:
+                os.unlink(backup)
+            written, self._staged = moved, {}
+            removed = [path for path in map(Path, remove) if self._remove(path)]
+        return written, removed
+
+    def _roll_back(self, moved, backups):
+        """Undo a partial publish; a previous file that cannot be restored stays at its backup name."""
+        for target in moved:
+            with suppress(OSError):
+                os.unlink(target)
+        for target, backup in backups:
+            with suppress(OSError):
+                os.replace(backup, target)
+        self.discard()
+
+    def _remove(self, path):
+        """Delete a stale file unless it is an input; whether it was deleted."""
+        if not path.is_file() or any(_same_file(path, source) for source in self.inputs):
+            return False
+        try:
+            os.unlink(path)
+        except OSError:
+            return False
+        return True
+
+    def discard(self):
+        """Delete the staged files; the targets stay as they were."""
+        for tmp in self._staged.values():
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
+        self._staged = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        self.discard()
+        return False
+
+
 # --------------------------------------------------------------------------
 # PFM
 # --------------------------------------------------------------------------
 
-# A PFM header is three whitespace-separated tokens after the magic; the
-# single whitespace byte after the scale token starts the raster.
-_PFM_HEADER = re.compile(rb"\A(P[Ff])\s+(\d+)\s+(\d+)\s+(\S+)\s")
+# A PFM header is the magic and three whitespace-separated tokens; one
+# whitespace byte (or CR LF) after the scale token starts the raster. The
+# token lengths are bounded so that a hostile header cannot ask for more.
+_PFM_HEADER = re.compile(rb"\A(P[Ff])\s+(\d{1,10})\s+(\d{1,10})\s+(\S{1,64})")
+_PFM_HEADER_BYTES = 256
+_PFM_GAPS = (b"\n", b"\r", b" ", b"\t", b"\r\n")
+
+
+def _pfm_header(path, head):
+    """``(channels, height, width, dtype, end)`` of a PFM header, ``end`` after the scale token."""
+    match = _PFM_HEADER.match(head)
+    if match is None:
+        raise OSError(f"{path}: not a PFM file (bad magic or malformed header)")
+    magic, width, height, scale = match.groups()
+    width, height = int(width), int(height)
+    if width == 0 or height == 0:
+        raise OSError(f"{path}: empty PFM image ({width}x{height})")
+    try:
+        scale = float(scale)
+    except ValueError:
+        raise OSError(f"{path}: malformed PFM scale {scale!r}") from None
+    if scale == 0 or not np.isfinite(scale):
+        raise OSError(f"{path}: invalid PFM scale {scale}")
+    channels = 3 if magic == b"PF" else 1
+    return channels, height, width, np.dtype("<f4" if scale < 0 else ">f4"), match.end()
 
 
 def read_pfm(path):
@@ -80,47 +287,46 @@ def read_pfm(path):
     Returns
     -------
     array : ndarray of float32, shape (H, W) or (H, W, 3)
-        Gray ('Pf') or colour ('PF') image, top row first. Non-finite values
-        (such as ``inf`` for unknown disparities) are preserved.
+        Gray ('Pf') or colour ('PF') image, top row first, native byte
+        order, writable. Non-finite values (such as ``inf`` for unknown
+        disparities) are preserved.
 
     Raises
     ------
     OSError
-        If the file cannot be read, its header is malformed or its data is
-        truncated.
+        If the file cannot be read, its header is malformed or declares an
+        empty image, or its size disagrees with the header.
 
     Notes
     -----
     A negative scale in the header means little-endian data, a positive one
-    big-endian. Rows are stored bottom-to-top in the file.
+    big-endian. Rows are stored bottom-to-top in the file. The header is
+    parsed and checked against the file size before any data is read, so a
+    file that is not a PFM, or declares more data than it holds, costs no
+    memory. The raster is the last ``4 W H C`` bytes of the file, after one
+    whitespace byte or CR LF.
     """
     path = Path(path)
     with open(path, "rb") as f:
-        data = f.read()
-    match = _PFM_HEADER.match(data[:256])
-    if match is None:
-        raise OSError(f"{path}: not a PFM file (bad magic or malformed header)")
-    magic, width, height, scale = match.groups()
-    width, height = int(width), int(height)
-    try:
-        scale = float(scale)
-    except ValueError:
-        raise OSError(f"{path}: malformed PFM scale {scale!r}") from None
-    if scale == 0 or not np.isfinite(scale):
-        raise OSError(f"{path}: invalid PFM scale {scale}")
-    channels = 3 if magic == b"PF" else 1
-    dtype = np.dtype("<f4" if scale < 0 else ">f4")
-    count = width * height * channels
-    raster = data[match.end():]
-    if len(raster) < count * 4:
-        raise OSError(
-            f"{path}: truncated PFM data: expected {count * 4} bytes for "
-            f"{width}x{height}x{channels}, found {len(raster)}"
-        )
-    array = np.frombuffer(raster, dtype=dtype, count=count)
+        channels, height, width, dtype, end = _pfm_header(path, f.read(_PFM_HEADER_BYTES))
+        count = width * height * channels
+        start = os.fstat(f.fileno()).st_size - count * 4
+        if start <= end:
+            raise OSError(f"{path}: truncated PFM data: expected {count * 4} bytes for "
+                          f"{width}x{height}x{channels}, found {max(start + count * 4 - end - 1, 0)}")
+        f.seek(end)
+        gap = f.read(start - end) if start - end <= 2 else b"?"
+        if gap not in _PFM_GAPS:
+            raise OSError(f"{path}: PFM size does not match its header: {start - end} bytes between "
+                          f"the header and {count * 4} bytes of {width}x{height}x{channels} data")
+        raster = f.read(count * 4)
+    if len(raster) != count * 4:
+        raise OSError(f"{path}: truncated PFM data (the file changed while read)")
     shape = (height, width) if channels == 1 else (height, width, 3)
-    # Flip to top-to-bottom and return native-endian, writable float32.
-    return np.ascontiguousarray(array.reshape(shape)[::-1], dtype=np.float32)
+    # Flip to top-to-bottom in a new native-endian array (always writable).
+    out = np.empty(shape, np.float32)
+    out[...] = np.frombuffer(raster, dtype=dtype).reshape(shape)[::-1]
+    return out
 
 
 def _check_pfm_array(array):
@@ -132,7 +338,13 @@ def _check_pfm_array(array):
         raise ValueError(f"array must have shape (H, W) or (H, W, 3), got {array.shape}")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"array must not be empty, got shape {array.shape}")
-    return array.astype(np.float32, copy=False)
+    with np.errstate(over="ignore"):
+        out = array.astype(np.float32, copy=False)
+    if array.dtype.kind == "f" and np.any(np.isinf(out) & np.isfinite(array)):
+        raise ValueError(f"array has finite values beyond the float32 range (largest magnitude "
+                         f"{np.abs(array[np.isfinite(array)]).max():g}), which PFM would store as "
+                         "inf, the marker of unknown values")
+    return out
 
 
 def write_pfm(path, array, *, byteorder="<"):
@@ -150,7 +362,8 @@ def write_pfm(path, array, *, byteorder="<"):
     Raises
     ------
     ValueError
-        If `array` is not real, has the wrong shape, or `byteorder` is invalid.
+        If `array` is not real, has the wrong shape, has finite values that
+        float32 cannot hold, or `byteorder` is invalid.
     """
     if byteorder not in ("<", ">"):
         raise ValueError(f"byteorder must be '<' or '>', got {byteorder!r}")
@@ -183,7 +396,7 @@ def _palette_is_gray(image):
 
 
 def _to_array(image):
-    """Convert a Pillow image to a uint8/uint16 (H, W) or (H, W, 3) array."""
+    """Convert a Pillow image to a uint8/uint16/float32 (H, W) or (H, W, 3) array."""
     mode = image.mode
     if mode == "P":
         image = image.convert("L" if _palette_is_gray(image) else "RGB")
@@ -192,6 +405,8 @@ def _to_array(image):
         if array.size and (array.min() < 0 or array.max() > 65535):
             raise OSError(f"integer image values outside the 16-bit range in mode {mode}")
         return array.astype(np.uint16)
+    elif mode == "F":
+        return np.asarray(image, dtype=np.float32).copy()
     elif mode in ("1", "L", "LA"):
         image = image.convert("L")
     elif mode != "RGB":
@@ -200,8 +415,14 @@ def _to_array(image):
     return np.asarray(image, dtype=np.uint8).copy()
 
 
+def _is_pfm(path):
+    """Whether the file at ``path`` starts with the PFM magic."""
+    with open(path, "rb") as f:
+        return f.read(2) in (b"Pf", b"PF")
+
+
 def read_image(path):
-    """Read an image file (PNG, PPM, ...) with Pillow.
+    """Read an image file (PNG, TIFF, PPM, PFM, ...).
 
     Parameters
     ----------
@@ -210,25 +431,38 @@ def read_image(path):
 
     Returns
     -------
-    image : ndarray of uint8 or uint16, shape (H, W) or (H, W, 3)
+    image : ndarray of uint8, uint16 or float32, shape (H, W) or (H, W, 3)
         Gray or RGB image; alpha is dropped. Palette images decode to gray
-        when every palette entry they use is gray, else to RGB. 16-bit images
-        give uint16.
+        when every palette entry they use is gray, else to RGB. 16-bit
+        images give uint16; float images (32-bit float TIFF, PFM) give
+        float32 with their values unchanged.
 
     Raises
     ------
     OSError
-        If the file is missing or cannot be decoded.
+        Naming the file, if it is missing or cannot be decoded, whatever
+        the decoder raised, or if it declares more pixels than Pillow's
+        decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``).
     """
     path = Path(path)
     try:
-        with Image.open(path) as image:
-            image.load()
-            return _to_array(image)
+        if _is_pfm(path):
+            return read_pfm(path)
+        with warnings.catch_warnings():
+            # A file declaring a huge image is refused, not decoded with a warning.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image.load()
+                return _to_array(image)
     except OSError as exc:
         if str(path) in str(exc):
             raise
         raise OSError(f"{path}: cannot read image: {exc}") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise OSError(f"{path}: image too large to decode: {exc}") from exc
+    except Exception as exc:
+        # Pillow reports corrupt data as SyntaxError, ValueError, struct.error, ...
+        raise OSError(f"{path}: cannot decode image ({type(exc).__name__}: {exc})") from exc
 
 
 def _write_pil(path, image):
@@ -298,6 +532,8 @@ def read_disparity_png(path, scale):
     """
     scale = _check_scale(scale)
     stored = read_image(path)
+    if stored.dtype.kind != "u":
+        raise ValueError(f"{path}: disparity PNG must hold integers, got {stored.dtype}")
     if stored.ndim != 2:
         raise ValueError(f"{path}: disparity PNG must be single-channel, got shape {stored.shape}")
     disparity = stored.astype(np.float32) / np.float32(scale)

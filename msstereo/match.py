@@ -1,21 +1,29 @@
 """`match`: validate a stereo pair, pick model and solver, run the pyramid."""
 
+import logging
+import math
+import os
 import sys
 import time
 
 import numpy as np
 
+from . import checks
 from .energy import DisparityEnergy, MumfordShahEnergy, edge_map
 from .models import get_model
 from .occlusion import fill_occlusions, initial_occlusion_state, occlusion_masks, solve_occlusion_level
 from .pyramid import coarse_to_fine, pyramid_shapes
 from .result import LevelLog, StereoResult
+from .solvers import check_model
 from .solvers.loop import solve_view
 from .solvers.optimize import Optimize
 from .solvers.pde import PDE
-from .solvers.relax import Relax
+from .solvers.relax import Relax, disparity_samples
 
 __all__ = ["match", "as_float_image", "MIN_SIZE", "DEFAULT_MODEL", "DEFAULT_SOLVER"]
+
+LOG = logging.getLogger("msstereo")
+"""Where `match` says how it scaled the images' intensities (level INFO)."""
 
 MIN_SIZE = 8
 """Smallest accepted image side, in pixels: below it there is no pyramid and
@@ -30,31 +38,19 @@ DEFAULT_SOLVER = "relax"
 """The most accurate solver measured: the global search needs no pyramid."""
 
 
-def as_float_image(image, name, dtype=np.float32):
-    """Validate an image and convert it to ``(M, N, C)`` floats in [0, 1].
+BIT_DEPTHS = (8, 10, 12, 14, 16)
+"""Bit depths that integer data (and floats holding whole numbers) is taken to have:
+the smallest that holds the brightest value sets the full scale, ``2^bits - 1``."""
 
-    Parameters
-    ----------
-    image : array_like, shape (M, N) or (M, N, C)
-        Gray or colour image: uint8, uint16 or float.
-    name : str
-        Argument name, for error messages.
-    dtype : dtype
-        float32 or float64.
+MAX_FACTOR = 0.95
+"""Largest pyramid `factor`: closer to 1 the pyramid has hundreds of levels."""
 
-    Returns
-    -------
-    (M, N, C) ndarray of ``dtype``
-        uint8 and uint16 are divided by their maximum; floats are kept
-        (the caller rescales a pair jointly if it leaves [0, 1]).
 
-    Raises
-    ------
-    ValueError
-        Wrong type, dtype, dimensions, size, or non-finite values.
-    """
+def _check_image(image, name):
+    """``image`` as a plain ``(M, N, C)`` array of a supported dtype, or a ValueError naming ``name``."""
     if not isinstance(image, np.ndarray):
         raise ValueError(f"{name} must be a numpy array, got {type(image).__name__}")
+    image = np.asarray(image)  # np.matrix and other subclasses index differently
     if image.ndim not in (2, 3):
         raise ValueError(f"{name} must have shape (M, N) or (M, N, C), got {image.shape}")
     if image.ndim == 3 and image.shape[2] not in (1, 3):
@@ -63,35 +59,136 @@ def as_float_image(image, name, dtype=np.float32):
     if min(image.shape[:2]) < MIN_SIZE:
         raise ValueError(f"{name} is too small: {image.shape[:2]}, need at least "
                          f"{MIN_SIZE}x{MIN_SIZE} pixels")
-    if image.dtype == np.uint8:
-        out = image.astype(dtype) / dtype(255)
-    elif image.dtype == np.uint16:
-        out = image.astype(dtype) / dtype(65535)
-    elif image.dtype.kind == "f":
-        if not np.all(np.isfinite(image)):
-            raise ValueError(f"{name} contains NaN or infinite values")
+    kind = image.dtype.kind
+    if not (kind == "f" or (kind == "u" and image.dtype.itemsize <= 2)):
+        raise ValueError(f"{name} has unsupported dtype {image.dtype}; use uint8, uint16 or float")
+    if kind == "f" and not np.all(np.isfinite(image)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return image.reshape(image.shape[:2] + (-1,))
+
+
+def _bit_depth(peak):
+    """The smallest of `BIT_DEPTHS` whose full scale holds ``peak``, or None."""
+    return next((bits for bits in BIT_DEPTHS if peak <= 2**bits - 1), None)
+
+
+def _intensity_map(images, stretch=True):
+    """``(offset, span, what)``: the affine map ``(x - offset) / span`` of ``images`` onto [0, 1].
+
+    One map for all of ``images`` (of one kind), chosen from what they hold:
+    integers are divided by the full scale of their bit depth (`BIT_DEPTHS`:
+    a uint16 pair holding 8-bit values is divided by 255, not 65535); floats
+    in [0, 1] are kept unless the whole pair is darker than one 8-bit level;
+    floats holding whole numbers beyond 1 are integer data (``[0, 255]`` is
+    divided by 255); any other floats are stretched from their minimum and
+    maximum onto [0, 1] (None if not ``stretch``).
+    """
+    lo = min(float(x.min()) for x in images)
+    hi = max(float(x.max()) for x in images)
+    if images[0].dtype.kind == "u":
+        bits = _bit_depth(hi)
+        return 0.0, 2.0**bits - 1, f"{images[0].dtype} holding {bits}-bit values"
+    if lo >= 0 and 1 / 255 <= hi <= 1:
+        return 0.0, 1.0, "floats in [0, 1]"
+    if lo >= 0 and hi > 1 and (bits := _bit_depth(hi)) and all(np.all(x == np.round(x)) for x in images):
+        return 0.0, 2.0**bits - 1, f"floats holding {bits}-bit whole numbers"
+    if not stretch:
+        return None
+    return lo, (hi - lo if hi > lo else 1.0), f"floats in [{lo:.3g}, {hi:.3g}], stretched"
+
+
+def _to_unit(image, offset, span, dtype):
+    """``(image - offset) / span`` in ``dtype``, contiguous."""
+    if image.dtype.kind == "u":
+        out = image.astype(dtype) / dtype(span)  # exact integers: the working precision suffices
+    elif offset == 0 and span == 1:
         out = image.astype(dtype)
     else:
-        raise ValueError(f"{name} has unsupported dtype {image.dtype}; use uint8, uint16 or float")
-    return np.ascontiguousarray(out.reshape(out.shape[:2] + (-1,)))
+        # In float64, so that float64 input beyond the float32 range does not become inf.
+        out = ((image.astype(np.float64) - offset) / span).astype(dtype)
+    return np.ascontiguousarray(out)
+
+
+def _working_dtype(dtype):
+    """``dtype`` as np.float32 or np.float64, or a ValueError."""
+    try:
+        resolved = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    # (np.dtype(None) is float64, and a dtype compares equal to None: test it first.)
+    if resolved is None or resolved not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    return resolved.type
+
+
+def as_float_image(image, name, dtype=np.float32):
+    """Validate an image and convert it to ``(M, N, C)`` floats in [0, 1].
+
+    Parameters
+    ----------
+    image : array_like, shape (M, N) or (M, N, C)
+        Gray or colour image: uint8, uint16 (any byte order) or float.
+    name : str
+        Argument name, for error messages.
+    dtype : dtype
+        float32 or float64.
+
+    Returns
+    -------
+    (M, N, C) ndarray of ``dtype``
+        The image on the intensity scale of `_intensity_map`.
+
+    Raises
+    ------
+    ValueError
+        Wrong type, dtype, dimensions, size, or non-finite values.
+    """
+    image = _check_image(image, name)
+    offset, span, _ = _intensity_map([image])
+    return _to_unit(image, offset, span, _working_dtype(dtype))
+
+
+def _container(image):
+    """What kind of data an image holds: integer images by dtype, floats all alike."""
+    return "float" if image.dtype.kind == "f" else image.dtype.newbyteorder("=")
 
 
 def _prepare_pair(left, right, dtype):
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
-    dtype = np.dtype(dtype).type
-    il = as_float_image(left, "left", dtype)
-    ir = as_float_image(right, "right", dtype)
-    if il.shape != ir.shape or np.shape(left) != np.shape(right):
+    """Both images on one intensity scale in [0, 1], and a line saying how.
+
+    Images of one kind share one map (`_intensity_map`), so that brightness
+    constancy holds between them. Images of different kinds (uint8 and
+    uint16, or an integer and a float image) are each divided by their own
+    full scale; a float image that is neither in [0, 1] nor whole numbers has
+    none, and a pair whose mean brightness then differs more than 4 times is
+    not on one scale: both are refused.
+    """
+    dtype = _working_dtype(dtype)
+    il, ir = _check_image(left, "left"), _check_image(right, "right")
+    if il.shape != ir.shape:
         raise ValueError(f"left and right must have the same shape, got {np.shape(left)} "
                          f"and {np.shape(right)}")
-    lo, hi = min(il.min(), ir.min()), max(il.max(), ir.max())
-    if lo < 0 or hi > 1:
-        # Float input outside [0, 1]: scale both images by the same map so that
-        # brightness constancy still holds between them.
-        span = hi - lo if hi > lo else 1.0
-        il, ir = (il - lo) / span, (ir - lo) / span
-    return il, ir
+    if _container(il) == _container(ir):
+        offset, span, what = _intensity_map([il, ir])
+        note = f"intensity: left and right are {what}, mapped by (x - {offset:g}) / {span:g}"
+        return _to_unit(il, offset, span, dtype), _to_unit(ir, offset, span, dtype), note
+    maps = [_intensity_map([image], stretch=False) for image in (il, ir)]
+    for name, image, found in zip(("left", "right"), (il, ir), maps):
+        if found is None:
+            raise ValueError(f"left ({il.dtype}) and right ({ir.dtype}) cannot be put on one "
+                             f"intensity scale: {name} holds floats in [{image.min():.3g}, "
+                             f"{image.max():.3g}], which have no full scale of their own (neither in "
+                             "[0, 1] with a maximum of at least 1/255 nor whole numbers); give both "
+                             "one dtype and range")
+    out = [_to_unit(image, offset, span, dtype) for image, (offset, span, _) in zip((il, ir), maps)]
+    means = [max(float(x.mean()), 1 / 255) for x in out]
+    if max(means) > 4 * min(means):
+        raise ValueError(f"left ({il.dtype}, {maps[0][2]}) and right ({ir.dtype}, {maps[1][2]}) are "
+                         f"not on one intensity scale: mean brightness {means[0]:.3g} against "
+                         f"{means[1]:.3g}; give both one dtype and range")
+    note = (f"intensity: left is {maps[0][2]}, divided by {maps[0][1]:g}; "
+            f"right is {maps[1][2]}, divided by {maps[1][1]:g}")
+    return out[0], out[1], note
 
 
 def _progress_printer(progress):
@@ -102,13 +199,9 @@ def _progress_printer(progress):
     return None
 
 
-def _number(value, name):
-    """``value`` as a finite float, or a ValueError naming ``name``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
+def _number(value, name, low=-checks.HUGE, high=checks.HUGE, open_low=False):
+    """``value`` as a finite float in range, or a ValueError naming ``name`` (`msstereo.checks`)."""
+    return checks.Real(low, high, open_low=open_low)(value, name)
 
 
 def _disparity_range(d_min, d_max, width):
@@ -120,6 +213,35 @@ def _disparity_range(d_min, d_max, width):
     return d_min, d_max
 
 
+def _check_work(shape, model, options, d_range, dtype):
+    """Refuse filter sizes beyond the image and a cost volume beyond the machine's memory."""
+    side = min(shape)
+    median = getattr(options, "median", 0)
+    if median > side:
+        raise ValueError(f"{type(options).__name__} option 'median' ({median}) is larger than the "
+                         f"image's short side ({side} px)")
+    radius = math.ceil(3 * model.sigma)
+    if model.occlusion and radius > side:
+        raise ValueError(f"model parameter 'sigma' ({model.sigma:g}) blurs over {radius} px, more "
+                         f"than the image's short side ({side} px)")
+    if options.global_search:
+        count = disparity_samples(d_range, options.step)[2]
+        views = 2 if model.occlusion else 1
+        needed = shape[0] * shape[1] * count * views * np.dtype(dtype).itemsize
+        if needed > _physical_memory():
+            raise ValueError(f"the cost volume of {shape[0]}x{shape[1]} pixels x {count} disparity "
+                             f"samples x {views} view(s) needs {needed / 2**30:.3g} GiB, more than "
+                             f"this machine has: narrow [d_min, d_max] or raise Relax(step=...)")
+
+
+def _physical_memory():
+    """Bytes of memory of this machine (inf where unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return float("inf")
+
+
 def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0, d_max=None,
           factor=0.75, min_size=24, dtype=np.float32, progress=False, **params):
     """Estimate the left disparity of a rectified stereo pair.
@@ -127,8 +249,14 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     Parameters
     ----------
     left, right : (M, N[, C]) ndarray
-        Rectified images, gray or RGB, uint8, uint16 or float in [0, 1]
-        (float pairs outside [0, 1] are rescaled jointly).
+        Rectified images, gray or RGB, uint8, uint16 (any byte order) or
+        float, brought onto [0, 1] by what they hold (`_intensity_map`):
+        integers by the full scale of their bit depth (8 to 16 bits, so a
+        uint16 pair holding 8-bit values is divided by 255), floats in
+        [0, 1] as they are, floats holding whole numbers as integers, other
+        floats stretched jointly from their minimum and maximum. A pair of
+        different dtypes is scaled image by image and refused if it then
+        does not share one scale. The map used is logged (`LOG`, level INFO).
     model : str or Model, optional
         Energy to minimize (see `msstereo.models`): ``"default"`` (the most
         accurate: ``ms-occ`` with an image-edge weight, a census cost and
@@ -150,9 +278,10 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
         Largest disparity in pixels of the full-resolution pair (Middlebury's
         ``ndisp``). Defaults to ``d_min`` plus a third of the image width.
     factor : float, optional
-        Pyramid size ratio between levels (0.5 to 0.9 are sensible).
+        Pyramid size ratio between levels, in (0, `MAX_FACTOR`] (0.5 to 0.9
+        are sensible).
     min_size : int, optional
-        Short side of the coarsest pyramid level, about 16-32.
+        Short side of the coarsest pyramid level, about 16-32 (at least 2).
     dtype : {np.float32, np.float64}, optional
         Working precision; the disparity is returned in it.
     progress : bool or callable, optional
@@ -170,11 +299,15 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     Raises
     ------
     ValueError
-        For images of different shapes, unsupported dtypes, NaN, images
-        smaller than `MIN_SIZE`, unknown models, solvers or parameters, a
-        disparity range that is not finite or has ``d_max <= d_min``, and
-        options beyond the paper (``census``, ``aggregate``, ``tgv``) with a
-        solver other than ``relax``.
+        Before any work, naming the argument: images of different shapes,
+        unsupported dtypes, NaN, images smaller than `MIN_SIZE`, a pair that
+        cannot be put on one intensity scale; unknown models, solvers or
+        parameters and values that `msstereo.checks` refuses (numpy scalars
+        are accepted); a disparity range that is not finite or has
+        ``d_max <= d_min``; a median filter or an occlusion blur wider than
+        the image, a ``relax`` cost volume larger than the machine's memory;
+        and options beyond the paper (``census``, ``aggregate``, ``tgv``)
+        with a solver other than ``relax``.
 
     Notes
     -----
@@ -194,11 +327,16 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     t_start = time.perf_counter()
     model = get_model(model, **params)
     options = _get_solver(solver)
-    il, ir = _prepare_pair(left, right, dtype)
+    check_model(options, model)
+    il, ir, intensity = _prepare_pair(left, right, dtype)
     shape = il.shape[:2]
     d_min, d_max = _disparity_range(d_min, d_max, shape[1])
+    factor = _number(factor, "factor", 0.0, MAX_FACTOR, open_low=True)
+    min_size = checks.Integer(2)(min_size, "min_size")
+    _check_work(shape, model, options, (d_min, d_max), il.dtype)
     nlevels = len(pyramid_shapes(shape, factor, min_size, options.levels))
     say = _progress_printer(progress)
+    LOG.info(intensity)
     logs = []
     v_image = None  # edge map v_I of the latest level (tv-edge): the finest one is returned
 

@@ -21,6 +21,8 @@ discontinuity function ``v^2``); no model has a code path of its own.
 
 from dataclasses import dataclass, fields, replace
 
+from . import checks
+
 __all__ = ["Model", "MODELS", "PAPER_MODELS", "get_model"]
 
 
@@ -148,34 +150,23 @@ class Model:
         """Whether the regularizer weight has a jointly estimated ``v^2``."""
         return self.weight in ("v", "edge+v")
 
+    FIELD_SPECS = {
+        "name": checks.Text(), "lam": checks.Real(), "eta": checks.positive(), "beta": checks.Real(),
+        "eta_s": checks.positive(), "robust": checks.Flag(), "interpolation": checks.Integer(choices=(1, 3)),
+        "weight": checks.Choice(("none", "edge", "v", "edge+v")), "alpha": checks.positive(),
+        "eps": checks.Real(), "alpha_i": checks.positive(), "eps_i": checks.positive(),
+        "occlusion": checks.Flag(), "t": checks.Real(), "nu": checks.Real(), "sigma": checks.Real(),
+        "eps_h": checks.positive(), "eps_occl": checks.Real(0.0, 1.0, open_low=True, open_high=True),
+        "phi_steps": checks.Integer(1), "fill": checks.Choice(("regularizer", "background")),
+        "census": checks.Real(), "census_window": checks.Integer(choices=(3, 5, 7)),
+        "aggregate": checks.Integer(0), "aggregate_eps": checks.positive(), "tgv": checks.Real(),
+    }
+    """What each field accepts (`msstereo.checks`); the command line parses ``--param`` with it."""
+
     def __post_init__(self):
-        if self.weight not in ("none", "edge", "v", "edge+v"):
-            raise ValueError(f"weight must be 'none', 'edge', 'v' or 'edge+v', got {self.weight!r}")
+        checks.check_fields(self, self.FIELD_SPECS, "model parameter")
         if self.occlusion and not self.joint_v:
             raise ValueError("occlusion=True needs weight='v' or 'edge+v' (the ms-occ model)")
-        if self.fill not in ("regularizer", "background"):
-            raise ValueError(f"fill must be 'regularizer' or 'background', got {self.fill!r}")
-        if not (isinstance(self.phi_steps, int) and self.phi_steps >= 1):
-            raise ValueError(f"phi_steps must be an integer >= 1, got {self.phi_steps!r}")
-        if not 0 < self.eps_occl < 1:
-            raise ValueError(f"eps_occl must be in (0, 1), got {self.eps_occl!r}")
-        for f in ("lam", "eta", "beta", "eta_s", "alpha", "eps", "alpha_i", "eps_i", "tgv",
-                  "t", "nu", "sigma", "eps_h"):
-            value = getattr(self, f)
-            if not (isinstance(value, (int, float)) and value >= 0 and value < float("inf")):
-                raise ValueError(f"model parameter {f!r} must be a finite number >= 0, got {value!r}")
-        for f in ("eta", "eta_s", "alpha", "alpha_i", "eps_i", "eps_h", "aggregate_eps"):
-            if getattr(self, f) <= 0:
-                raise ValueError(f"model parameter {f!r} must be > 0, got {getattr(self, f)!r}")
-        if not (isinstance(self.census, (int, float)) and 0 <= self.census < float("inf")):
-            raise ValueError(f"model parameter 'census' must be a finite number >= 0, got {self.census!r}")
-        if not (isinstance(self.aggregate, int) and not isinstance(self.aggregate, bool)
-                and self.aggregate >= 0):
-            raise ValueError(f"model parameter 'aggregate' must be an integer >= 0, got {self.aggregate!r}")
-        if self.census_window not in (3, 5, 7):
-            raise ValueError(f"census_window must be 3, 5 or 7, got {self.census_window!r}")
-        if self.interpolation not in (1, 3):
-            raise ValueError(f"interpolation must be 1 (linear) or 3 (cubic), got {self.interpolation!r}")
 
 
 _MS_TV = dict(weight="v", alpha=0.03, eps=0.04, beta=0.05)

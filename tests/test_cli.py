@@ -1,7 +1,12 @@
 """The ``msstereo`` command line, run in-process."""
 
+import io
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
 
 from msstereo.cli import main
 from msstereo.io import read_pfm, write_png
@@ -92,3 +97,71 @@ def test_match_saves_both_views_and_occlusions_for_ms_occ(pair_files, tmp_path):
     assert {"d.pfm", "d.png", "d.right.pfm", "d.right.png", "d.occlusion.png",
             "d.occlusion_right.png", "d.v.png", "d.v_right.png"} <= names
     assert read_pfm(tmp_path / "d.right.pfm").shape == (40, 56)
+
+
+# --------------------------------------------------------------------------
+# Property-based: image files a hostile user could pass to ``match``
+# --------------------------------------------------------------------------
+
+def _valid_image_files():
+    """Small valid files of each reader's formats: the seeds of the mutations."""
+    rng = np.random.default_rng(1)
+    gray = rng.integers(0, 256, (12, 16), dtype=np.uint8)
+    files = {}
+    for fmt, image in (("PNG", Image.fromarray(gray)), ("PNG", Image.fromarray(gray.astype(np.uint16) * 200)),
+                       ("TIFF", Image.fromarray((gray / 255).astype(np.float32), mode="F")),
+                       ("PPM", Image.fromarray(np.dstack([gray] * 3)))):
+        buffer = io.BytesIO()
+        image.save(buffer, format=fmt)
+        files[f"{fmt}-{image.mode}"] = buffer.getvalue()
+    files["PFM"] = b"Pf\n16 12\n-1\n" + (gray / 255).astype("<f4").tobytes()
+    return files
+
+
+SEEDS = _valid_image_files()
+
+
+@st.composite
+def _hostile_image(draw):
+    if draw(st.booleans()):
+        return draw(st.binary(max_size=300))
+    data = bytearray(SEEDS[draw(st.sampled_from(sorted(SEEDS)))])
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data) - 1))
+        kind = draw(st.sampled_from(["set", "delete", "insert", "truncate"]))
+        if kind == "set":
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "delete":
+            del data[at:at + draw(st.integers(1, 16))]
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=16))
+        else:
+            del data[at:]
+        if not data:
+            break
+    return bytes(data)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=_hostile_image())
+def test_match_on_hostile_image_files_fails_in_one_line(tmp_path, capsys, data):
+    # The right image is 9x9: whatever the left decodes to, the match stops at
+    # the shape check (or runs on 9x9 pixels), so each example is fast.
+    folder = tmp_path / "case"
+    folder.mkdir(exist_ok=True)
+    for path in folder.iterdir():
+        path.unlink()
+    (folder / "left.img").write_bytes(data)
+    Image.fromarray(np.zeros((9, 9), np.uint8)).save(folder / "right.png")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    code = main(["match", str(folder / "left.img"), str(folder / "right.png"), "-o", str(folder / "d.pfm"),
+                 "--model", "tv", "--solver", "pde", "--d-max", "2", "--quiet"])
+    err = capsys.readouterr().err
+    after = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert {name: after[name] for name in before} == before
+    if code == 0:  # a mutation that still decodes to a 9x9 image
+        assert set(after) - set(before) >= {"d.pfm", "d.png"}
+    else:
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+        assert "left" in err, err  # the file (left.img) or the argument its pixels became
+        assert after == before

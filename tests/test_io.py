@@ -1,10 +1,17 @@
-"""Tests for msstereo.io: PFM, PNG images, disparity PNGs, calibration."""
+"""Tests for msstereo.io: PFM, PNG images, disparity PNGs, calibration, output sets."""
+
+import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from msstereo.io import (
+    OutputSet,
+    check_targets,
     read_calib,
     read_disparity_png,
     read_image,
@@ -212,3 +219,167 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     reference.write_bytes(b"")
     write_pfm(tmp_path / "d.pfm", np.zeros((2, 3), np.float32))
     assert (tmp_path / "d.pfm").stat().st_mode == reference.stat().st_mode
+
+
+# --------------------------------------------------------------------------
+# Output sets: checked first, published all at once or not at all
+# --------------------------------------------------------------------------
+
+def _files(folder):
+    return {p.name: (p.read_bytes() if p.is_file() else None) for p in folder.iterdir()}
+
+
+def _stage_all(outputs, content):
+    for target in outputs.targets:
+        outputs.stage(target).write_bytes(content + target.name.encode())
+
+
+def test_output_set_publishes_every_file_and_removes_stale_ones(tmp_path):
+    (tmp_path / "stale.png").write_bytes(b"old")
+    (tmp_path / "in.png").write_bytes(b"input")
+    targets = [tmp_path / "a.pfm", tmp_path / "a.png"]
+    with OutputSet(targets, inputs=[tmp_path / "in.png"]) as outputs:
+        _stage_all(outputs, b"new ")
+        assert sorted(_files(tmp_path)) != ["a.pfm", "a.png", "in.png"]  # staged under other names
+        written, removed = outputs.publish(remove=[tmp_path / "stale.png", tmp_path / "in.png"])
+    assert written == targets and removed == [tmp_path / "stale.png"]
+    assert _files(tmp_path) == {"a.pfm": b"new a.pfm", "a.png": b"new a.png", "in.png": b"input"}
+
+
+def test_output_set_leaves_targets_untouched_when_the_block_fails(tmp_path):
+    (tmp_path / "a.pfm").write_bytes(b"old")
+    with pytest.raises(KeyboardInterrupt):
+        with OutputSet([tmp_path / "a.pfm", tmp_path / "a.png"]) as outputs:
+            outputs.stage(tmp_path / "a.pfm").write_bytes(b"new")
+            raise KeyboardInterrupt
+    assert _files(tmp_path) == {"a.pfm": b"old"}
+
+
+def test_output_set_restores_the_previous_files_when_a_move_fails(tmp_path, monkeypatch):
+    import msstereo.io as io
+    for name in ("a.pfm", "a.png"):
+        (tmp_path / name).write_bytes(b"old " + name.encode())
+    before = _files(tmp_path)
+    outputs = OutputSet([tmp_path / "a.pfm", tmp_path / "a.png"])
+    _stage_all(outputs, b"new ")
+    real, calls = io.os.replace, []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if str(dst).endswith("a.png") and len(calls) < 5:  # the second file's move, not its restore
+            raise OSError("no space left")
+        return real(src, dst)
+    monkeypatch.setattr(io.os, "replace", replace)
+    with pytest.raises(OSError, match="no space"):
+        outputs.publish()
+    monkeypatch.setattr(io.os, "replace", real)
+    assert len(calls) > 2 and _files(tmp_path) == before
+
+
+def test_output_set_completes_publishing_before_ctrl_c(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import msstereo.io as io
+    outputs = OutputSet([tmp_path / "a.pfm", tmp_path / "a.png"])
+    _stage_all(outputs, b"new ")
+    real = io.os.replace
+
+    def replace(src, dst):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the first file moves
+        return real(src, dst)
+    monkeypatch.setattr(io.os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        outputs.publish()
+    assert _files(tmp_path) == {"a.pfm": b"new a.pfm", "a.png": b"new a.png"}
+
+
+def test_check_targets_refuses_inputs_directories_and_missing_folders(tmp_path):
+    (tmp_path / "in.png").write_bytes(b"input")
+    (tmp_path / "link.png").symlink_to(tmp_path / "in.png")
+    (tmp_path / "dir.png").mkdir()
+    for target, message in ((tmp_path / "link.png", "would overwrite the input"),
+                            (tmp_path / "dir.png", "is a directory"),
+                            (tmp_path / "in.png" / "a.pfm", "is not a folder"),
+                            (tmp_path / "no" / "a.pfm", "does not exist")):
+        with pytest.raises(OSError, match=message):
+            check_targets([target], inputs=[tmp_path / "in.png"])
+    check_targets([tmp_path / "new.pfm"], inputs=[tmp_path / "in.png"])
+    assert sorted(_files(tmp_path)) == ["dir.png", "in.png", "link.png"]
+
+
+# --------------------------------------------------------------------------
+# Property-based: the PFM reader on hostile input, round trips
+# --------------------------------------------------------------------------
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+# Headers of the right shape with random sizes, whitespace and scales, to reach past the magic.
+_HEADERS = st.from_regex(
+    rb"\AP[fF][ \t\r\n]{1,2}\d{1,9}[ \n]\d{1,9}[ \r\n]{1,2}-?\d{1,3}(\.\d)?[\r\n]{1,2}\Z")
+
+
+def _read_within_bounds(path, size):
+    """read_pfm's outcome: an array, or OSError; never another error or a large allocation."""
+    tracemalloc.start()
+    try:
+        try:
+            array = read_pfm(path)
+        except OSError:
+            array = None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Beyond the file's own bytes (read once, copied once), only a small constant.
+    assert peak <= 2 * size + 65536, (peak, size)
+    if array is not None:
+        assert array.dtype == np.float32 and array.flags.writeable and array.flags.c_contiguous
+        assert array.ndim == 2 or (array.ndim == 3 and array.shape[2] == 3)
+        assert array.size * 4 <= size
+    return array
+
+
+@FUZZ
+@given(data=st.one_of(st.binary(max_size=600), st.tuples(_HEADERS, st.binary(max_size=200)).map(b"".join)))
+def test_pfm_reader_on_random_bytes(tmp_path, data):
+    path = tmp_path / "fuzz.pfm"
+    path.write_bytes(data)
+    _read_within_bounds(path, len(data))
+
+
+@st.composite
+def _mutated_pfm(draw):
+    array = draw(hnp.arrays(np.float32, hnp.array_shapes(min_dims=2, max_dims=2, max_side=5)))
+    colour = draw(st.booleans())
+    header = f"{'PF' if colour else 'Pf'}\n{array.shape[1]} {array.shape[0]}\n-1\n"
+    if colour:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    data = bytearray(header.encode() + array.tobytes())
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(data)))
+        kind = draw(st.sampled_from(["set", "delete", "insert"]))
+        if kind == "set" and at < len(data):
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "delete":
+            del data[at:at + draw(st.integers(1, 8))]
+        else:
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+    return bytes(data)
+
+
+@FUZZ
+@given(data=_mutated_pfm())
+def test_pfm_reader_on_mutated_files(tmp_path, data):
+    path = tmp_path / "mutated.pfm"
+    path.write_bytes(data)
+    _read_within_bounds(path, len(data))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(array=hnp.arrays(np.float32, st.one_of(hnp.array_shapes(min_dims=2, max_dims=2, max_side=6),
+                                              st.tuples(st.integers(1, 4), st.integers(1, 4), st.just(3)))),
+       byteorder=st.sampled_from("<>"))
+def test_pfm_round_trip_is_exact(tmp_path, array, byteorder):
+    write_pfm(tmp_path / "rt.pfm", array, byteorder=byteorder)
+    back = read_pfm(tmp_path / "rt.pfm")
+    assert back.shape == array.shape and back.tobytes() == array.tobytes()

@@ -10,6 +10,8 @@ disparity), ``objective(d)`` (the energy its steps descend) and
 
 from scipy.ndimage import median_filter
 
+from .. import checks
+
 
 def median_step(d, size):
     """Median filter of a disparity between warps (Sun, Roth and Black, CVPR 2010).
@@ -26,14 +28,22 @@ class SolverOptions:
     The option dataclasses of the solvers derive from it and set
     ``step_class`` (their stepper), ``outer_field`` (the field that caps the
     outer iterations), ``global_search`` (whether they search the sampled data
-    term, so that options beyond the paper can be minimized) and ``levels``
-    (pyramid levels used, the finest ones; None: all).
+    term, so that options beyond the paper can be minimized), ``levels``
+    (pyramid levels used, the finest ones; None: all) and ``FIELD_SPECS``
+    (what each option accepts, checked on construction).
     """
 
     step_class = None
     outer_field = "warps"
     global_search = False
     levels = None
+
+    FIELD_SPECS = {}
+    """What each option accepts (`msstereo.checks`), by field name; set by each solver."""
+
+    def __post_init__(self):
+        # One validation path for every solver: the specs check and normalize the fields.
+        checks.check_fields(self, self.FIELD_SPECS, f"{type(self).__name__} option")
 
     @property
     def outer_iterations(self):

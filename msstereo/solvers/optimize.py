@@ -88,6 +88,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import Bounds, minimize
 
+from .. import checks
 from . import SolverOptions
 
 __all__ = ["Optimize", "OptimizeStep"]
@@ -130,22 +131,11 @@ class Optimize(SolverOptions):
 
     name = "optimize"
 
-    def __post_init__(self):
-        for f in ("warps", "iterations", "memory"):
-            value = getattr(self, f)
-            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-                raise ValueError(f"Optimize option {f!r} must be an integer >= 1, got {value!r}")
-        if not (isinstance(self.median, int) and not isinstance(self.median, bool) and self.median >= 0):
-            raise ValueError(f"Optimize option 'median' must be an integer >= 0, got {self.median!r}")
-        if not (isinstance(self.tol, (int, float)) and not isinstance(self.tol, bool)
-                and 0 <= self.tol < float("inf")):
-            raise ValueError(f"Optimize option 'tol' must be a finite number >= 0, got {self.tol!r}")
-        if self.max_step is not None and not (
-                isinstance(self.max_step, (int, float)) and not isinstance(self.max_step, bool)
-                and 0 < self.max_step < float("inf")):
-            raise ValueError(f"Optimize option 'max_step' must be None or a finite number > 0, "
-                             f"got {self.max_step!r}")
-
+    FIELD_SPECS = {
+        "warps": checks.Integer(1), "iterations": checks.Integer(1), "memory": checks.Integer(1),
+        "median": checks.Integer(0), "tol": checks.Real(), "max_step": checks.Optional(checks.positive()),
+    }
+    """What each option accepts (`msstereo.checks`)."""
 
 
 class JointObjective:

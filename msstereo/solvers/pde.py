@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import checks
 from ..kernels.regularizer import sor_increment
 from . import SolverOptions
 
@@ -72,18 +73,13 @@ class PDE(SolverOptions):
     name = "pde"
 
 
-    def __post_init__(self):
-        for f in ("warps", "inner", "sweeps", "backtracks", "v_sweeps"):
-            if not (isinstance(getattr(self, f), int) and getattr(self, f) >= 1):
-                raise ValueError(f"PDE option {f!r} must be an integer >= 1, got {getattr(self, f)!r}")
-        if not 0.0 < self.omega < 2.0:
-            raise ValueError(f"PDE option 'omega' must be in (0, 2), got {self.omega!r}")
-        if not self.max_step > 0:
-            raise ValueError(f"PDE option 'max_step' must be > 0, got {self.max_step!r}")
-        if not (isinstance(self.median, int) and self.median >= 0):
-            raise ValueError(f"PDE option 'median' must be an integer >= 0, got {self.median!r}")
-        if self.scheme not in ("semi-implicit", "explicit"):
-            raise ValueError(f"PDE option 'scheme' must be 'semi-implicit' or 'explicit', got {self.scheme!r}")
+    FIELD_SPECS = {
+        "warps": checks.Integer(1), "inner": checks.Integer(1), "sweeps": checks.Integer(1),
+        "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True), "max_step": checks.positive(),
+        "median": checks.Integer(0), "tol": checks.Real(), "backtracks": checks.Integer(1),
+        "scheme": checks.Choice(("semi-implicit", "explicit")), "v_sweeps": checks.Integer(1),
+    }
+    """What each option accepts (`msstereo.checks`)."""
 
 
 def _semi_implicit_direction(energy, d, bounds, options):
@@ -121,7 +117,9 @@ def _explicit_warp(energy, d, e0, bounds, options):
     tau = m.eta_s / (4.0 * max(m.beta, 1e-12))
     moved = False
     for _ in range(options.sweeps):
-        direction = _project(d, -tau * energy.gradient(d), bounds, options.max_step)
+        # The gradient may come in float64: keep d in the working precision.
+        step = (-tau * energy.gradient(d)).astype(d.dtype, copy=False)
+        direction = _project(d, step, bounds, options.max_step)
         trial, e = _backtrack(energy, d, direction, e0, options.backtracks)
         if trial is None:
             break

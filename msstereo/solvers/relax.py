@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import checks
 from ..kernels.grid import divergence
 from ..kernels.regularizer import sor_increment
 from ..kernels.search import interpolated_cost, search, winner_take_all
@@ -115,25 +116,13 @@ class Relax(SolverOptions):
     levels = 1
     """Pyramid levels used: the finest only, since the search is global."""
 
-    def __post_init__(self):
-        for f in ("iterations", "inner", "sweeps", "v_sweeps"):
-            value = getattr(self, f)
-            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-                raise ValueError(f"Relax option {f!r} must be an integer >= 1, got {value!r}")
-        for f in ("theta_start", "theta_end", "step"):
-            value = getattr(self, f)
-            if not (isinstance(value, (int, float)) and not isinstance(value, bool)
-                    and 0 < value < float("inf")):
-                raise ValueError(f"Relax option {f!r} must be a finite number > 0, got {value!r}")
-        if not 0.0 < self.omega < 2.0:
-            raise ValueError(f"Relax option 'omega' must be in (0, 2), got {self.omega!r}")
-        if not (isinstance(self.median, int) and not isinstance(self.median, bool) and self.median >= 0):
-            raise ValueError(f"Relax option 'median' must be an integer >= 0, got {self.median!r}")
-        if not (isinstance(self.occlusion_after, (int, float)) and 0 <= self.occlusion_after <= 1):
-            raise ValueError(f"Relax option 'occlusion_after' must be in [0, 1], got {self.occlusion_after!r}")
-        if not (isinstance(self.tol, (int, float)) and 0 <= self.tol < float("inf")):
-            raise ValueError(f"Relax option 'tol' must be a finite number >= 0, got {self.tol!r}")
-
+    FIELD_SPECS = {
+        "iterations": checks.Integer(1), "theta_start": checks.positive(), "theta_end": checks.positive(),
+        "step": checks.positive(), "inner": checks.Integer(1), "sweeps": checks.Integer(1),
+        "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True), "v_sweeps": checks.Integer(1),
+        "median": checks.Integer(0), "tol": checks.Real(), "occlusion_after": checks.Real(0.0, 1.0),
+    }
+    """What each option accepts (`msstereo.checks`)."""
 
     def thetas(self, beta):
         """The ``theta`` of every iteration: geometric from ``theta_start / beta`` to ``theta_end``."""
