@@ -30,6 +30,7 @@ VARIANTS = {
     "with TGV (tgv 2)": {"tgv": 2.0},
     "no image-edge weight (weight v)": {"weight": "v"},
     "no occlusion model": {"occlusion": False},
+    "no weighted median": {"weighted_median": 0},
 }
 """Each variant: the `default` model's parameters that it changes."""
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import checks
 from .energy import DisparityEnergy, MumfordShahEnergy, edge_map
+from .kernels.median import weighted_median
 from .models import get_model
 from .occlusion import fill_occlusions, initial_occlusion_state, occlusion_masks, solve_occlusion_level
 from .pyramid import coarse_to_fine, pyramid_shapes
@@ -220,6 +221,9 @@ def _check_work(shape, model, options, d_range, dtype):
     if median > side:
         raise ValueError(f"{type(options).__name__} option 'median' ({median}) is larger than the "
                          f"image's short side ({side} px)")
+    if model.weighted_median > side:
+        raise ValueError(f"model parameter 'weighted_median' ({model.weighted_median}) is larger than "
+                         f"the image's short side ({side} px)")
     radius = math.ceil(3 * model.sigma)
     if model.occlusion and radius > side:
         raise ValueError(f"model parameter 'sigma' ({model.sigma:g}) blurs over {radius} px, more "
@@ -304,7 +308,7 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
         cannot be put on one intensity scale; unknown models, solvers or
         parameters and values that `msstereo.checks` refuses (numpy scalars
         are accepted); a disparity range that is not finite or has
-        ``d_max <= d_min``; a median filter or an occlusion blur wider than
+        ``d_max <= d_min``; a median filter (or weighted median) or an occlusion blur wider than
         the image, a ``relax`` cost volume larger than the machine's memory;
         and options beyond the paper (``census``, ``aggregate``, ``tgv``)
         with a solver other than ``relax``.
@@ -365,9 +369,9 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     disparity_fields = ("d_l", "d_r") if model.occlusion else ("d",)
     state = coarse_to_fine(il, ir, solve_level, factor=factor, min_size=min_size,
                            levels=options.levels, disparity_fields=disparity_fields)
+    masks = occlusion_masks(state) if model.occlusion else None
+    state = _finish(state, model, il, ir)
     if model.occlusion:
-        masks = occlusion_masks(state)
-        state = fill_occlusions(state, model)
         return StereoResult(disparity=state["d_l"], model=model, solver=options, levels=logs,
                             seconds=time.perf_counter() - t_start, v=state["v_l"],
                             disparity_right=state["d_r"], v_right=state["v_r"],
@@ -375,6 +379,18 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     return StereoResult(disparity=state["d"], model=model, solver=options, levels=logs,
                         seconds=time.perf_counter() - t_start, v=state.get("v"),
                         v_image=v_image)
+
+
+def _finish(state, model, il, ir):
+    """What follows the finest level: the occlusion fill, then the weighted median (model options)."""
+    if model.occlusion:
+        state = fill_occlusions(state, model)
+    if model.weighted_median:
+        guides = {"d": il, "d_l": il, "d_r": ir}
+        for key in guides.keys() & state.keys():
+            state[key] = weighted_median(state[key], guides[key], np.ones(state[key].shape, bool),
+                                         model.weighted_median, model.median_color, model.median_space)
+    return state
 
 
 def _initial_state(shape, dtype, model):

@@ -103,6 +103,16 @@ class Model:
         rho(|grad d - w|^2) + beta tgv psi(|grad w|^2)`` with a vector field
         ``w``, so that slanted surfaces are not flattened into staircases.
         ``relax`` only.
+    weighted_median : int
+        Radius of an image-guided weighted median applied to the finished
+        disparities, after the occlusion fill (beyond the paper; 0: off):
+        each pixel takes the weighted median of its window, weighted by
+        colour similarity and distance (`msstereo.kernels.median`), which
+        removes the fill's streaks and isolated mismatches and keeps depth
+        edges at colour edges. Any solver.
+    median_color, median_space : float
+        Widths of its colour weight (image units, [0, 1]) and distance
+        weight (pixels).
 
     Notes
     -----
@@ -134,6 +144,9 @@ class Model:
     aggregate: int = 0
     aggregate_eps: float = 1e-4
     tgv: float = 0.0
+    weighted_median: int = 0
+    median_color: float = 0.05
+    median_space: float = 4.0
 
     @property
     def edge_weighted(self):
@@ -160,6 +173,8 @@ class Model:
         "phi_steps": checks.Integer(1), "fill": checks.Choice(("regularizer", "background")),
         "census": checks.Real(), "census_window": checks.Integer(choices=(3, 5, 7)),
         "aggregate": checks.Integer(0), "aggregate_eps": checks.positive(), "tgv": checks.Real(),
+        "weighted_median": checks.Integer(0), "median_color": checks.positive(),
+        "median_space": checks.positive(),
     }
     """What each field accepts (`msstereo.checks`); the command line parses ``--param`` with it."""
 
@@ -179,7 +194,7 @@ MODELS = {
     "ms-occ": Model(name="ms-occ", occlusion=True, fill="background", t=0.7, phi_steps=40, **_MS_TV),
     "default": Model(name="default", occlusion=True, fill="background", t=0.8, sigma=0.3, phi_steps=40,
                      weight="edge+v", alpha_i=0.4, eps_i=0.5, beta=0.1, alpha=0.06, eps=0.04,
-                     lam=0.0, census=1.0, census_window=5, aggregate=4),
+                     lam=0.0, census=1.0, census_window=5, aggregate=4, weighted_median=8),
 }
 """Default parameters of each named model, tuned on the four Middlebury v2
 scenes (grids and results: ``benchmarks/results/tuning.md``)."""

@@ -11,8 +11,10 @@ RNG = np.random.default_rng(11)
 
 @pytest.mark.parametrize("radius", [1, 3])
 @pytest.mark.parametrize("channels", [1, 3])
-def test_weighted_median_matches_naive(radius, channels):
-    d = RNG.uniform(0, 10, (9, 12))
+@pytest.mark.parametrize("ties", [False, True])
+def test_weighted_median_matches_naive(radius, channels, ties):
+    # With ties (four distinct values) the selection's equal-to-pivot part decides.
+    d = RNG.integers(0, 4, (9, 12)).astype(float) if ties else RNG.uniform(0, 10, (9, 12))
     image = RNG.uniform(0, 1, (9, 12, channels))
     mask = RNG.uniform(size=d.shape) < 0.6
     got = weighted_median(d, image, mask, radius, 0.2, 2.0)
@@ -29,3 +31,41 @@ def test_weighted_median_keeps_colour_edges_and_removes_specks():
     d[5, 4] = d[12, 15] = 20.0
     got = weighted_median(d, image, np.ones(d.shape, bool), 3, 0.1, 3.0)
     np.testing.assert_array_equal(got, truth)
+
+
+def _step_scene():
+    from msstereo.synthetic import synthetic_scene
+    return synthetic_scene("step", shape=(48, 72), background=2.0, foreground=8.0)
+
+
+@pytest.mark.parametrize("model", ["tv", "default"])
+def test_match_applies_the_weighted_median_to_the_finished_disparities(model):
+    # The option is the kernel applied once after the solve (and after the occlusion fill).
+    import msstereo
+    from msstereo.match import as_float_image
+    scene = _step_scene()
+    kw = dict(model=model, solver=msstereo.Relax(iterations=20), d_max=12)
+    plain = msstereo.match(scene.left, scene.right, weighted_median=0, **kw)
+    filtered = msstereo.match(scene.left, scene.right, weighted_median=3, median_color=0.1, **kw)
+    guide = as_float_image(scene.left, "left")
+    expected = weighted_median(plain.disparity, guide, np.ones(guide.shape[:2], bool), 3, 0.1, 4.0)
+    np.testing.assert_array_equal(filtered.disparity, expected)
+    assert filtered.disparity.dtype == np.float32
+    if plain.disparity_right is not None:
+        guide = as_float_image(scene.right, "right")
+        expected = weighted_median(plain.disparity_right, guide, np.ones(guide.shape[:2], bool), 3, 0.1, 4.0)
+        np.testing.assert_array_equal(filtered.disparity_right, expected)
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(weighted_median=-1), "weighted_median"),
+    (dict(weighted_median=2.5), "weighted_median"),
+    (dict(weighted_median=100), "weighted_median"),
+    (dict(median_color=0.0), "median_color"),
+    (dict(median_space=float("nan")), "median_space"),
+])
+def test_bad_weighted_median_parameters_raise(params, message):
+    import msstereo
+    scene = _step_scene()
+    with pytest.raises(ValueError, match=message):
+        msstereo.match(scene.left, scene.right, model="tv", solver="pde", d_max=12, **params)

@@ -141,7 +141,7 @@ def test_search_finds_the_global_minimum_when_the_coupling_vanishes():
     samples = k0 + h * np.arange(count)
     # d and a at the far end of the range from the minimum: a local descent would stop on the way.
     d = np.where(star < count // 2, samples[-1], samples[0])
-    a = search(cost, d, d.copy(), np.ones((m, n)), 1e12, k0, h)
+    a = search(cost, cost.min(axis=2), d, d.copy(), np.ones((m, n)), 1e12, k0, h)
     assert np.abs(a - samples[star]).max() <= h / 2
 
 
@@ -154,7 +154,7 @@ def test_search_is_exact_in_the_best_segment_and_never_worse():
     gate[0, 2:6] = 0.0  # no data: only the coupling
     d = rng.uniform(samples[1], samples[-2], (m, n))
     a0 = rng.uniform(samples[0], samples[-1], (m, n))
-    a = search(cost, d, a0, gate, theta, k0, h)
+    a = search(cost, cost.min(axis=2), d, a0, gate, theta, k0, h)
     f = relaxed(cost, gate, d, theta, k0, h, a)
     at_samples = gate[..., None] * cost + (d[..., None] - samples) ** 2 / (2 * theta)
     # Global over the samples, and never worse than the current a.
@@ -179,8 +179,22 @@ def test_search_is_exact_in_the_best_segment_and_never_worse():
     a_grid = grid[values.argmin(axis=2)]
     lower = values.min(axis=2) < f - 1e-9
     assert lower.any()
-    kept = search(cost, d, a_grid, gate, theta, k0, h)
+    kept = search(cost, cost.min(axis=2), d, a_grid, gate, theta, k0, h)
     np.testing.assert_array_equal(kept[lower], a_grid[lower])
+
+
+@pytest.mark.parametrize("theta", [1e-3, 0.05, 0.8, 10.0, 1e6])
+def test_search_limited_by_the_cost_floor_equals_the_exhaustive_scan(theta):
+    # A floor far below every cost makes the admissible interval the whole range.
+    m, n, count, k0, h = 12, 14, 61, -5.0, 0.5
+    rng = np.random.default_rng(3)
+    cost, _ = wavy_cost(rng, m, n, count)
+    gate = rng.uniform(0.0, 1.0, (m, n))
+    d = rng.uniform(k0 - 1.0, k0 + h * count + 1.0, (m, n))  # beyond the ends too
+    a0 = rng.uniform(k0, k0 + h * (count - 1), (m, n))
+    limited = search(cost, cost.min(axis=2), d, a0, gate, theta, k0, h)
+    exhaustive = search(cost, np.full((m, n), -1e9), d, a0, gate, theta, k0, h)
+    np.testing.assert_array_equal(limited, exhaustive)
 
 
 # ---------------------------------------------------------------------------

@@ -19,6 +19,50 @@ from .._jit import jit
 
 
 @jit
+def _select_weighted_median(values, weights, count):
+    """The smallest of ``values[:count]`` whose cumulative weight reaches half the total.
+
+    Quickselect with a three-way partition (linear on average, in place):
+    no sort of the whole window.
+    """
+    half = 0.0
+    for k in range(count):
+        half += weights[k]
+    half *= 0.5
+    below = 0.0  # weight of the values known to be smaller than those in [lo, hi]
+    lo, hi = 0, count - 1
+    while True:
+        pivot = values[(lo + hi) // 2]
+        # Partition [lo, hi] into < pivot, == pivot, > pivot (Dutch flag), summing their weights.
+        lt, k, gt = lo, lo, hi
+        w_less = w_equal = 0.0
+        while k <= gt:
+            v = values[k]
+            if v < pivot:
+                values[k], values[lt] = values[lt], v
+                weights[k], weights[lt] = weights[lt], weights[k]
+                w_less += weights[lt]
+                lt += 1
+                k += 1
+            elif v > pivot:
+                values[k], values[gt] = values[gt], v
+                weights[k], weights[gt] = weights[gt], weights[k]
+                gt -= 1
+            else:
+                w_equal += weights[k]
+                k += 1
+        if below + w_less >= half and lt > lo:
+            hi = lt - 1
+        elif below + w_less + w_equal >= half:
+            return pivot
+        else:
+            below += w_less + w_equal
+            lo = gt + 1
+            if lo > hi:  # round-off left the half unreached: the largest value
+                return values[hi]
+
+
+@jit
 def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
     """Joint weighted median of ``d`` at the pixels of ``mask``.
 
@@ -68,15 +112,5 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
                     values[count] = d[a, b]
                     weights[count] = math.exp(-c * inv_color - spatial[a - i + radius, b - j + radius])
                     count += 1
-            order = np.argsort(values[:count])
-            half = 0.0
-            for k in range(count):
-                half += weights[k]
-            half *= 0.5
-            cumulative = 0.0
-            for k in range(count):
-                cumulative += weights[order[k]]
-                if cumulative >= half:
-                    out[i, j] = values[order[k]]
-                    break
+            out[i, j] = _select_weighted_median(values, weights, count)
     return out

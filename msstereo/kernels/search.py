@@ -19,6 +19,8 @@ exact minimizer of parabola plus coupling, and never worse than the current
 ``a``.
 """
 
+import math
+
 import numpy as np
 
 from .._jit import jit
@@ -64,19 +66,27 @@ def interpolated_cost(cost, a, k0, h):
 
 
 @jit
-def search(cost, d, a, gate, theta, k0, h):
+def search(cost, floor, d, a, gate, theta, k0, h):
     """The ``a``-step: per pixel, minimize ``H C(a) + (d - a)^2 / (2 theta)``.
 
-    Every sample is tried (global up to the sampling); the best one is
-    refined inside its segment ``[k - h/2, k + h/2]`` by the exact minimizer
-    of the interpolating parabola plus the coupling, and the result is kept
-    only where it beats the current ``a``, so the relaxed energy never
-    increases.
+    Every sample that can win is tried (global up to the sampling); the best
+    one is refined inside its segment ``[k - h/2, k + h/2]`` by the exact
+    minimizer of the interpolating parabola plus the coupling, and the
+    result is kept only where it beats the current ``a``, so the relaxed
+    energy never increases.
+
+    A sample ``k`` can only beat the sample nearest ``d`` (value ``f_0``) if
+    ``H floor + (d - k)^2 / (2 theta) < f_0``, ``floor`` being the pixel's
+    least cost: the scan is limited to that interval, which is the whole
+    range while ``theta`` is large and a few samples around ``d`` once it is
+    small. The result is the exhaustive scan's, up to exact ties.
 
     Parameters
     ----------
     cost : (M, N, K) ndarray
         Cost volume, ``K >= 3``.
+    floor : (M, N) ndarray
+        Least cost of each pixel over its samples (``cost.min(axis=2)``).
     d : (M, N) ndarray
         Current disparity of the regularizer.
     a : (M, N) ndarray
@@ -100,9 +110,14 @@ def search(cost, d, a, gate, theta, k0, h):
         for j in range(n):
             g = gate[i, j]
             dv = d[i, j]
+            near = min(max(int(np.floor((dv - k0) / h + 0.5)), 0), count - 1)
+            r = dv - (k0 + near * h)
+            reach = math.sqrt(max(g * (cost[i, j, near] - floor[i, j]) + inv * r * r, 0.0) / inv)
+            lo = int(max(np.ceil((dv - reach - k0) / h), 0.0))
+            hi = int(min(np.floor((dv + reach - k0) / h), count - 1.0))
             best = np.inf
             jb = 0
-            for s in range(count):
+            for s in range(min(lo, near), max(hi, near) + 1):
                 r = dv - (k0 + s * h)
                 f = g * cost[i, j, s] + inv * r * r
                 if f < best:

@@ -168,6 +168,7 @@ class RelaxStep:
         self.bounds = bounds
         self.k0, self.h, count = disparity_samples(bounds, options.step)
         self.cost = energy.cost_volume(self.k0, self.h, count)
+        self.floor = self.cost.min(axis=2)
         self.schedule = options.thetas(energy.model.beta)
         self.iteration = 0
         self.a = None
@@ -218,7 +219,7 @@ class RelaxStep:
         ``theta`` then moves on to the next value of the schedule.
         """
         theta, options = self.theta, self.options
-        self.a = search(self.cost, d, self.a, self._gate(), theta, self.k0, self.h)
+        self.a = search(self.cost, self.floor, d, self.a, self._gate(), theta, self.k0, self.h)
         log.record(self.objective(d), "search")
         d = self._smooth(d, theta)
         if self.joint or self.energy.w is not None:
