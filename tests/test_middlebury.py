@@ -33,17 +33,18 @@ def test_ms_occ_finds_the_half_occlusions_of_teddy(v2_scene_loader):
 # The default configuration (model `default`, solver `relax`) against the bounds of
 # issue-level acceptance, on one v2 scene and one 2005 scene that no parameter was
 # tuned on. Measured (benchmarks/results/middlebury_default.md): Cones bad 1 nonocc
-# 3.2, all 8.6 (OpenCV SGBM 4.08 / 9.94); Art 9.0 (SGBM 9.15; `tv` with `pde` 36.9,
-# left at zero disparity by the pyramid).
+# 2.98, all 8.30 (OpenCV SGBM 4.08 / 9.94); Art 9.01 (SGBM 9.15 in the same run;
+# `tv` with `pde` 36.9, left at zero disparity by the pyramid). The solver is
+# deterministic: the bounds leave room for round-off across platforms only.
 def test_default_beats_sgbm_figures_on_cones(v2_scene_loader):
     scene = v2_scene_loader("cones")
     result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
     scores = evaluate_v2(result.disparity, scene)
-    assert scores["nonocc"][1.0] < 3.6 and scores["all"][1.0] < 9.0
+    assert scores["nonocc"][1.0] < 3.2 and scores["all"][1.0] < 8.6
 
 
 def test_default_reaches_the_far_disparities_of_art(data_root):
     from msstereo.datasets import get_scene
     scene = get_scene("art", data_root)
     result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
-    assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 10.5
+    assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 9.15
