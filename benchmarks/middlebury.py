@@ -35,6 +35,13 @@ Usage::
 ``min_size``) or an option of the named solvers (a field of the solver's
 class in ``msstereo.match.SOLVERS``; it goes to every named solver that has
 it).
+
+``--workers N`` (a local Dask cluster of N worker processes) or
+``--scheduler ADDRESS`` (a running ``dask.distributed`` scheduler) runs the
+msstereo matches as Dask tasks (`msstereo.batch.run_batch`,
+``pip install "msstereo[batch]"``); SGBM still runs here, first, alone. The
+tables are the same; the seconds are then those of workers sharing the
+machine. Without either option everything runs serially in this process.
 """
 
 import os
@@ -61,20 +68,17 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import msstereo  # noqa: E402
+from msstereo.batch import OCCLUSION_KEYS, V2_COLUMNS, V2_KEYS, V3_KEYS, Setting, run_batch, score  # noqa: E402
 from msstereo.datasets import SCENES_2005, V2_SCENES, get_scene  # noqa: E402
-from msstereo.evaluate import evaluate_v2, evaluate_v3, occlusion_scores  # noqa: E402
 from msstereo.match import SOLVERS  # noqa: E402
 from msstereo.models import get_model  # noqa: E402
 from peers import SGBM, sgbm  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
-#: (mask, threshold) of the v2 bad-pixel columns.
-COLUMNS = (("nonocc", 0.5), ("nonocc", 1.0), ("nonocc", 2.0), ("all", 1.0), ("disc", 1.0))
-V2_KEYS = tuple(f"bad{thr:g} {mask}" for mask, thr in COLUMNS)
-V3_KEYS = ("bad0.5 all", "bad1 all", "bad2 all", "bad4 all", "avgerr all", "rms all")
+#: (mask, threshold) of the v2 bad-pixel columns; the metric columns are msstereo.batch's.
+COLUMNS = V2_COLUMNS
 TIME_KEYS = ("seconds", "x sgbm")
-OCCLUSION_KEYS = ("occ precision", "occ recall")
 VALUE_KEYS = V2_KEYS + V3_KEYS + TIME_KEYS + OCCLUSION_KEYS
 
 #: Scene groups, each with its own mean rows.
@@ -211,30 +215,6 @@ def disparity_range(scene):
     return extent
 
 
-def accuracy(disparity, scene):
-    """Metric columns of a disparity map on a scene.
-
-    v2 bad-pixel columns (`COLUMNS`, masks the scene lacks left out) for
-    scenes with a 'nonocc' mask; otherwise v3 metrics over the 'all' mask
-    (`V3_KEYS`).
-    """
-    if "nonocc" in scene.masks:
-        scores = evaluate_v2(disparity, scene)
-        return {f"bad{thr:g} {mask}": scores[mask][thr] for mask, thr in COLUMNS if mask in scores}
-    scores = evaluate_v3(disparity, scene.disparity, scene.masks.get("all"))
-    return {f"{metric} all": value for metric, value in scores.items() if f"{metric} all" in V3_KEYS}
-
-
-def score(scene, disparity, seconds, occlusion=None):
-    """One row of the table: metrics, seconds and, if given, occlusion P/R in percent."""
-    row = {**accuracy(disparity, scene), "seconds": seconds}
-    if occlusion is not None and scene.occlusion is not None:
-        scores = occlusion_scores(occlusion, scene)
-        row["occ precision"] = 100 * scores["precision"]
-        row["occ recall"] = 100 * scores["recall"]
-    return row
-
-
 def run_scene(scene, model, solver, params):
     """Match one scene with msstereo.
 
@@ -291,7 +271,7 @@ def progress(scene, method, row):
     print(f"{scene:10s} {method:18s} {cells}", file=sys.stderr, flush=True)
 
 
-def run_benchmark(scenes, models, solvers, params):
+def run_benchmark(scenes, models, solvers, params, scheduler=None, workers=None):
     """SGBM and every model with every solver on every scene.
 
     Parameters
@@ -301,6 +281,12 @@ def run_benchmark(scenes, models, solvers, params):
     solvers : dict of str to solver instance
     params : dict
         Further keywords of `msstereo.match`.
+    scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler: the msstereo
+        matches run there as tasks (`run_on_dask`).
+    workers : int, optional
+        Without `scheduler`: the matches run on a local Dask cluster of this
+        many worker processes. Neither: everything runs in this process.
 
     Returns
     -------
@@ -309,6 +295,8 @@ def run_benchmark(scenes, models, solvers, params):
         ``model``, ``solver``, ``scene``, ``group`` and the columns of
         `score` plus ``x sgbm``.
     """
+    if scheduler is not None or workers is not None:
+        return _run_benchmark_on_dask(scenes, models, solvers, params, scheduler, workers)
     rows = []
     for name, scene in scenes.items():
         print(f"{name}: {scene.shape[1]}x{scene.shape[0]}, ndisp {scene.ndisp}",
@@ -322,6 +310,60 @@ def run_benchmark(scenes, models, solvers, params):
                 row, _ = run_scene(scene, model, solver, params)
                 rows.append(_record(name, method_name(model, solver_name), model, solver_name,
                                     row, peer))
+    return rows
+
+
+def run_on_dask(scenes, settings, scheduler=None, workers=None):
+    """Score every scene with every setting as Dask tasks (`msstereo.batch.run_batch`).
+
+    Parameters
+    ----------
+    scenes : dict of str to Scene
+    settings : list of msstereo.batch.Setting
+        Each a solver that can minimize its model.
+    scheduler, workers : optional
+        A scheduler's address, or the worker processes of a local cluster.
+
+    Returns
+    -------
+    list of list of dict
+        ``[scene][setting]``: the columns of `score`.
+
+    Raises
+    ------
+    SystemExit
+        Without Dask, for bad settings (a solver that cannot minimize its
+        model), or when a run failed.
+    """
+    for setting in settings:
+        if not setting.compatible:
+            raise SystemExit(f"model {setting.model_name} needs solver 'relax', got {setting.solver_name}")
+    try:
+        rows = run_batch(list(scenes.values()), settings=settings, scheduler=scheduler, workers=workers)
+    except (ImportError, ValueError) as error:  # no Dask, bad settings: one line, as for --set
+        raise SystemExit(str(error)) from None
+    for row in rows:
+        if "error" in row:
+            raise SystemExit(f"{row['scene']} {row['model']} / {row['solver']}: {row['error']}")
+    columns = [{k: v for k, v in row.items() if k in VALUE_KEYS} for row in rows]
+    return [columns[start:start + len(settings)] for start in range(0, len(columns), len(settings))]
+
+
+def _run_benchmark_on_dask(scenes, models, solvers, params, scheduler, workers):
+    """`run_benchmark` with the msstereo matches as Dask tasks; SGBM first, here, alone."""
+    peers = {}
+    for name, scene in scenes.items():
+        print(f"{name}: {scene.shape[1]}x{scene.shape[0]}, ndisp {scene.ndisp}", file=sys.stderr, flush=True)
+        peers[name] = run_peer(scene)
+    methods = [(model, name) for model in models for name, solver in solvers.items()
+               if compatible(model, solver)]
+    settings = [Setting(model, solvers[name], params) for model, name in methods]
+    rows = []
+    for (name, scene), results in zip(scenes.items(), run_on_dask(scenes, settings, scheduler, workers)):
+        peer = peers[name]
+        rows.append(_record(name, PEER, None, None, peer, peer))
+        rows += [_record(name, method_name(model, solver), model, solver, row, peer)
+                 for (model, solver), row in zip(methods, results)]
     return rows
 
 
@@ -426,9 +468,13 @@ def machine():
     return platform.processor() or platform.machine()
 
 
-def metadata(argv, models, solvers, params):
-    """The settings line of a result: date, machine, exact models, solvers and peer."""
-    return {
+def metadata(argv, models, solvers, params, dask=None):
+    """The settings line of a result: date, machine, exact models, solvers and peer.
+
+    `dask` (the scheduler and worker count of a run on Dask) is recorded
+    when given.
+    """
+    meta = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": machine(),
         "cores": os.cpu_count(),
@@ -441,6 +487,9 @@ def metadata(argv, models, solvers, params):
                   "d_min passed": "d_min" in inspect.signature(msstereo.match).parameters},
         "sgbm": SGBM.describe(),
     }
+    if dask is not None:
+        meta["dask"] = dask
+    return meta
 
 
 def _json_safe(value):
@@ -487,7 +536,23 @@ def parse_args(argv):
                         help="override a model parameter, match option or solver option (repeatable)")
     parser.add_argument("--name", default="middlebury", help="base name of the saved files")
     parser.add_argument("--no-save", action="store_true", help="print only")
+    add_dask_options(parser)
     return parser.parse_args(argv)
+
+
+def add_dask_options(parser):
+    """``--workers`` and ``--scheduler``: run the msstereo matches as Dask tasks."""
+    parser.add_argument("--workers", type=int, default=None,
+                        help="run the matches on a local Dask cluster of this many worker processes")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run the matches on a running dask.distributed scheduler")
+
+
+def dask_settings(args):
+    """The scheduler and workers of a run on Dask, or None for a serial run."""
+    if args.scheduler is None and args.workers is None:
+        return None
+    return {"scheduler": args.scheduler or "local cluster", "workers": args.workers}
 
 
 def load_scenes(names, root):
@@ -512,12 +577,12 @@ def main(argv=None):
     except ImportError as error:
         raise SystemExit(str(error)) from None
 
-    rows = run_benchmark(scenes, args.models, solvers, params)
+    rows = run_benchmark(scenes, args.models, solvers, params, args.scheduler, args.workers)
     means = group_means(rows)
     report = format_report(rows, means)
     print(report)
     if not args.no_save:
-        save(args.name, report, metadata(argv, args.models, solvers, params), rows, means)
+        save(args.name, report, metadata(argv, args.models, solvers, params, dask_settings(args)), rows, means)
 
 
 if __name__ == "__main__":

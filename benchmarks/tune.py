@@ -6,6 +6,12 @@ given on the command line::
 
     python benchmarks/tune.py '{"model": "ms-tv", "alpha": 0.03}' '{"model": "tv", "beta": 0.05}'
     python benchmarks/tune.py --file grid.jsonl
+    python benchmarks/tune.py --workers 2 --file grid.jsonl     # as Dask tasks (msstereo[batch])
+
+With ``--workers N`` (a local Dask cluster) or ``--scheduler ADDRESS`` (a
+running ``dask.distributed`` scheduler) every setting on every scene is a
+task of `msstereo.batch.run_batch`, and the lines are printed at the end,
+in the order of the settings.
 
 The grids behind the default parameters, with their results, are in
 ``benchmarks/results/tuning.md``.
@@ -22,7 +28,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import msstereo  # noqa: E402
-from middlebury import run_scene  # noqa: E402
+from middlebury import add_dask_options, run_on_dask, run_scene  # noqa: E402
+from msstereo.batch import Setting  # noqa: E402
 from msstereo.datasets import V2_SCENES, v2_scene  # noqa: E402
 
 
@@ -47,12 +54,31 @@ def describe(setting, rows):
     return line
 
 
+def run_settings(settings, scenes, scheduler=None, workers=None):
+    """Score every setting on every scene: per setting, ``{scene name: row}``.
+
+    Serially (a generator, so each line can be printed as its setting
+    ends), or with `scheduler` or `workers` as Dask tasks
+    (`middlebury.run_on_dask`).
+    """
+    split = [split_setting(setting) for setting in settings]
+    if scheduler is None and workers is None:
+        for name, params, solver in split:
+            yield {n: run_scene(scene, name, solver, params)[0] for n, scene in scenes.items()}
+        return
+    by_scene = run_on_dask(scenes, [Setting(name, solver, params) for name, params, solver in split],
+                           scheduler, workers)
+    for j in range(len(settings)):
+        yield {n: rows[j] for n, rows in zip(scenes, by_scene)}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("settings", nargs="*", help="JSON objects")
     parser.add_argument("--file", help="JSONL file of settings")
     parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"),
                         help="folder holding middlebury/v2 (default: $MSSTEREO_DATA)")
+    add_dask_options(parser)
     args = parser.parse_args(argv)
     if not args.data:
         raise SystemExit("no data folder: pass --data or set MSSTEREO_DATA")
@@ -60,9 +86,7 @@ def main(argv=None):
     if args.file:
         settings += [json.loads(line) for line in Path(args.file).read_text().splitlines() if line.strip()]
     scenes = {name: v2_scene(name, args.data) for name in V2_SCENES}
-    for setting in settings:
-        name, params, solver = split_setting(setting)
-        rows = {n: run_scene(scene, name, solver, params)[0] for n, scene in scenes.items()}
+    for setting, rows in zip(settings, run_settings(settings, scenes, args.scheduler, args.workers)):
         print(describe(setting, rows), flush=True)
 
 

@@ -195,3 +195,54 @@ def test_without_dask_the_function_says_how_to_install_it(monkeypatch, scenes):
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` raise ImportError
     with pytest.raises(ImportError, match=re.escape('pip install "msstereo[batch]"')):
         run_batch(scenes, "tv", "pde")
+
+
+# --------------------------------------------------------------------------
+# The benchmarks routed through the batch
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def benchmarks(monkeypatch):
+    """benchmarks/middlebury.py and tune.py, with a stand-in for the SGBM peer (OpenCV is optional)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import middlebury
+    import tune
+    monkeypatch.setattr(middlebury, "run_peer", lambda scene: {"bad1 nonocc": 50.0, "seconds": 0.01})
+    return middlebury, tune
+
+
+def _named_scenes():
+    """Two tiny synthetic scenes under the names of v2 scenes (the benchmarks group by name)."""
+    scenes = {}
+    for seed, name in enumerate(("tsukuba", "venus")):
+        scenes[name] = synthetic_scene("step", shape=SHAPE, background=2.0, foreground=5.0, seed=seed)
+        scenes[name].name = name
+    return scenes
+
+
+def _without_times(rows):
+    return [{k: v for k, v in row.items() if k not in ("seconds", "x sgbm")} for row in rows]
+
+
+def test_middlebury_benchmark_on_dask_gives_the_serial_rows(client, benchmarks):
+    middlebury, _ = benchmarks
+    scenes, solvers = _named_scenes(), {"pde": msstereo.PDE(), "relax": msstereo.Relax(iterations=5)}
+    arguments = (scenes, ["tv"], solvers, {"beta": 0.03})
+    serial = middlebury.run_benchmark(*arguments)
+    on_dask = middlebury.run_benchmark(*arguments, scheduler=client.scheduler.address)
+    assert [r["method"] for r in on_dask] == ["sgbm", "tv / pde", "tv / relax"] * 2
+    assert _without_times(on_dask) == _without_times(serial)
+    assert all(r["seconds"] > 0 for r in on_dask)
+    assert "x sgbm" in middlebury.format_table(on_dask, middlebury.group_means(on_dask), middlebury.V2_KEYS)
+
+
+def test_tune_settings_on_dask_give_the_serial_lines(client, benchmarks):
+    _, tune = benchmarks
+    scenes = _named_scenes()
+    settings = [{"model": "tv", "beta": 0.05, "warps": 4}, {"model": "ms-tv", "factor": 0.6}]
+    serial = list(tune.run_settings(settings, scenes))
+    on_dask = list(tune.run_settings(settings, scenes, scheduler=client.scheduler.address))
+    assert [list(rows) for rows in on_dask] == [["tsukuba", "venus"]] * 2
+    assert [_without_times(rows.values()) for rows in on_dask] == [_without_times(rows.values()) for rows in serial]
+    assert tune.describe(settings[0], on_dask[0]).split(" s ")[0] == tune.describe(settings[0], serial[0]).split(" s ")[0]
