@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import itertools
+import logging
 import os
 import re
 import sys
@@ -500,9 +501,10 @@ def _client(distributed, scheduler, workers, tasks, say):
         if scheduler is None:
             workers = workers or max(1, min(os.cpu_count() or 1, tasks))
             say(f"starting a local Dask cluster: {workers} worker processes, one thread each")
+            # Workers' warnings (tasks cancelled by Ctrl-C, say) would bury the one-line errors.
             scheduler = stack.enter_context(distributed.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                env=WORKER_ENV))
+                env=WORKER_ENV, silence_logs=logging.ERROR))
         yield stack.enter_context(distributed.Client(scheduler))
 
 

@@ -223,7 +223,33 @@ def build_parser():
     e.add_argument("--scale", type=float, default=1.0, help="scale of a PNG disparity (default 1)")
     e.add_argument("--json", action="store_true", help="also print the scores as JSON")
     e.set_defaults(func=cmd_eval)
+    _add_batch(sub)
     return parser
+
+
+def _add_batch(sub):
+    """The ``batch`` subcommand (`msstereo.batch`)."""
+    b = sub.add_parser("batch", help="match scene folders with every model, solver and parameter value "
+                                     "as Dask tasks; one table",
+                       description="Run every SCENE_DIR x --model x --solver x --param value as a Dask task "
+                                   "(a local cluster, or --scheduler); write OUT_DIR/SCENE/*.pfm and "
+                                   "OUT_DIR/results.csv and .md. Needs pip install \"msstereo[batch]\".")
+    b.add_argument("scenes", nargs="+", metavar="SCENE_DIR", help="scene folders (Middlebury layouts)")
+    b.add_argument("-o", "--output", required=True, metavar="OUT_DIR", help="output folder, made if missing")
+    b.add_argument("--model", action="append", help=f"model (repeatable; default: {DEFAULT_MODEL})")
+    b.add_argument("--solver", action="append", help=f"solver (repeatable; default: {DEFAULT_SOLVER})")
+    b.add_argument("--param", action="append", default=[], metavar="NAME=V1[,V2...]",
+                   help="values of a model parameter or solver option, multiplied out (repeatable)")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="a running dask.distributed scheduler")
+    b.add_argument("--workers", type=int, help="worker processes of the local cluster (default: one per core)")
+    b.add_argument("--quiet", action="store_true", help="no progress lines")
+    b.set_defaults(func=cmd_batch)
+
+
+def cmd_batch(args):
+    """``msstereo batch``: `msstereo.batch.command`, imported (with Dask) for this command only."""
+    from .batch import command
+    command(args)
 
 
 def _interrupted(error):

@@ -246,3 +246,48 @@ def test_tune_settings_on_dask_give_the_serial_lines(client, benchmarks):
     assert [list(rows) for rows in on_dask] == [["tsukuba", "venus"]] * 2
     assert [_without_times(rows.values()) for rows in on_dask] == [_without_times(rows.values()) for rows in serial]
     assert tune.describe(settings[0], on_dask[0]).split(" s ")[0] == tune.describe(settings[0], serial[0]).split(" s ")[0]
+
+
+# --------------------------------------------------------------------------
+# msstereo batch
+# --------------------------------------------------------------------------
+
+
+def test_command_runs_the_grid_and_prints_the_table(client, scenes, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["batch", *map(str, scenes[:2]), "-o", str(out), "--model", "tv", "--solver", "pde",
+            "--param", "beta=0.02,0.05", "--param", "warps=4", "--scheduler", client.scheduler.address]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "[4/4]" in captured.err and "| scene | model | solver | beta | warps |" in captured.out
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.pfm")) == sorted(
+        f"{s}/tv-pde-beta={b}-warps=4.pfm" for s in ("step", "plane") for b in (0.02, 0.05))
+    assert (out / "results.csv").read_text().count("\n") == 5
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--model", "tvx"], "unknown model 'tvx'"),
+    (["--param", "beta=0.02,x"], "model parameter 'beta' must be"),
+    (["--param", "iterations=5", "--solver", "pde"], "--param takes NAME=VALUE"),
+    (["--workers", "0"], "workers must be"),
+])
+def test_command_reports_bad_options_on_one_line(dask_installed, scenes, tmp_path, capsys, args, message):
+    assert main(["batch", str(scenes[0]), "-o", str(tmp_path / "out"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and not (tmp_path / "out").exists()
+
+
+def test_command_ends_with_exit_code_2_when_a_run_failed(client, scenes, tmp_path, capsys):
+    args = ["batch", str(scenes[0]), "-o", str(tmp_path / "out"), "--model", "tv", "--solver", "pde",
+            "--param", "median=3,99", "--scheduler", client.scheduler.address, "--quiet"]
+    assert main(args) == 2
+    assert "1 of 2 runs failed" in capsys.readouterr().err
+    assert (tmp_path / "out" / "step" / "tv-pde-median=3.pfm").is_file()
+
+
+def test_without_dask_the_command_says_how_to_install_it(monkeypatch, scenes, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert main(["batch", str(scenes[0]), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'pip install "msstereo[batch]"' in err
+    assert not (tmp_path / "out").exists()
