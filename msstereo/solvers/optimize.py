@@ -73,20 +73,23 @@ Default ``iterations``
     (``max_step=1``, the PDE clamp) did not help (5101 and 18759).
 
 Performance note
-    scipy's L-BFGS-B does its vector algebra through BLAS; with OpenBLAS
-    threads on a shared two-core machine its own overhead was seven times
-    larger (and dominated the Numba energy and gradient) than with
-    ``OPENBLAS_NUM_THREADS=1``, which ``benchmarks/compare_solvers.py``
-    therefore sets. Each round also pays scipy's set-up of the bounds, a
-    Python loop over the variables: about 0.5 s at Tsukuba's finest level
+    scipy's L-BFGS-B does its vector algebra through BLAS on vectors too
+    short for threads to pay: with OpenBLAS threads on a shared two-core
+    machine a 64x96 ``ms-tv`` match took 85 s against 3.2 s with one thread.
+    Each round therefore runs with BLAS limited to one thread
+    (``threadpoolctl``), whatever the environment says. Each round also
+    pays scipy's set-up of the bounds, a Python loop over the variables:
+    about 0.5 s at Tsukuba's finest level
     (2 x 110592 unknowns), the flat first segment of every round in the
     energy-versus-time figures.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import Bounds, minimize
+from threadpoolctl import ThreadpoolController
 
 from .. import checks
 from . import SolverOptions
@@ -237,9 +240,10 @@ class OptimizeStep:
             lo, hi = lo.copy(), hi.copy()
             lo[:n] = np.maximum(lo[:n], x0[:n] - options.max_step)
             hi[:n] = np.minimum(hi[:n], x0[:n] + options.max_step)
-        res = minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=Bounds(lo, hi),
-                       callback=lambda intermediate_result: log.record(intermediate_result.fun, "iter"),
-                       options={"maxiter": options.iterations, "maxcor": options.memory})
+        with _blas_threads().limit(limits=1, user_api="blas"):  # see "Performance note"
+            res = minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=Bounds(lo, hi),
+                           callback=lambda intermediate_result: log.record(intermediate_result.fun, "iter"),
+                           options={"maxiter": options.iterations, "maxcor": options.memory})
         if objective.joint:
             energy.set_v(v)  # the stored v is the state's until a round is accepted
         if not res.fun <= e_start:
@@ -251,3 +255,9 @@ class OptimizeStep:
 
 
 Optimize.step_class = OptimizeStep
+
+
+@functools.cache
+def _blas_threads():
+    """The BLAS thread pools of this process, found once (a search costs milliseconds per round)."""
+    return ThreadpoolController()
