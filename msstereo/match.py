@@ -1,9 +1,10 @@
 """`match`: validate a stereo pair, pick model and solver, run the pyramid."""
 
+import difflib
+import inspect
 import logging
 import math
 import os
-import sys
 import time
 
 import numpy as np
@@ -11,8 +12,9 @@ import numpy as np
 from . import checks
 from .energy import DisparityEnergy, MumfordShahEnergy, edge_map
 from .kernels.median import weighted_median
-from .models import get_model
+from .models import Model, get_model
 from .occlusion import fill_occlusions, initial_occlusion_state, occlusion_masks, solve_occlusion_level
+from .progress import reporter, reporting
 from .pyramid import coarse_to_fine, pyramid_shapes
 from .result import LevelLog, StereoResult
 from .solvers import check_model
@@ -47,16 +49,24 @@ MAX_FACTOR = 0.95
 """Largest pyramid `factor`: closer to 1 the pyramid has hundreds of levels."""
 
 
-def _check_image(image, name):
-    """``image`` as a plain ``(M, N, C)`` array of a supported dtype, or a ValueError naming ``name``."""
+def _check_image(image, name, channel_axis=-1):
+    """``image`` as a plain ``(M, N, C)`` array of a supported dtype, or a ValueError naming ``name``.
+
+    A 3-D image has its channels on ``channel_axis`` (None: it may not be 3-D).
+    """
     if not isinstance(image, np.ndarray):
         raise ValueError(f"{name} must be a numpy array, got {type(image).__name__}")
     image = np.asarray(image)  # np.matrix and other subclasses index differently
     if image.ndim not in (2, 3):
         raise ValueError(f"{name} must have shape (M, N) or (M, N, C), got {image.shape}")
-    if image.ndim == 3 and image.shape[2] not in (1, 3):
-        raise ValueError(f"{name} must have 1 or 3 channels, got {image.shape[2]} "
-                         "(drop an alpha channel first)")
+    if image.ndim == 3:
+        if channel_axis is None:
+            raise ValueError(f"{name} has shape {image.shape}, but channel_axis=None says the images "
+                             "are gray (M, N); give the axis of its channels")
+        image = np.moveaxis(image, channel_axis, -1)
+        if image.shape[2] not in (1, 3):
+            raise ValueError(f"{name} must have 1 or 3 channels on channel_axis={channel_axis}, got "
+                             f"{image.shape[2]} (drop an alpha channel first)")
     if min(image.shape[:2]) < MIN_SIZE:
         raise ValueError(f"{name} is too small: {image.shape[:2]}, need at least "
                          f"{MIN_SIZE}x{MIN_SIZE} pixels")
@@ -154,8 +164,8 @@ def _container(image):
     return "float" if image.dtype.kind == "f" else image.dtype.newbyteorder("=")
 
 
-def _prepare_pair(left, right, dtype):
-    """Both images on one intensity scale in [0, 1], and a line saying how.
+def _prepare_pair(left, right, dtype, channel_axis=-1):
+    """Both images on one intensity scale in [0, 1], and a line ``"intensity: ..."`` saying how.
 
     Images of one kind share one map (`_intensity_map`), so that brightness
     constancy holds between them. Images of different kinds (uint8 and
@@ -165,13 +175,13 @@ def _prepare_pair(left, right, dtype):
     not on one scale: both are refused.
     """
     dtype = _working_dtype(dtype)
-    il, ir = _check_image(left, "left"), _check_image(right, "right")
+    il, ir = _check_image(left, "left", channel_axis), _check_image(right, "right", channel_axis)
     if il.shape != ir.shape:
         raise ValueError(f"left and right must have the same shape, got {np.shape(left)} "
                          f"and {np.shape(right)}")
     if _container(il) == _container(ir):
         offset, span, what = _intensity_map([il, ir])
-        note = f"intensity: left and right are {what}, mapped by (x - {offset:g}) / {span:g}"
+        note = f"intensity: {what}, (x - {offset:g}) / {span:g}"
         return _to_unit(il, offset, span, dtype), _to_unit(ir, offset, span, dtype), note
     maps = [_intensity_map([image], stretch=False) for image in (il, ir)]
     for name, image, found in zip(("left", "right"), (il, ir), maps):
@@ -187,17 +197,9 @@ def _prepare_pair(left, right, dtype):
         raise ValueError(f"left ({il.dtype}, {maps[0][2]}) and right ({ir.dtype}, {maps[1][2]}) are "
                          f"not on one intensity scale: mean brightness {means[0]:.3g} against "
                          f"{means[1]:.3g}; give both one dtype and range")
-    note = (f"intensity: left is {maps[0][2]}, divided by {maps[0][1]:g}; "
-            f"right is {maps[1][2]}, divided by {maps[1][1]:g}")
+    note = (f"intensity: left {maps[0][2]}, x / {maps[0][1]:g}; "
+            f"right {maps[1][2]}, x / {maps[1][1]:g}")
     return out[0], out[1], note
-
-
-def _progress_printer(progress):
-    if callable(progress):
-        return progress
-    if progress:
-        return lambda line: print(line, file=sys.stderr, flush=True)
-    return None
 
 
 def _number(value, name, low=-checks.HUGE, high=checks.HUGE, open_low=False):
@@ -247,34 +249,48 @@ def _physical_memory():
 
 
 def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0, d_max=None,
-          factor=0.75, min_size=24, dtype=np.float32, progress=False, **params):
+          factor=0.75, min_size=24, dtype=np.float32, channel_axis=-1, progress=False, **params):
     """Estimate the left disparity of a rectified stereo pair.
 
     Parameters
     ----------
     left, right : (M, N[, C]) ndarray
-        Rectified images, gray or RGB, uint8, uint16 (any byte order) or
-        float, brought onto [0, 1] by what they hold (`_intensity_map`):
+        Rectified images, gray or RGB (channels on `channel_axis`), uint8,
+        uint16 (any byte order) or float, brought onto [0, 1] by what they
+        hold (`_intensity_map`):
         integers by the full scale of their bit depth (8 to 16 bits, so a
         uint16 pair holding 8-bit values is divided by 255), floats in
         [0, 1] as they are, floats holding whole numbers as integers, other
         floats stretched jointly from their minimum and maximum. A pair of
         different dtypes is scaled image by image and refused if it then
-        does not share one scale. The map used is logged (`LOG`, level INFO).
+        does not share one scale. The map used is logged (`LOG`, level INFO)
+        and kept in ``result.intensity``.
     model : str or Model, optional
-        Energy to minimize (see `msstereo.models`): ``"default"`` (the most
-        accurate: ``ms-occ`` with an image-edge weight, a census cost and
-        edge-aware aggregation of the data term), or the paper's models
-        ``"tv"`` (robust data term and TV, paper eq. 10), ``"tv-edge"`` (TV
-        weighted by the image edge map, eq. 11-12), ``"ms-l2"`` and
-        ``"ms-tv"`` (Mumford-Shah with a jointly estimated discontinuity
-        function ``v``, eq. 23 without occlusion), ``"ms-occ"`` (both views
-        with occlusion level sets, eq. 15-23).
+        Energy to minimize (see `msstereo.models`; equation numbers are
+        those of the paper cited in the Notes):
+
+        - ``"default"``: the most accurate measured, ``ms-occ`` with an
+          image-edge weight, a census cost, edge-aware aggregation of the
+          data term, a second-order regularizer and a weighted median
+          (``relax`` only);
+        - ``"tv"``: robust data term and total variation (eq. 10);
+        - ``"tv-edge"``: TV weighted by the image edge map (eq. 11-12);
+        - ``"ms-l2"``, ``"ms-tv"``: Mumford-Shah with a jointly estimated
+          discontinuity function ``v``, quadratic or TV inside regions
+          (eq. 23 without occlusion);
+        - ``"ms-occ"``: both views, each with ``v`` and an occlusion level
+          set (eq. 15-23).
+
+        Or a `Model` instance.
     solver : str or PDE or Optimize or Relax, optional
-        ``"relax"`` (default): a global search of the data term with a
-        quadratic relaxation, no pyramid; ``"pde"``: the paper's
-        Euler-Lagrange scheme, coarse to fine; ``"optimize"``: L-BFGS-B on
-        the discrete energy, coarse to fine; or an options instance.
+        - ``"relax"`` (default, `Relax`): a global search of the data term
+          with a quadratic relaxation, on the finest level only;
+        - ``"pde"`` (`PDE`): the paper's Euler-Lagrange scheme, coarse to
+          fine;
+        - ``"optimize"`` (`Optimize`): L-BFGS-B on the discrete energy and
+          its exact gradient, coarse to fine.
+
+        Or an options instance, e.g. ``msstereo.Relax(iterations=50)``.
     d_min : float, optional
         Smallest disparity in pixels of the full-resolution pair (default 0;
         negative values are allowed).
@@ -288,17 +304,27 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
         Short side of the coarsest pyramid level, about 16-32 (at least 2).
     dtype : {np.float32, np.float64}, optional
         Working precision; the disparity is returned in it.
+    channel_axis : int or None, optional
+        Axis of the colour channels of 3-D images, as in scikit-image
+        (default -1, the last); None: the images are gray, 2-D. Ignored for
+        2-D images.
     progress : bool or callable, optional
-        Print one line per pyramid level to stderr, or pass each line to a
-        callable.
+        True: a progress bar on stderr when it is a terminal, else plain
+        lines (one per pyramid level, and one every tenth of the finest
+        level's iterations); a callable receives those lines instead. Both
+        say once per process when Numba compiles kernels that are not in
+        its cache yet (`msstereo.progress`).
     **params
         Overrides of the model's parameters (see `Model`), e.g. ``beta=0.03``.
+        A keyword that is neither a match option nor a model parameter is
+        refused with the nearest name; solver options go to the solver,
+        e.g. ``solver=msstereo.Relax(iterations=50)``.
 
     Returns
     -------
     StereoResult
         ``disparity`` (M, N), the parameters used, the energy history per
-        level and the wall time.
+        level, the wall time and the intensity map.
 
     Raises
     ------
@@ -329,17 +355,20 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     (500, 741)
     """
     t_start = time.perf_counter()
-    model = get_model(model, **params)
     options = _get_solver(solver)
+    _check_params(params, model, options)
+    model = get_model(model, **params)
     check_model(options, model)
-    il, ir, intensity = _prepare_pair(left, right, dtype)
+    if channel_axis is not None:
+        channel_axis = checks.Integer(-3, 2)(channel_axis, "channel_axis")
+    il, ir, intensity = _prepare_pair(left, right, dtype, channel_axis)
     shape = il.shape[:2]
     d_min, d_max = _disparity_range(d_min, d_max, shape[1])
     factor = _number(factor, "factor", 0.0, MAX_FACTOR, open_low=True)
     min_size = checks.Integer(2)(min_size, "min_size")
     _check_work(shape, model, options, (d_min, d_max), il.dtype)
-    nlevels = len(pyramid_shapes(shape, factor, min_size, options.levels))
-    say = _progress_printer(progress)
+    report = reporter(progress, pyramid_shapes(shape, factor, min_size, options.levels)[::-1],
+                      options.outer_iterations)
     LOG.info(intensity)
     logs = []
     v_image = None  # edge map v_I of the latest level (tv-edge): the finest one is returned
@@ -348,6 +377,8 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
         nonlocal v_image
         t0 = time.perf_counter()
         log = LevelLog(level, left_k.shape[:2])
+        if report:
+            report.start_level(log)
         state = _initial_state(log.shape, il.dtype, model) if state is None else state
         scale = left_k.shape[1] / shape[1]
         bounds = (d_min * scale, d_max * scale)
@@ -361,24 +392,54 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
                 state["v"] = energy.v
         log.seconds = time.perf_counter() - t0
         logs.append(log)
-        if say:
-            say(f"level {level + 1}/{nlevels} {log.shape[0]}x{log.shape[1]}: "
-                f"{log.iterations} steps, E {log.energy[-1]:.6g}, {log.seconds:.2f} s")
+        if report:
+            report.end_level(log)
         return state
 
     disparity_fields = ("d_l", "d_r") if model.occlusion else ("d",)
-    state = coarse_to_fine(il, ir, solve_level, factor=factor, min_size=min_size,
-                           levels=options.levels, disparity_fields=disparity_fields)
-    masks = occlusion_masks(state) if model.occlusion else None
-    state = _finish(state, model, il, ir)
+    with reporting(report):
+        state = coarse_to_fine(il, ir, solve_level, factor=factor, min_size=min_size,
+                               levels=options.levels, disparity_fields=disparity_fields)
+        masks = occlusion_masks(state) if model.occlusion else None
+        state = _finish(state, model, il, ir)
+    common = dict(model=model, solver=options, levels=logs, intensity=intensity.removeprefix("intensity: "))
     if model.occlusion:
-        return StereoResult(disparity=state["d_l"], model=model, solver=options, levels=logs,
-                            seconds=time.perf_counter() - t_start, v=state["v_l"],
-                            disparity_right=state["d_r"], v_right=state["v_r"],
-                            occlusion=masks["l"], occlusion_right=masks["r"])
-    return StereoResult(disparity=state["d"], model=model, solver=options, levels=logs,
-                        seconds=time.perf_counter() - t_start, v=state.get("v"),
-                        v_image=v_image)
+        return StereoResult(disparity=state["d_l"], seconds=time.perf_counter() - t_start,
+                            v=state["v_l"], disparity_right=state["d_r"], v_right=state["v_r"],
+                            occlusion=masks["l"], occlusion_right=masks["r"], **common)
+    return StereoResult(disparity=state["d"], seconds=time.perf_counter() - t_start,
+                        v=state.get("v"), v_image=v_image, **common)
+
+
+def _match_options():
+    """The keyword options of `match` (what ``**params`` is not)."""
+    return [name for name, p in inspect.signature(match).parameters.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+def _check_params(params, model, options):
+    """Refuse a keyword of `match` that is neither one of its options nor a model parameter.
+
+    Kept apart from the model's own check so that the message says which of
+    the two was meant: the nearest name of either, or the solver whose
+    option it is.
+    """
+    parameters = sorted(set(Model.FIELD_SPECS) - {"name"})
+    unknown = sorted(set(params) - set(parameters))
+    if not unknown:
+        return
+    key = unknown[0]
+    start = (f"unknown parameter {key!r}: not a match option nor a parameter of model "
+             f"{getattr(model, 'name', model)!r}")
+    owners = [cls for cls in SOLVERS.values() if key in cls.FIELD_SPECS]
+    if owners:
+        owner = type(options) if type(options) in owners else owners[0]
+        raise ValueError(f"{start}, but an option of solver {owner.name!r}: pass "
+                         f"solver=msstereo.{owner.__name__}({key}=...)")
+    close = difflib.get_close_matches(key, _match_options() + parameters, n=1, cutoff=0.7)
+    hint = (f"; did you mean {close[0]!r}?" if close else
+            f"; match options: {', '.join(_match_options())}; model parameters: {', '.join(parameters)}")
+    raise ValueError(start + hint)
 
 
 def _finish(state, model, il, ir):

@@ -134,3 +134,64 @@ def test_float_pairs_outside_unit_range_are_rescaled_jointly():
     scene = synthetic_scene("plane", background=2.5)
     d = msstereo.match(scene.left * 255, scene.right * 255, model="tv", solver="pde", d_max=8).disparity
     assert np.abs(d - 2.5).mean() < 0.1
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"dmax": 32}, "unknown parameter 'dmax': not a match option nor a parameter of model 'tv'; "
+                   "did you mean 'd_max'?"),
+    ({"channel_axes": -1}, "did you mean 'channel_axis'"),
+    ({"betta": 0.1}, "did you mean 'beta'"),
+    ({"warps": 3}, "an option of solver 'pde': pass solver=msstereo.PDE(warps=...)"),
+    ({"iterations": 3}, "an option of solver 'optimize': pass solver=msstereo.Optimize(iterations=...)"),
+])
+def test_unknown_keywords_are_told_apart_from_model_parameters(kw, message):
+    scene = synthetic_scene("plane", shape=(20, 30))
+    with pytest.raises(ValueError) as error:
+        msstereo.match(scene.left, scene.right, model="tv", solver="optimize" if "iterations" in kw else "pde",
+                       **kw)
+    assert message in str(error.value)
+
+
+def test_channel_axis_as_in_scikit_image():
+    scene = synthetic_scene("plane", background=2.5)
+    rgb = [np.stack([img, img**2, 1 - img]) for img in (scene.left, scene.right)]  # (3, M, N)
+    first = msstereo.match(*rgb, model="tv", solver="pde", d_max=8, channel_axis=0).disparity
+    last = msstereo.match(*[np.moveaxis(x, 0, -1) for x in rgb], model="tv", solver="pde", d_max=8).disparity
+    np.testing.assert_array_equal(first, last)
+    with pytest.raises(ValueError, match="channel_axis=None"):
+        msstereo.match(*rgb, channel_axis=None)
+    with pytest.raises(ValueError, match="channel_axis must be an integer"):
+        msstereo.match(*rgb, channel_axis=3)
+    with pytest.raises(ValueError, match="1 or 3 channels on channel_axis=-1"):
+        msstereo.match(*rgb)  # (3, 64, 96) read as 96 channels
+
+
+def test_match_docstring_names_every_model_and_solver():
+    from msstereo.match import SOLVERS
+    doc = msstereo.match.__doc__
+    for name in [*msstereo.MODELS, *SOLVERS]:
+        assert f'``"{name}"``' in doc, name
+    assert "docs/method.md" not in doc
+
+
+def test_result_records_the_intensity_map_and_summary_shows_it():
+    scene = synthetic_scene("plane", shape=(32, 40))
+    pair = [np.round(image * 255).astype(np.uint16) for image in (scene.left, scene.right)]
+    result = msstereo.match(*pair, model="tv", solver="pde", d_max=8)
+    assert result.intensity == "uint16 holding 8-bit values, (x - 0) / 255"
+    assert "intensity: uint16 holding 8-bit values" in result.summary()
+    floats = solve(scene, d_max=8)
+    assert floats.intensity == "floats in [0, 1], (x - 0) / 1"
+
+
+def test_progress_lines_and_summary_count_levels_alike():
+    scene = synthetic_scene("plane", shape=(40, 48))
+    lines = []
+    result = solve(scene, progress=lines.append, factor=0.6, min_size=12)
+    count = len(result.levels)
+    assert count == 3
+    level_lines = [line for line in lines if "steps" in line]
+    assert level_lines == [log.line(count) for log in result.levels]
+    assert [line.split(":")[0] for line in level_lines] == ["level 1/3 14x17", "level 2/3 24x29",
+                                                           "level 3/3 40x48"]
+    assert result.summary().splitlines()[2:] == [f"  {line}" for line in level_lines]
