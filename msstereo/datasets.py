@@ -35,7 +35,7 @@ from . import checks
 from .io import read_calib, read_disparity_png, read_image, read_pfm
 
 __all__ = [
-    "Scene", "load_scene", "data_dir", "v2_scene", "get_scene", "motorcycle",
+    "Scene", "load_scene", "read_mask", "data_dir", "v2_scene", "get_scene", "motorcycle",
     "left_right_consistent", "consistency_masks", "V2_SCENES", "SCENES_2005", "SCENE_NAMES",
 ]
 
@@ -58,6 +58,15 @@ _LAYOUT_FILES = {
 
 _MASK_NAMES = ("nonocc", "all", "disc")
 
+# Every file each layout may read: (left, right, ground truth, right ground truth, others).
+_LAYOUT_READS = {
+    "v2": ("imL.png", "imR.png", "groundtruth.png", "groundtruth_right.png", "info.txt"),
+    "2003": ("im2.png", "im6.png", "disp2.png", "disp6.png"),
+    "2005": ("view1.png", "view5.png", "disp1.png", "disp5.png"),
+    "2014": ("im0.png", "im1.png", "disp0.pfm", "disp1.pfm", "disp0GT.pfm", "disp1GT.pfm", "calib.txt",
+             "mask0nocc.png"),
+}
+
 
 @dataclass
 class Scene:
@@ -79,6 +88,16 @@ class Scene:
         Number of disparity levels: disparities lie in ``[0, ndisp)``.
     path : str or None
         Folder the scene was loaded from.
+    layout : {'v2', '2003', '2005', '2014'} or None
+        Layout of that folder (:func:`load_scene`).
+    files : tuple of str
+        The files of the folder that the scene was read from (images,
+        ground truth, masks, ``info.txt``, ``calib.txt``): what a run must
+        never overwrite.
+    vmin, vmax : float or None
+        ``calib.txt``'s tight bounds of the ground truth (2014 layout), for
+        colour maps only: the Middlebury rules forbid a stereo algorithm to
+        use them, so `msstereo.match` searches ``[0, ndisp]``.
     """
 
     name: str
@@ -89,6 +108,10 @@ class Scene:
     masks: dict[str, np.ndarray] = field(default_factory=dict)
     ndisp: int | None = None
     path: str | None = None
+    layout: str | None = None
+    files: tuple = ()
+    vmin: float | None = None
+    vmax: float | None = None
 
     @property
     def shape(self):
@@ -142,11 +165,25 @@ def _optional(folder, name):
     return path if path.is_file() else None
 
 
-def _read_mask(path):
-    """Read a Middlebury mask: only value 255 is in the mask.
+def read_mask(path):
+    """Read a Middlebury mask: only the full value (255) is in the mask.
 
     In v2 ``disc.png`` 128 marks non-occluded pixels away from
     discontinuities, so anything below 255 is outside.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Gray or RGB image (8 or 16 bits).
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (H, W)
+
+    Raises
+    ------
+    OSError
+        Naming the file, if it cannot be read.
     """
     image = read_image(path)
     if image.ndim == 3:
@@ -156,7 +193,7 @@ def _read_mask(path):
 
 def _read_masks(folder, names=_MASK_NAMES):
     """Read the masks ``<name>.png`` present in `folder`."""
-    return {name: _read_mask(p) for name in names if (p := _optional(folder, f"{name}.png"))}
+    return {name: read_mask(p) for name in names if (p := _optional(folder, f"{name}.png"))}
 
 
 def left_right_consistent(disparity, disparity_right, tol=1.0):
@@ -378,7 +415,7 @@ def _load_2014(folder):
         # MiddEval3 training folders ship mask0nocc.png: 255 = not occluded.
         nocc = _optional(folder, "mask0nocc.png")
         if nocc:
-            masks["nonocc"] = _read_mask(nocc) & masks["all"]
+            masks["nonocc"] = read_mask(nocc) & masks["all"]
     return Scene(
         name=folder.name,
         left=left,
@@ -387,7 +424,19 @@ def _load_2014(folder):
         disparity_right=read_pfm(disp_right) if disp_right else None,
         masks=masks,
         ndisp=ndisp,
+        vmin=_bound(calib, "vmin", calib_path),
+        vmax=_bound(calib, "vmax", calib_path),
     )
+
+
+def _bound(calib, key, path):
+    """``calib[key]`` as a finite float, None if absent; an OSError naming the file otherwise."""
+    if key not in calib:
+        return None
+    value = calib[key]
+    if isinstance(value, str) or not math.isfinite(value):
+        raise OSError(f"{path}: {key} must be a finite number, got {value!r}")
+    return float(value)
 
 
 def load_scene(path, *, layout=None, scale=None):
@@ -419,7 +468,8 @@ def load_scene(path, *, layout=None, scale=None):
           :func:`consistency_masks` (no 'disc'); masks are read, not
           derived, as soon as one mask file is present.
         - '2014' [4]_: ``im0.png``, ``im1.png``, ``disp0.pfm`` (or
-          ``disp0GT.pfm``), optional ``disp1.pfm``, ``calib.txt`` (ndisp).
+          ``disp0GT.pfm``), optional ``disp1.pfm``, ``calib.txt`` (ndisp;
+          vmin and vmax are kept as `Scene.vmin` and `Scene.vmax`).
           Mask 'all' = finite ground truth; 'nonocc' from ``mask0nocc.png``
           when present.
 
@@ -430,7 +480,8 @@ def load_scene(path, *, layout=None, scale=None):
     Returns
     -------
     scene : Scene
-        Images, ground truth (``inf`` = unknown), masks and ndisp. For
+        Images, ground truth (``inf`` = unknown), masks, ndisp, the layout
+        and the files read (`Scene.files`). For
         '2003' and '2005' ndisp is ``ceil(max ground truth) + 1``, or None
         without ground truth.
 
@@ -454,15 +505,13 @@ def load_scene(path, *, layout=None, scale=None):
     layout = layout or _detect_layout(folder)
     if layout == "v2":
         scene = _load_v2(folder, scale)
-    elif layout == "2003":
-        files = ("im2.png", "im6.png", "disp2.png", "disp6.png")
-        scene = _load_png_pair(folder, layout, files, scale)
-    elif layout == "2005":
-        files = ("view1.png", "view5.png", "disp1.png", "disp5.png")
-        scene = _load_png_pair(folder, layout, files, scale)
+    elif layout in ("2003", "2005"):
+        scene = _load_png_pair(folder, layout, _LAYOUT_READS[layout], scale)
     else:
         scene = _load_2014(folder)
-    scene.path = str(folder)
+    scene.path, scene.layout = str(folder), layout
+    names = _LAYOUT_READS[layout] + tuple(f"{name}.png" for name in _MASK_NAMES)
+    scene.files = tuple(str(folder / name) for name in names if (folder / name).is_file())
     scene = _check_shapes(folder, scene)
     return _derive_masks(scene) if layout in ("2003", "2005") else scene
 

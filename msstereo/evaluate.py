@@ -20,10 +20,14 @@ import numpy as np
 
 from . import checks
 
-__all__ = ["bad_pixels", "evaluate_v2", "evaluate_v3", "occlusion_scores"]
+__all__ = ["bad_pixels", "evaluate_v2", "evaluate_v3", "evaluate_v3_masks", "evaluate_scene",
+           "occlusion_scores"]
 
 #: Thresholds (pixels) of the v3 bad-pixel metrics.
 V3_THRESHOLDS = (0.5, 1.0, 2.0, 4.0)
+
+#: Masks of the v3 evaluation, in the order of its tables.
+V3_MASKS = ("nonocc", "all")
 
 
 def _as_map(array, name):
@@ -189,6 +193,64 @@ def evaluate_v3(disparity, gt, mask=None):
     scores["rms"] = float(np.sqrt(np.mean(valid_error**2))) if n_valid else float("nan")
     scores["invalid"] = 100.0 * (count - n_valid) / count if count else float("nan")
     return scores
+
+
+def evaluate_v3_masks(disparity, gt, masks):
+    """`evaluate_v3` on each of several masks, 'nonocc' and 'all' first, as Middlebury lists them.
+
+    Parameters
+    ----------
+    disparity, gt : array_like, shape (H, W)
+        Prediction and ground truth (see `evaluate_v3`).
+    masks : dict of str to array_like of bool
+        Evaluated pixels by mask name, e.g. a scene's ``masks``; empty:
+        'all' (every pixel with ground truth).
+
+    Returns
+    -------
+    scores : dict
+        ``{mask_name: evaluate_v3 scores}``.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are not 2-D or their shapes differ.
+    """
+    masks = dict(masks) or {"all": None}
+    order = [name for name in V3_MASKS if name in masks] + sorted(set(masks) - set(V3_MASKS))
+    return {name: evaluate_v3(disparity, gt, masks[name]) for name in order}
+
+
+def evaluate_scene(disparity, scene):
+    """Score a disparity against a scene as Middlebury does for its dataset.
+
+    Parameters
+    ----------
+    disparity : array_like, shape (H, W)
+        Predicted left disparity.
+    scene : Scene
+        Scene with ground truth (`msstereo.datasets.load_scene`).
+
+    Returns
+    -------
+    version : {'v2', 'v3'}
+        'v2' for scenes of the v2, 2003 and 2005 layouts with a 'nonocc'
+        mask (bad-pixel percentages per mask, `evaluate_v2`), 'v3' for the
+        2014 layout and scenes without one (`evaluate_v3` on 'nonocc',
+        from ``mask0nocc.png``, and on 'all', `evaluate_v3_masks`).
+    scores : dict
+        ``{mask_name: scores}``.
+
+    Raises
+    ------
+    ValueError
+        If the scene has no ground truth or the shapes differ.
+    """
+    if scene.disparity is None:
+        raise ValueError(f"scene {scene.name!r} has no ground-truth disparity")
+    if getattr(scene, "layout", None) != "2014" and "nonocc" in scene.masks:
+        return "v2", evaluate_v2(disparity, scene)
+    return "v3", evaluate_v3_masks(disparity, scene.disparity, scene.masks)
 
 
 def occlusion_scores(predicted, scene):

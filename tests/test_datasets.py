@@ -1,5 +1,7 @@
 """Tests for msstereo.datasets: layouts, detection and the v2 data."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -14,6 +16,7 @@ from msstereo.datasets import (
     left_right_consistent,
     load_scene,
     motorcycle,
+    read_mask,
     v2_scene,
 )
 from msstereo.evaluate import evaluate_v2
@@ -183,14 +186,28 @@ def test_layout_2014(tmp_path):
     (folder / "calib.txt").write_text(
         "cam0=[3979.911 0 1244.772; 0 3979.911 1019.507; 0 0 1]\n"
         "cam1=[3979.911 0 1369.115; 0 3979.911 1019.507; 0 0 1]\n"
-        "doffs=124.343\nbaseline=193.001\nwidth=8\nheight=6\nndisp=270\n"
+        "doffs=124.343\nbaseline=193.001\nwidth=8\nheight=6\nndisp=270\nvmin=23\nvmax=229.5\n"
     )
+    (folder / "disp0MS.pfm").write_bytes(b"an earlier result: not a file of the scene")
     scene = load_scene(folder)
     assert scene.disparity.tobytes() == disparity.tobytes()
     assert scene.ndisp == 270
     np.testing.assert_array_equal(scene.masks["all"], np.isfinite(disparity))
     assert set(scene.masks) == {"all"}
     assert scene.disparity_right is None
+    assert (scene.layout, scene.vmin, scene.vmax) == ("2014", 23.0, 229.5)
+    assert sorted(Path(f).name for f in scene.files) == ["calib.txt", "disp0.pfm", "im0.png", "im1.png"]
+
+
+@pytest.mark.parametrize("line", ["vmin=inf", "vmin=low"])
+def test_layout_2014_refuses_a_bound_that_is_not_a_number(tmp_path, line):
+    folder = tmp_path / "s"
+    folder.mkdir()
+    _save(folder / "im0.png", _rgb(1))
+    _save(folder / "im1.png", _rgb(2))
+    (folder / "calib.txt").write_text(f"ndisp=10\n{line}\n")
+    with pytest.raises(OSError, match=r"calib.txt: vmin"):
+        load_scene(folder)
 
 
 def test_layout_2014_gt_name_and_ndisp_fallback(tmp_path):
@@ -202,6 +219,19 @@ def test_layout_2014_gt_name_and_ndisp_fallback(tmp_path):
     scene = load_scene(folder, layout="2014")
     assert scene.left.shape == (H, W)
     assert scene.ndisp == 11
+    assert scene.vmin is None and scene.vmax is None
+
+
+def test_scene_records_its_layout_and_the_files_it_read(tmp_path):
+    folder = tmp_path / "teddy"
+    _make_png_layout(folder, ("im2.png", "im6.png", "disp2.png", "disp6.png"), 4)
+    _save(folder / "disc.png", np.full((H, W), 255, dtype=np.uint8))
+    _save(folder / "notes.png", _rgb(3))
+    scene = load_scene(folder)
+    assert scene.layout == "2003"
+    assert sorted(Path(f).name for f in scene.files) == ["disc.png", "disp2.png", "disp6.png", "im2.png",
+                                                         "im6.png"]
+    np.testing.assert_array_equal(read_mask(folder / "disc.png"), np.ones((H, W), bool))
 
 
 def test_unknown_layout_and_missing_files(tmp_path):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from msstereo.datasets import V2_SCENES, Scene
-from msstereo.evaluate import bad_pixels, evaluate_v2, evaluate_v3, occlusion_scores
+from msstereo.evaluate import (bad_pixels, evaluate_scene, evaluate_v2, evaluate_v3, evaluate_v3_masks,
+                               occlusion_scores)
 
 
 def test_bad_pixels_hand_computed():
@@ -90,3 +91,33 @@ def test_v2_gt_scores(v2_scene_loader, name):
     assert v3["bad0.5"] == v3["avgerr"] == v3["rms"] == v3["invalid"] == 0.0
     if scene.occlusion is not None:
         assert occlusion_scores(scene.occlusion, scene) == {"precision": 1.0, "recall": 1.0}
+
+
+def _scene_with_masks(layout):
+    gt = np.arange(12, dtype=np.float32).reshape(3, 4)
+    nonocc = np.ones((3, 4), bool)
+    nonocc[:, 0] = False
+    return Scene(name="s", left=np.zeros((3, 4)), right=np.zeros((3, 4)), disparity=gt,
+                 masks={"all": np.ones((3, 4), bool), "nonocc": nonocc}, layout=layout)
+
+
+def test_v3_masks_are_scored_nonocc_first():
+    scene = _scene_with_masks("2014")
+    disparity = scene.disparity.copy()
+    disparity[:, 0] += 5  # wrong only where occluded
+    scores = evaluate_v3_masks(disparity, scene.disparity, scene.masks)
+    assert list(scores) == ["nonocc", "all"]
+    assert scores["nonocc"]["bad1"] == 0.0 and scores["all"]["bad1"] == pytest.approx(25.0)
+    assert list(evaluate_v3_masks(disparity, scene.disparity, {})) == ["all"]
+
+
+@pytest.mark.parametrize("layout, version", [("2014", "v3"), ("v2", "v2"), ("2005", "v2"), (None, "v2")])
+def test_evaluate_scene_scores_as_middlebury_does_for_the_layout(layout, version):
+    scene = _scene_with_masks(layout)
+    found, scores = evaluate_scene(scene.disparity, scene)
+    assert found == version and set(scores) == {"nonocc", "all"}
+    expected = evaluate_v2(scene.disparity, scene) if version == "v2" else evaluate_v3_masks(
+        scene.disparity, scene.disparity, scene.masks)
+    assert scores == expected
+    del scene.masks["nonocc"]
+    assert evaluate_scene(scene.disparity, scene)[0] == "v3"
