@@ -1,57 +1,108 @@
 """Command line: ``msstereo demo``, ``msstereo match``, ``msstereo eval``.
 
 Bad input ends the command with one line on stderr and exit code 2, Ctrl-C
-with one line and 130. Output files are one `msstereo.io.OutputSet`: every
-file is checked before the match starts (none may replace an input), and
-the set is published at once or not at all.
+with one line and 130, also while the heavy modules load. Output files are
+one `msstereo.io.OutputSet`: every file is checked before the match starts
+(none may replace an input), and the set is published at once or not at all.
+
+This module imports no NumPy, Numba, SciPy or scikit-image: the commands
+import what they use (`_load`), so that ``--help`` and ``--version`` are
+instant. The names they use stay attributes of this module (PEP 562
+``__getattr__``), so that tests can replace them.
 """
 
 import argparse
+import importlib
 import json
 import logging
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-
 from . import __version__
-from .datasets import load_scene, motorcycle
-from .evaluate import evaluate_v2, evaluate_v3
-from .checks import parse_field
-from .io import OutputSet, read_disparity_png, read_image, read_pfm, write_pfm, write_png
-from .match import DEFAULT_MODEL, DEFAULT_SOLVER, LOG, SOLVERS, match
-from .models import MODELS, Model
-from .viz import colorize
+from ._signals import interrupts_deferred
+
+MODEL_NAMES = ("default", "ms-l2", "ms-occ", "ms-tv", "tv", "tv-edge")
+"""`msstereo.models.MODELS`, named here so that ``--help`` needs no import (a test keeps them equal)."""
+
+SOLVER_NAMES = ("optimize", "pde", "relax")
+"""`msstereo.match.SOLVERS`, likewise."""
+
+DEFAULT_MODEL, DEFAULT_SOLVER = "default", "relax"
+"""`msstereo.match.DEFAULT_MODEL` and `DEFAULT_SOLVER`, likewise."""
+
+_LAZY = {
+    "np": ("numpy", None), "match": (".match", "match"), "LOG": (".match", "LOG"),
+    "SOLVERS": (".match", "SOLVERS"), "Model": (".models", "Model"), "parse_field": (".checks", "parse_field"),
+    "load_scene": (".datasets", "load_scene"), "motorcycle": (".datasets", "motorcycle"),
+    "read_mask": (".datasets", "read_mask"), "evaluate_scene": (".evaluate", "evaluate_scene"),
+    "evaluate_v3_masks": (".evaluate", "evaluate_v3_masks"), "OutputSet": (".io", "OutputSet"),
+    "read_disparity_png": (".io", "read_disparity_png"), "read_image": (".io", "read_image"),
+    "read_pfm": (".io", "read_pfm"), "write_pfm": (".io", "write_pfm"), "write_png": (".io", "write_png"),
+    "colorize": (".viz", "colorize"), "error_map": (".viz", "error_map"),
+}
+"""Heavy names the commands use: (module, attribute; None for the module itself)."""
 
 
-def _parse_params(pairs):
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = importlib.import_module(module, __package__)
+    globals()[name] = value = value if attribute is None else getattr(value, attribute)
+    return value
+
+
+def _load(*names):
+    """Import the heavy names a command uses, unless already set (e.g. replaced by a test).
+
+    Ctrl-C is held back until the imports are done: inside a compiled
+    extension's import it would come out as an ImportError, not as Ctrl-C.
+    """
+    with interrupts_deferred():
+        for name in names:
+            if name not in globals():
+                __getattr__(name)
+
+
+def _parse_pairs(pairs, cls, label, option):
     """``["beta=0.03", "fill=background"]`` -> ``{"beta": 0.03, "fill": "background"}``.
 
-    Each value is parsed by the spec of its `Model` field (`msstereo.checks`),
-    so errors name the parameter.
+    Each value is parsed by the spec of its field of ``cls`` (its
+    ``FIELD_SPECS``, `msstereo.checks`), so errors name the field.
     """
-    params = {}
+    _load("parse_field")
+    values = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or key == "name":
-            raise ValueError(f"--param takes NAME=VALUE with NAME a model parameter, got {pair!r}")
-        params[key] = parse_field(Model, key, value, "model parameter")
-    return params
+            raise ValueError(f"{option} takes NAME=VALUE with NAME a {label}, got {pair!r}")
+        values[key] = parse_field(cls, key, value, label)
+    return values
 
 
 def _add_match_options(parser):
-    parser.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS),
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=MODEL_NAMES,
                         help=f"energy model (default: {DEFAULT_MODEL})")
-    parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=sorted(SOLVERS),
+    parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=SOLVER_NAMES,
                         help=f"solver (default: {DEFAULT_SOLVER})")
     parser.add_argument("--d-min", type=float, default=0.0,
                         help="smallest disparity in pixels, may be negative (default: 0)")
     parser.add_argument("--d-max", type=float, default=None,
-                        help="largest disparity in pixels (default: the scene's, or d-min plus a third of the width)")
+                        help="largest disparity in pixels (default: the scene's ndisp, or d-min plus a "
+                             "third of the width)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a model parameter, e.g. --param beta=0.03 (repeatable)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--solver-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="set an option of the solver, e.g. --solver-option iterations=50 "
+                             "(repeatable; see msstereo.Relax, PDE, Optimize)")
+    parser.add_argument("--factor", type=float, default=0.75,
+                        help="pyramid size ratio between levels, pde and optimize (default: 0.75)")
+    parser.add_argument("--min-size", type=int, default=24,
+                        help="short side of the coarsest pyramid level (default: 24)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar or lines, no note on compiling")
 
 
 @contextmanager
@@ -72,10 +123,15 @@ def _log_to_stderr(enabled):
 
 
 def _run(left, right, args, d_max):
+    """`msstereo.match` with the command's options; ``d_max`` unless ``--d-max`` is given."""
+    _load("match", "LOG", "Model", "SOLVERS")
+    params = _parse_pairs(args.param, Model, "model parameter", "--param")
+    kind = SOLVERS[args.solver]
+    solver = kind(**_parse_pairs(args.solver_option, kind, f"{kind.__name__} option", "--solver-option"))
     with _log_to_stderr(not args.quiet):
-        return match(left, right, model=args.model, solver=args.solver, d_min=args.d_min,
-                     d_max=args.d_max if args.d_max is not None else d_max,
-                     progress=not args.quiet, **_parse_params(args.param))
+        return match(left, right, model=args.model, solver=solver, d_min=args.d_min,
+                     d_max=args.d_max if args.d_max is not None else d_max, factor=args.factor,
+                     min_size=args.min_size, progress=not args.quiet, **params)
 
 
 OUTPUT_FILES = (
@@ -86,33 +142,49 @@ OUTPUT_FILES = (
 )
 """The files of a result beside ``OUT.pfm``: suffix, `StereoResult` field, how it is stored."""
 
+SDK_NAME = re.compile(r"[A-Za-z0-9_]{1,64}\Z")
+"""An algorithm name of the Middlebury SDK's files (``disp0NAME.pfm``, ``timeNAME.txt``)."""
 
-def _output_set(out, inputs=()):
-    """``OUT.pfm`` and the `OutputSet` of every file named after it, checked before any work.
 
-    Every file a model may write is checked, whatever the model, so that no
-    run can name its outputs after an input.
+def _sdk_files(folder, name):
+    """``(folder/disp0NAME.pfm, folder/timeNAME.txt)``, the files the Middlebury SDK reads."""
+    if not SDK_NAME.match(name):
+        raise ValueError(f"--sdk takes an algorithm name of letters, digits and underscores, got {name!r}")
+    return Path(folder) / f"disp0{name}.pfm", Path(folder) / f"time{name}.txt"
+
+
+def _output_set(out, sdk=None, inputs=()):
+    """``OUT.pfm`` (or None) and the `OutputSet` of every file named after it and of ``sdk``.
+
+    Every file a model may write is checked before any work, whatever the
+    model, so that no run can name its outputs after an input.
     """
-    out = Path(out)
-    if out.suffix.lower() != ".pfm":
-        raise ValueError(f"output must be a .pfm file, got {out}")
-    return out, OutputSet([out.with_suffix(suffix) for suffix, _, _ in OUTPUT_FILES], inputs)
+    _load("OutputSet")
+    targets = list(sdk or ())
+    if out is not None:
+        out = Path(out)
+        if out.suffix.lower() != ".pfm":
+            raise ValueError(f"output must be a .pfm file, got {out}")
+        targets = [out.with_suffix(suffix) for suffix, _, _ in OUTPUT_FILES] + targets
+    return out, OutputSet(targets, inputs)
 
 
-def _save(result, out, outputs, vmax=None, vmin=0.0):
+def _save(result, out, outputs, vmax=None, vmin=0.0, sdk=None):
     """Write what the model estimated as one set; returns ``(written, removed, left)``.
 
-    Always the left disparity as ``OUT.pfm`` and a colour-mapped ``OUT.png``;
-    ``ms-occ`` adds the right disparity (``OUT.right.pfm`` and ``.png``) and
-    the occlusion masks (``OUT.occlusion.png``, ``OUT.occlusion_right.png``:
-    255 = occluded); discontinuity maps are gray PNGs, 0 = edge, 255 = none
-    (``OUT.v.png``, ``OUT.v_right.png``, ``OUT.v_image.png``). Files of the
-    set that an earlier run left and this one does not write are removed
-    (inputs never); ``left`` are those that could not be.
+    Beside ``OUT.pfm`` (if ``out`` is given): always a colour-mapped
+    ``OUT.png``; ``ms-occ`` adds the right disparity (``OUT.right.pfm`` and
+    ``.png``) and the occlusion masks (``OUT.occlusion.png``,
+    ``OUT.occlusion_right.png``: 255 = occluded); discontinuity maps are gray
+    PNGs, 0 = edge, 255 = none (``OUT.v.png``, ``OUT.v_right.png``,
+    ``OUT.v_image.png``). ``sdk``: the Middlebury SDK's disparity and time
+    files. Files of the set that an earlier run left and this one does not
+    write are removed (inputs never); ``left`` are those that could not be.
     """
+    _load("np", "write_pfm", "write_png", "colorize")
     staged = []
     with outputs:
-        for suffix, name, kind in OUTPUT_FILES:
+        for suffix, name, kind in OUTPUT_FILES if out is not None else ():
             field = getattr(result, name)
             if field is None:
                 continue
@@ -124,6 +196,10 @@ def _save(result, out, outputs, vmax=None, vmin=0.0):
                 write_png(tmp, colorize(field, vmin, vmax))
             else:
                 write_png(tmp, np.round(np.clip(field.astype(np.float32), 0, 1) * 255).astype(np.uint8))
+        if sdk is not None:
+            write_pfm(outputs.stage(sdk[0]), result.disparity)
+            outputs.stage(sdk[1]).write_text(f"{result.seconds:.3f}\n")
+            staged += list(sdk)
         stale = [target for target in outputs.targets if target not in staged]
         written, removed = outputs.publish(remove=stale)
     return written, removed, [path for path in stale if path.exists()]
@@ -137,57 +213,158 @@ def _report_files(written, removed, left):
         print(f"left files of an earlier run or inputs: {', '.join(map(str, left))}")
 
 
-def _print_metrics(title, scores):
-    print(title)
-    for key, value in scores.items():
-        if isinstance(value, dict):
-            print(f"  {key:7s} " + "  ".join(f"bad{t:g} {v:6.2f}%" for t, v in value.items()))
-        else:
-            print(f"  {key:7s} {value:.3f}")
+def _print_scores(name, version, scores):
+    """Print the scores of `msstereo.evaluate.evaluate_scene`, one line per mask."""
+    what = "bad pixels (percent)" if version == "v2" else "metrics (percent; avgerr and rms in pixels)"
+    print(f"Middlebury {version} {what}, {name}:")
+    for mask, values in scores.items():
+        parts = []
+        for key, value in values.items():
+            if version == "v2":
+                parts.append(f"bad{key:g} {value:6.2f}%")
+            else:
+                parts.append(f"{key} {value:6.2f}{'' if key in ('avgerr', 'rms') else '%'}")
+        print(f"  {mask:7s} " + "  ".join(parts))
 
 
 def cmd_demo(args):
+    _load("motorcycle", "evaluate_scene")
     out, outputs = _output_set(args.output)
     scene = motorcycle()
     print(f"Middlebury 2014 Motorcycle (scikit-image), {scene.shape[1]}x{scene.shape[0]}, "
           f"model {args.model}, solver {args.solver}", file=sys.stderr)
     result = _run(scene.left, scene.right, args, scene.ndisp)
     files = _save(result, out, outputs, scene.ndisp)
-    _print_metrics("Middlebury v3 metrics against the ground truth (percent, pixels):",
-                   evaluate_v3(result.disparity, scene.disparity))
+    _print_scores(scene.name, *evaluate_scene(result.disparity, scene))
     print(f"time: {result.seconds:.2f} s")
     _report_files(*files)
+
+
+def _scene_input(args):
+    """The scene of ``match SCENE_DIR``, said on stderr with the disparity range it gives."""
+    _load("load_scene")
+    if not Path(args.left).is_dir():
+        raise ValueError(f"{args.left} is not a scene folder: give LEFT RIGHT images or a SCENE_DIR")
+    scene = load_scene(args.left)
+    if not args.quiet:
+        extent = (f"disparities 0..{scene.ndisp} (the scene's ndisp)" if scene.ndisp is not None
+                  else "no ndisp: disparities 0 to a third of the width")
+        print(f"scene {scene.name} ({scene.layout} layout), {scene.shape[1]}x{scene.shape[0]}, {extent}",
+              file=sys.stderr)
+    return scene
 
 
 def cmd_match(args):
-    out, outputs = _output_set(args.output, inputs=(args.left, args.right))
-    left, right = read_image(args.left), read_image(args.right)
-    result = _run(left, right, args, None)
-    files = _save(result, out, outputs, args.d_max, args.d_min)
+    if args.output is None and args.sdk is None:
+        raise ValueError("give an output: -o OUT.pfm, --sdk NAME, or both")
+    folder = args.left if args.right is None else Path(args.left).parent
+    sdk = None if args.sdk is None else _sdk_files(folder, args.sdk)
+    if args.right is None:
+        scene = _scene_input(args)
+        out, outputs = _output_set(args.output, sdk, scene.files)
+        left, right, ndisp = scene.left, scene.right, scene.ndisp
+    else:
+        for path in (args.left, args.right):
+            if Path(path).is_dir():
+                raise ValueError(f"{path} is a folder: give a scene folder alone, or two image files")
+        # Outputs are checked before the images are read, so a bad target costs nothing.
+        out, outputs = _output_set(args.output, sdk, (args.left, args.right))
+        _load("read_image")
+        left, right, scene, ndisp = read_image(args.left), read_image(args.right), None, None
+    result = _run(left, right, args, ndisp)
+    vmax = args.d_max if args.d_max is not None else ndisp
+    files = _save(result, out, outputs, vmax, args.d_min, sdk)
+    if scene is not None and scene.disparity is not None:
+        _load("evaluate_scene")
+        _print_scores(scene.name, *evaluate_scene(result.disparity, scene))
     print(f"time: {result.seconds:.2f} s")
     _report_files(*files)
 
 
-def _read_disparity(path, scale):
+def _read_disparity(path, scale, option):
+    """A disparity map from a PFM, or from a PNG given its ``scale`` (named by ``option``)."""
+    _load("read_pfm", "read_disparity_png")
     path = Path(path)
     if path.suffix.lower() == ".pfm":
         return read_pfm(path)
+    if scale is None:
+        raise ValueError(f"{path} is not a PFM: give the stored value per pixel of disparity with {option}")
     return read_disparity_png(path, scale)
 
 
+def _reference(args):
+    """``(name, ground truth, masks, scene or None, files)`` of ``eval``'s SCENE_DIR or GT file."""
+    _load("np", "load_scene", "read_mask")
+    reference = Path(args.reference)
+    if reference.is_dir():
+        if args.mask is not None:
+            raise ValueError("--mask goes with a ground-truth file; a scene folder has its own masks")
+        scene = load_scene(reference)
+        if scene.disparity is None:
+            raise ValueError(f"scene {reference} has no ground truth")
+        return scene.name, scene.disparity, scene.masks, scene, scene.files
+    gt = _read_disparity(reference, args.gt_scale, "--gt-scale")
+    if gt.ndim != 2:
+        raise ValueError(f"{reference}: ground truth must be one channel, got shape {gt.shape}")
+    masks = {"all": np.isfinite(gt)}
+    files = [reference]
+    if args.mask is not None:
+        nonocc = read_mask(args.mask)
+        if nonocc.shape != gt.shape:
+            raise ValueError(f"--mask {args.mask}: shape {nonocc.shape} differs from the ground truth's "
+                             f"{gt.shape}")
+        masks = {"nonocc": nonocc & masks["all"], **masks}
+        files.append(args.mask)
+    return reference.name, gt, masks, None, files
+
+
 def cmd_eval(args):
-    disparity = _read_disparity(args.disparity, args.scale)
-    scene = load_scene(args.scene)
-    if scene.disparity is None:
-        raise ValueError(f"scene {args.scene} has no ground truth")
-    if "nonocc" in scene.masks:
-        scores = evaluate_v2(disparity, scene)
-        _print_metrics(f"Middlebury v2 bad pixels (percent), {scene.name}:", scores)
+    _load("evaluate_scene", "evaluate_v3_masks", "write_png")
+    if not 0 < args.threshold < float("inf"):
+        raise ValueError(f"--threshold must be a positive number, got {args.threshold!r}")
+    name, gt, masks, scene, files = _reference(args)
+    outputs = None
+    if args.error_map is not None:
+        target = Path(args.error_map)
+        if target.suffix.lower() != ".png":
+            raise ValueError(f"--error-map must be a .png file, got {target}")
+        outputs = _output_set(None, [target], [args.disparity, *files])[1]
+    disparity = _read_disparity(args.disparity, args.scale, "--scale")
+    if scene is not None:
+        version, scores = evaluate_scene(disparity, scene)
     else:
-        scores = evaluate_v3(disparity, scene.disparity, scene.masks.get("all"))
-        _print_metrics(f"Middlebury v3 metrics, {scene.name}:", scores)
+        version, scores = "v3", evaluate_v3_masks(disparity, gt, masks)
+    _print_scores(name, version, scores)
     if args.json:
         print(json.dumps(scores, default=float))
+    if outputs is not None:
+        mask = masks.get("nonocc", masks.get("all"))
+        with outputs:
+            write_png(outputs.stage(outputs.targets[0]), _error_image(disparity, gt, mask, args.threshold))
+            written, _ = outputs.publish()
+        print(f"wrote {written[0]} (bad pixels above {args.threshold:g} px in colour, not evaluated pale blue)")
+
+
+# Colours of the error map, as `msstereo.viz.show_error` draws them: light grays up to
+# the threshold, yellow to dark red (YlOrRd) up to 4 thresholds and for missing estimates,
+# pale blue where nothing is evaluated.
+_BAD_STOPS = ((0.0, (254, 217, 118)), (0.5, (227, 26, 28)), (1.0, (128, 0, 38)))
+_NOT_EVALUATED = (199, 222, 242)
+
+
+def _error_image(disparity, gt, mask, threshold):
+    """RGB uint8 error map of ``disparity`` against ``gt`` over ``mask`` (`msstereo.viz.error_map`)."""
+    _load("np", "error_map")
+    ratio = error_map(disparity, gt, mask) / threshold
+    rgb = np.empty(ratio.shape + (3,))
+    good = ratio <= 1
+    rgb[good] = 255 * (1.0 - 0.28 * ratio[good])[:, None]
+    bad = ratio > 1  # inf (no estimate) included; nan (not evaluated) in neither
+    t = np.minimum((ratio[bad] - 1) / 3, 1.0)
+    stops, colours = zip(*_BAD_STOPS)
+    rgb[bad] = np.stack([np.interp(t, stops, channel) for channel in zip(*colours)], axis=1)
+    rgb[np.isnan(ratio)] = _NOT_EVALUATED
+    return np.round(rgb).astype(np.uint8)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -210,17 +387,32 @@ def build_parser():
     _add_match_options(demo)
     demo.set_defaults(func=cmd_demo)
 
-    m = sub.add_parser("match", help="match a rectified pair of image files")
-    m.add_argument("left", help="left image file")
-    m.add_argument("right", help="right image file")
-    m.add_argument("-o", "--output", required=True, help="output PFM; a colour PNG is written beside it")
+    m = sub.add_parser("match", help="match a rectified pair of image files, or a scene folder",
+                       description="Match LEFT RIGHT image files, or the pair of a Middlebury scene folder "
+                                   "(v2, 2003, 2005/2006 or 2014 layout), whose ndisp gives the disparity "
+                                   "range unless --d-max is given.")
+    m.add_argument("left", metavar="LEFT|SCENE_DIR", help="left image file, or a scene folder")
+    m.add_argument("right", metavar="RIGHT", nargs="?", help="right image file (none with a scene folder)")
+    m.add_argument("-o", "--output", help="output PFM; a colour PNG and the model's maps are written beside it")
+    m.add_argument("--sdk", metavar="NAME",
+                   help="also write the Middlebury SDK's disp0NAME.pfm and timeNAME.txt (seconds) into "
+                        "the scene folder (or the folder of LEFT)")
     _add_match_options(m)
     m.set_defaults(func=cmd_match)
 
-    e = sub.add_parser("eval", help="score a disparity file against a scene's ground truth")
+    e = sub.add_parser("eval", help="score a disparity file against a scene's or a file's ground truth")
     e.add_argument("disparity", help="disparity as PFM, or PNG with --scale")
-    e.add_argument("scene", help="scene folder (Middlebury v2, 2003, 2005/2006 or 2014 layout)")
-    e.add_argument("--scale", type=float, default=1.0, help="scale of a PNG disparity (default 1)")
+    e.add_argument("reference", metavar="SCENE_DIR|GT",
+                   help="scene folder (Middlebury v2, 2003, 2005/2006 or 2014 layout), or a ground-truth "
+                        "PFM (PNG with --gt-scale)")
+    e.add_argument("--scale", type=float, default=1.0,
+                   help="stored value per pixel of disparity of a PNG disparity (default: 1)")
+    e.add_argument("--gt-scale", type=float, default=None, help="the same for a PNG ground truth")
+    e.add_argument("--mask", help="with a ground-truth file: its nonocc mask (255 = evaluated), e.g. "
+                                  "mask0nocc.png")
+    e.add_argument("--error-map", metavar="ERR.png",
+                   help="write the error map: bad pixels in colour, not evaluated pale blue")
+    e.add_argument("--threshold", type=float, default=1.0, help="bad-pixel threshold of the error map (px)")
     e.add_argument("--json", action="store_true", help="also print the scores as JSON")
     e.set_defaults(func=cmd_eval)
     _add_batch(sub)
@@ -248,7 +440,8 @@ def _add_batch(sub):
 
 def cmd_batch(args):
     """``msstereo batch``: `msstereo.batch.command`, imported (with Dask) for this command only."""
-    from .batch import command
+    with interrupts_deferred():  # as in _load
+        from .batch import command
     command(args)
 
 
@@ -265,7 +458,8 @@ def _interrupted(error):
 
 def _fail(command, message, code):
     """Print one line to stderr and return the exit code."""
-    print(f"msstereo {command}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    where = f"msstereo {command}" if command else "msstereo"
+    print(f"{where}: error: {' '.join(str(message).split())}", file=sys.stderr)
     return code
 
 
@@ -273,23 +467,25 @@ def main(argv=None):
     """Entry point of the ``msstereo`` console script.
 
     Returns 0 on success, 2 for bad input (one line on stderr: a
-    ValueError, an OSError or a lack of memory) and 130 for Ctrl-C; no
-    output file is written unless the whole set is.
+    ValueError, an OSError or a lack of memory) and 130 for Ctrl-C, from
+    the first moment, while modules import too; no output file is written
+    unless the whole set is.
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    command = None
     try:
+        args = build_parser().parse_args(argv)
+        command = args.command
         args.func(args)
     except KeyboardInterrupt:
-        return _fail(args.command, "interrupted", 130)
+        return _fail(command, "interrupted", 130)
     except (ValueError, OSError) as error:
-        return _fail(args.command, error, 2)
+        return _fail(command, error, 2)
     except MemoryError as error:
-        return _fail(args.command, f"out of memory {error}", 2)
+        return _fail(command, f"out of memory {error}", 2)
     except SystemError as error:
         if not _interrupted(error):
             raise
-        return _fail(args.command, "interrupted", 130)
+        return _fail(command, "interrupted", 130)
     return 0
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import threading
 import uuid
 import warnings
 from contextlib import contextmanager, suppress
@@ -26,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from ._signals import interrupts_deferred
 
 __all__ = [
     "read_pfm",
@@ -123,25 +123,6 @@ def _same_file(a, b):
         return a.resolve() == b.resolve()
 
 
-@contextmanager
-def _interrupts_deferred():
-    """Hold Ctrl-C (SIGINT) back until the block ends, then raise it.
-
-    Only in the main thread, where Python delivers signals.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda *args: caught.append(args))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
-
-
 class OutputSet:
     """Files written as one set: checked first, staged, then published together.
 
@@ -191,7 +172,7 @@ class OutputSet:
             were deleted (inputs are never deleted; a file that cannot be
             deleted is left).
         """
-        with _interrupts_deferred():
+        with interrupts_deferred():
             check_targets(self._staged, self.inputs)
             moved, backups = [], []
             try:

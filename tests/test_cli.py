@@ -1,6 +1,7 @@
 """The ``msstereo`` command line, run in-process."""
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from msstereo.cli import main
-from msstereo.io import read_pfm, write_png
+from msstereo.io import read_pfm, write_pfm, write_png
 from msstereo.synthetic import synthetic_scene
 
 
@@ -165,3 +166,170 @@ def test_match_on_hostile_image_files_fails_in_one_line(tmp_path, capsys, data):
         assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
         assert "left" in err, err  # the file (left.img) or the argument its pixels became
         assert after == before
+
+
+# --------------------------------------------------------------------------
+# The Middlebury workflow: scene folders, evaluation, SDK output
+# --------------------------------------------------------------------------
+
+FAST = ["--model", "tv", "--solver", "relax", "--solver-option", "iterations=10", "--quiet"]
+
+
+def write_2014_scene(folder, scene, ndisp, calib_extra=""):
+    """``scene`` as a Middlebury 2014 folder: images, ``disp0GT.pfm``, ``calib.txt``, ``mask0nocc.png``."""
+    from msstereo.io import write_pfm
+    folder.mkdir()
+    for name, image in (("im0.png", scene.left), ("im1.png", scene.right)):
+        write_png(folder / name, np.round(image * 255).astype(np.uint8))
+    write_pfm(folder / "disp0GT.pfm", scene.disparity)
+    (folder / "calib.txt").write_text(f"ndisp={ndisp}\nvmin=1\nvmax={ndisp - 1}\n{calib_extra}")
+    # As MiddEval3 stores it: 255 visible in the right view, 128 occluded.
+    write_png(folder / "mask0nocc.png", np.where(scene.masks["nonocc"], 255, 128).astype(np.uint8))
+    return folder
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_match_scene_dir_takes_the_disparity_range_from_calib(tmp_path, capsys):
+    # At 40 px the plane is beyond the default range (a third of the 96 px width): only
+    # the scene's ndisp lets the search reach it.
+    folder = write_2014_scene(tmp_path / "Plane", synthetic_scene("plane", shape=(40, 96), background=40.0), 48)
+    inputs = snapshot(folder)
+    out = tmp_path / "d.pfm"
+    assert main(["match", str(folder), "-o", str(out), *FAST]) == 0
+    d = read_pfm(out)
+    assert abs(np.median(d[:, 48:]) - 40.0) < 0.1 and d.max() <= 48
+    text = capsys.readouterr().out
+    assert "Middlebury v3" in text and "nonocc" in text  # scored against the scene's ground truth
+    assert snapshot(folder) == inputs
+
+
+def test_match_scene_dir_in_the_v2_layout_reads_ndisp_from_info(tmp_path, capsys):
+    scene = synthetic_scene("plane", shape=(40, 96), background=40.0)
+    folder = tmp_path / "plane"
+    folder.mkdir()
+    for name, image in (("imL.png", scene.left), ("imR.png", scene.right)):
+        write_png(folder / name, np.round(image * 255).astype(np.uint8))
+    write_png(folder / "groundtruth.png", np.full((40, 96), 160, np.uint8))  # 40 px at scale 4
+    (folder / "info.txt").write_text("4\n48\n")
+    assert main(["match", str(folder), "-o", str(tmp_path / "d.pfm"), *FAST[:-1]]) == 0
+    err = capsys.readouterr().err
+    assert "v2 layout" in err and "0..48" in err
+    assert abs(np.median(read_pfm(tmp_path / "d.pfm")[:, 48:]) - 40.0) < 0.1
+
+
+def test_match_scene_dir_never_writes_over_the_scene_files(tmp_path, capsys):
+    folder = write_2014_scene(tmp_path / "s", synthetic_scene("plane", shape=(40, 56), background=3.0), 8)
+    inputs = snapshot(folder)
+    assert main(["match", str(folder), "-o", str(folder / "disp0GT.pfm"), *FAST]) == 2
+    assert "would overwrite the input" in capsys.readouterr().err
+    assert main(["match", str(folder), "--sdk", "GT", *FAST]) == 2
+    assert "disp0GT.pfm" in capsys.readouterr().err
+    assert main(["match", str(folder / "im0.png"), "-o", str(tmp_path / "d.pfm"), *FAST]) == 2
+    assert "not a scene folder" in capsys.readouterr().err
+    assert snapshot(folder) == inputs and sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_match_writes_the_sdk_files_into_the_scene_folder(tmp_path, capsys):
+    folder = write_2014_scene(tmp_path / "s", synthetic_scene("plane", shape=(40, 56), background=3.0), 8)
+    inputs = snapshot(folder)
+    assert main(["match", str(folder), "--sdk", "MS_1", *FAST]) == 0
+    after = snapshot(folder)
+    assert sorted(set(after) - set(inputs)) == ["disp0MS_1.pfm", "timeMS_1.txt"]
+    assert all(after[name] == data for name, data in inputs.items())
+    assert abs(np.median(read_pfm(folder / "disp0MS_1.pfm")) - 3.0) < 0.1
+    assert 0 < float(after["timeMS_1.txt"].decode()) < 60
+    # With -o as well, one set: the SDK pair and OUT.pfm and its colour map.
+    assert main(["match", str(folder), "--sdk", "MS_1", "-o", str(tmp_path / "d.pfm"), *FAST]) == 0
+    assert (tmp_path / "d.png").exists()
+    assert main(["match", str(folder), "--sdk", "../x", *FAST]) == 2
+    assert "letters, digits and underscores" in capsys.readouterr().err
+
+
+def _eval_json(argv, capsys):
+    assert main(["eval", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_eval_of_a_2014_folder_reports_nonocc_from_its_mask_and_all(tmp_path, capsys):
+    scene = synthetic_scene("step", shape=(40, 56))
+    folder = write_2014_scene(tmp_path / "Step", scene, scene.ndisp)
+    estimate = np.where(scene.masks["nonocc"], scene.disparity, scene.disparity + 5)  # wrong where occluded
+    write_pfm(tmp_path / "d.pfm", estimate)
+    scores = _eval_json([str(tmp_path / "d.pfm"), str(folder)], capsys)
+    occluded = 100 * (~scene.masks["nonocc"]).mean()
+    assert list(scores) == ["nonocc", "all"] and 0 < occluded < 20
+    assert scores["nonocc"]["bad1"] == 0.0 and scores["all"]["bad1"] == pytest.approx(occluded)
+
+
+def test_eval_against_a_bare_ground_truth_file(tmp_path, capsys):
+    scene = synthetic_scene("step", shape=(40, 56))
+    folder = write_2014_scene(tmp_path / "Step", scene, scene.ndisp)
+    estimate = scene.disparity.copy()
+    estimate[:4] += 2.0  # 10 % of the rows wrong everywhere
+    write_pfm(tmp_path / "d.pfm", estimate)
+    gt = str(folder / "disp0GT.pfm")
+    scores = _eval_json([str(tmp_path / "d.pfm"), gt], capsys)
+    assert list(scores) == ["all"] and scores["all"]["bad1"] == pytest.approx(10.0)
+    scores = _eval_json([str(tmp_path / "d.pfm"), gt, "--mask", str(folder / "mask0nocc.png")], capsys)
+    expected = 100 * scene.masks["nonocc"][:4].sum() / scene.masks["nonocc"].sum()
+    assert list(scores) == ["nonocc", "all"] and scores["nonocc"]["bad1"] == pytest.approx(expected)
+    assert main(["eval", str(tmp_path / "d.pfm"), str(folder / "mask0nocc.png")]) == 2
+    assert "--gt-scale" in capsys.readouterr().err
+
+
+def test_eval_writes_an_error_map_on_request(tmp_path, capsys):
+    scene = synthetic_scene("step", shape=(40, 56))
+    folder = write_2014_scene(tmp_path / "Step", scene, scene.ndisp)
+    estimate = scene.disparity.copy()
+    estimate[0, 20] = np.inf  # no estimate: bad
+    estimate[1, 21] += 3.0  # bad
+    write_pfm(tmp_path / "d.pfm", estimate)
+    inputs = snapshot(folder)
+    err = tmp_path / "err.png"
+    assert main(["eval", str(tmp_path / "d.pfm"), str(folder), "--error-map", str(err)]) == 0
+    image = np.asarray(Image.open(err))
+    occluded = np.argwhere(~scene.masks["nonocc"])[0]
+    assert image.shape == (40, 56, 3)
+    assert tuple(image[tuple(occluded)]) == (199, 222, 242)  # not evaluated: pale blue
+    assert scene.masks["nonocc"][:6, 10:22].all()
+    assert tuple(image[5, 10]) == (255, 255, 255)  # exact: white
+    assert tuple(image[0, 20]) == (128, 0, 38)  # missing: the darkest red
+    r, g, b = image[1, 21].astype(int)
+    assert r > g > b or r > b > g  # wrong by 3 thresholds: red
+    assert main(["eval", str(tmp_path / "d.pfm"), str(folder), "--error-map", str(folder / "im0.png")]) == 2
+    assert "would overwrite the input" in capsys.readouterr().err
+    assert snapshot(folder) == inputs
+
+
+def test_solver_options_factor_and_min_size_from_the_command_line(pair_files, tmp_path, capsys, monkeypatch):
+    import msstereo
+    from msstereo import cli
+    seen = {}
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return msstereo.match(*args, **kwargs)
+    monkeypatch.setattr(cli, "match", spy)
+    argv = ["match", *pair_files, "-o", str(tmp_path / "d.pfm"), "--model", "tv", "--solver", "pde",
+            "--solver-option", "warps=3", "--solver-option", "median=0", "--factor", "0.5", "--min-size", "10",
+            "--quiet"]
+    assert main(argv) == 0
+    assert seen["solver"] == msstereo.PDE(warps=3, median=0)
+    assert seen["factor"] == 0.5 and seen["min_size"] == 10
+    for option, message in ((["--solver-option", "iterations=5"], "unknown PDE option 'iterations'"),
+                            (["--solver-option", "warps=0"], "PDE option 'warps' must be an integer >= 1"),
+                            (["--solver-option", "warps"], "--solver-option takes NAME=VALUE"),
+                            (["--factor", "0.99"], "factor")):
+        assert main([*argv, *option]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_the_names_in_the_help_are_the_library_s():
+    from msstereo import cli
+    from msstereo.match import DEFAULT_MODEL, DEFAULT_SOLVER, SOLVERS
+    from msstereo.models import MODELS
+    assert cli.MODEL_NAMES == tuple(sorted(MODELS)) and cli.SOLVER_NAMES == tuple(sorted(SOLVERS))
+    assert (cli.DEFAULT_MODEL, cli.DEFAULT_SOLVER) == (DEFAULT_MODEL, DEFAULT_SOLVER)
