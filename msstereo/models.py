@@ -1,4 +1,4 @@
-"""The named models: parameter sets of one energy (``../docs/method.md``, section 2).
+"""The named models: parameter sets of one energy (Ben-Ari and Sochen, TPAMI 2010, eq. 10-23).
 
 Every model is the same discrete energy
 
