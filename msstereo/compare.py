@@ -1,4 +1,4 @@
-"""Point-by-point comparison of solvers on one stereo pair (method section 5).
+"""Point-by-point comparison of solvers on one stereo pair.
 
 `compare_solvers` runs `msstereo.match` with each solver on the same input,
 model and pyramid and collects what the two views of the method are compared

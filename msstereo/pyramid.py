@@ -1,4 +1,4 @@
-"""Coarse-to-fine driver, independent of energies and solvers (method section 6).
+"""Coarse-to-fine driver, independent of energies and solvers.
 
 The driver builds an anti-aliased pyramid of the image pair, calls a per-level
 solver from the coarsest level to the finest, and carries the solver's state

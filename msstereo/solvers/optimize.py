@@ -1,4 +1,4 @@
-"""The optimization view: the discrete energy as a loss for L-BFGS-B (method section 5).
+"""The optimization view: the discrete energy as a loss for L-BFGS-B.
 
 The level's energy (`msstereo.energy.DisparityEnergy`, or
 `MumfordShahEnergy` for the ``ms-*`` models) is treated as a smooth function
