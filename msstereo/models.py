@@ -192,7 +192,7 @@ MODELS = {
     "ms-l2": Model(name="ms-l2", weight="v", robust=False, alpha=0.01, beta=0.1),
     "ms-tv": Model(name="ms-tv", **_MS_TV),
     "ms-occ": Model(name="ms-occ", occlusion=True, fill="background", t=0.7, phi_steps=40, **_MS_TV),
-    "default": Model(name="default", occlusion=True, fill="background", t=0.8, sigma=0.3, phi_steps=40,
+    "default": Model(name="default", occlusion=True, fill="background", t=0.8, sigma=0.3, phi_steps=10,
                      weight="edge+v", alpha_i=0.4, eps_i=0.5, beta=0.1, alpha=0.06, eps=0.04,
                      lam=0.0, census=1.0, census_window=5, aggregate=4, weighted_median=8),
 }

@@ -1,4 +1,4 @@
-"""One pyramid level of the full model ``ms-occ`` (paper eq. 15-23, method section 3).
+"""One pyramid level of the full model ``ms-occ`` (paper eq. 15-23).
 
 Left and right disparities are estimated symmetrically, each with its own
 discontinuity function ``v`` and occlusion level set ``phi``; the two views are

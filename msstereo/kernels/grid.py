@@ -4,7 +4,7 @@ The regularizers use forward differences with a Neumann boundary (the
 difference across the last column or row is zero) and the matching divergence
 ``div = -grad^T``, so that ``<grad u, p> = -<u, div p>`` holds exactly: the
 discrete energies and the gradients the solvers descend are then each other's
-exact derivatives (``../docs/method.md``, Conventions).
+exact derivatives.
 
 The data term uses central differences of the images instead: they are
 symmetric, so the gradient images of ``I_l`` and ``I_r`` are not shifted by

@@ -5,8 +5,7 @@ agree there; the left-right consistency residual ``u`` (eq. 15) measures the
 disagreement, the robust occlusion error ``e_occl`` (eq. 16) turns it into a
 bounded cost, and a Chan-Vese level set ``phi`` (eq. 19, ``phi >= 0``:
 visible) segments its Gaussian-blurred version into visible and occluded
-regions. Occluded disparities can then be filled from the background
-(``../docs/method.md``, section 3).
+regions. Occluded disparities can then be filled from the background.
 
 Everything here works on ``(M, N)`` float32 or float64 arrays and returns
 the input dtype; sums (energies) and filter accumulations are carried out in
@@ -35,7 +34,7 @@ __all__ = [
 ]
 
 EPS_OCCL = 0.005
-"""``eps_occl`` of eq. 16 (method sec. 3): the error saturates at ``-ln(0.005) ~ 5.3`` px."""
+"""``eps_occl`` of eq. 16: the error saturates at ``-ln(0.005) ~ 5.3`` px."""
 
 ETA_OCCL = 1e-2
 """``eta`` of ``psi`` in the length term ``nu psi(|grad H(phi)|^2)`` of eq. 19.
@@ -61,7 +60,7 @@ def consistency_residual(d_ref, d_other, sign, order):
     ``u(x) = d_ref(x) - d_other(x + sign * d_ref(x))``, i.e.
     ``u_l = d_l(x) - d_r(g_l(x))`` with ``sign = -1`` and
     ``u_r = d_r(x) - d_l(g_r(x))`` with ``sign = +1`` (Middlebury
-    convention: both maps positive, method sec. 3). It is zero where the
+    convention: both maps positive). It is zero where the
     pixel is seen by both cameras and the maps agree.
 
     Parameters
@@ -358,7 +357,7 @@ def stable_step(nu, eps_h, eta=ETA_OCCL, data_bound=-math.log(EPS_OCCL)):
       ``|delta'| <= 3 sqrt(3) / (8 pi eps_h^2)`` (at ``phi = eps_h / sqrt(3)``);
     - ``||G''|| <= 8 nu / eta``: the Hessian of ``sqrt(|q|^2 + eta^2)`` in
       ``q`` is at most ``1 / eta`` and ``||grad||^2 < 8`` for forward
-      differences on a 2-D grid (the TV-step bound of method sec. 4);
+      differences on a 2-D grid (the bound of the explicit TV step);
     - ``|G'(H)| <= data_bound + 4 nu``: ``|e_blur - t| <= data_bound`` and
       the divergence of a field with components in [-1, 1] is at most 4.
 
@@ -387,7 +386,7 @@ def stable_step(nu, eps_h, eta=ETA_OCCL, data_bound=-math.log(EPS_OCCL)):
 
 
 # ---------------------------------------------------------------------------
-# Background fill (method sec. 3)
+# Background fill
 # ---------------------------------------------------------------------------
 
 @jit

@@ -1,6 +1,6 @@
 """The paper's numeric scheme: descent on the Euler-Lagrange equation of ``d``.
 
-One pyramid level is a sequence of warps (method section 4). In each warp the
+One pyramid level is a sequence of warps. In each warp the
 data term is linearized around the current disparity and the Euler-Lagrange
 equation of that model is solved for the increment ``dd`` by a lagged
 diffusivity fixed point (``inner`` times) with red-black SOR sweeps. The
@@ -113,7 +113,7 @@ def _backtrack(energy, d, direction, e0, halvings):
 def _explicit_warp(energy, d, e0, bounds, options):
     """``sweeps`` projected gradient steps with backtracking (for checking); ``(d, e)`` or None."""
     m = energy.model
-    # The TV stability bound tau <= eta_s / (4 beta) (method section 4), then halve as needed.
+    # The TV stability bound tau <= eta_s / (4 beta), then halve as needed.
     tau = m.eta_s / (4.0 * max(m.beta, 1e-12))
     moved = False
     for _ in range(options.sweeps):
@@ -159,7 +159,7 @@ class PDEStep:
         """One warp from ``d`` of energy ``e`` (None: unknown); ``(d, e)`` or None if stalled."""
         energy, options = self.energy, self.options
         if self.joint:
-            # Alternation (method section 2): v by its linear equation, then d.
+            # Alternation: v by its linear equation, then d.
             energy.solve_v(d, options.v_sweeps, options.omega)
             e = energy.energy(d)
             log.record(e, "v")
