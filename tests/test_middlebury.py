@@ -33,7 +33,7 @@ def test_ms_occ_finds_the_half_occlusions_of_teddy(v2_scene_loader):
 # The default configuration (model `default`, solver `relax`) against the bounds of
 # issue-level acceptance, on one v2 scene and one 2005 scene that no parameter was
 # tuned on. Measured (benchmarks/results/middlebury_default.md): Cones bad 1 nonocc
-# 2.98, all 8.30 (OpenCV SGBM 4.08 / 9.94); Art 9.01 (SGBM 9.15 in the same run;
+# 2.89, all 8.26 (OpenCV SGBM 4.08 / 9.94); Art 8.96 (SGBM 9.15 in the same run;
 # `tv` with `pde` 36.9, left at zero disparity by the pyramid). The solver is
 # deterministic: the bounds leave room for round-off across platforms only.
 def test_default_beats_sgbm_figures_on_cones(v2_scene_loader):
