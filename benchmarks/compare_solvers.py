@@ -1,4 +1,4 @@
-"""The three solvers side by side on the four Middlebury v2 scenes (method section 5).
+"""The three solvers side by side on the four Middlebury v2 scenes.
 
 For each model and scene, runs `msstereo.compare.compare_solvers` (the
 paper's PDE scheme and the optimization view, L-BFGS-B, on the same energy
