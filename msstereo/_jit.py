@@ -7,7 +7,9 @@ agree with the NumPy references to round-off.
 Kernels are serial. Row-parallel versions (``parallel=True``) were measured on
 two cores: no faster on a lone run (0.89 s against 0.87 s on Cones) and three
 times slower when two processes shared the cores (OpenMP threads spin while
-waiting), which is the common case in notebooks and benchmark sweeps.
+waiting), which is the common case in notebooks and benchmark sweeps. The
+cores are used one level up instead: the kernels release the GIL, and the two
+views of the occlusion models run on two threads (`msstereo.parallel`).
 """
 
 import numba

@@ -101,6 +101,9 @@ def _add_match_options(parser):
                         help="pyramid size ratio between levels, pde and optimize (default: 0.75)")
     parser.add_argument("--min-size", type=int, default=24,
                         help="short side of the coarsest pyramid level (default: 24)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for the two views of the occlusion models (default: the cores; "
+                             "1 when other jobs share them)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar or lines, no note on compiling")
 
@@ -131,7 +134,7 @@ def _run(left, right, args, d_max):
     with _log_to_stderr(not args.quiet):
         return match(left, right, model=args.model, solver=solver, d_min=args.d_min,
                      d_max=args.d_max if args.d_max is not None else d_max, factor=args.factor,
-                     min_size=args.min_size, progress=not args.quiet, **params)
+                     min_size=args.min_size, progress=not args.quiet, threads=args.threads, **params)
 
 
 OUTPUT_FILES = (

@@ -14,6 +14,7 @@ from .energy import DisparityEnergy, MumfordShahEnergy, edge_map
 from .kernels.median import weighted_median
 from .models import Model, get_model
 from .occlusion import fill_occlusions, initial_occlusion_state, occlusion_masks, solve_occlusion_level
+from .parallel import map_views, using_threads
 from .progress import reporter, reporting
 from .pyramid import coarse_to_fine, pyramid_shapes
 from .result import LevelLog, StereoResult
@@ -249,7 +250,8 @@ def _physical_memory():
 
 
 def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0, d_max=None,
-          factor=0.75, min_size=24, dtype=np.float32, channel_axis=-1, progress=False, **params):
+          factor=0.75, min_size=24, dtype=np.float32, channel_axis=-1, progress=False, threads=None,
+          **params):
     """Estimate the left disparity of a rectified stereo pair.
 
     Parameters
@@ -314,6 +316,11 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
         level's iterations); a callable receives those lines instead. Both
         say once per process when Numba compiles kernels that are not in
         its cache yet (`msstereo.progress`).
+    threads : int, optional
+        Threads for the occlusion models (``ms-occ``, ``default``), whose
+        left and right views then run side by side (`msstereo.parallel`;
+        more than 2 gives nothing more); the result does not depend on it.
+        Default: the machine's cores. Use 1 when other processes share them.
     **params
         Overrides of the model's parameters (see `Model`), e.g. ``beta=0.03``.
         A keyword that is neither a match option nor a model parameter is
@@ -367,6 +374,8 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     factor = _number(factor, "factor", 0.0, MAX_FACTOR, open_low=True)
     min_size = checks.Integer(2)(min_size, "min_size")
     _check_work(shape, model, options, (d_min, d_max), il.dtype)
+    if threads is not None:
+        threads = checks.Integer(1)(threads, "threads")
     report = reporter(progress, pyramid_shapes(shape, factor, min_size, options.levels)[::-1],
                       options.outer_iterations)
     LOG.info(intensity)
@@ -397,7 +406,7 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
         return state
 
     disparity_fields = ("d_l", "d_r") if model.occlusion else ("d",)
-    with reporting(report):
+    with reporting(report), using_threads(threads):
         state = coarse_to_fine(il, ir, solve_level, factor=factor, min_size=min_size,
                                levels=options.levels, disparity_fields=disparity_fields)
         masks = occlusion_masks(state) if model.occlusion else None
@@ -448,9 +457,11 @@ def _finish(state, model, il, ir):
         state = fill_occlusions(state, model)
     if model.weighted_median:
         guides = {"d": il, "d_l": il, "d_r": ir}
-        for key in guides.keys() & state.keys():
-            state[key] = weighted_median(state[key], guides[key], np.ones(state[key].shape, bool),
-                                         model.weighted_median, model.median_color, model.median_space)
+        keys = sorted(guides.keys() & state.keys())
+        filtered = map_views(lambda key: weighted_median(state[key], guides[key], np.ones(state[key].shape, bool),
+                                                         model.weighted_median, model.median_color,
+                                                         model.median_space), keys)
+        state.update(zip(keys, filtered))
     return state
 
 

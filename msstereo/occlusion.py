@@ -30,6 +30,7 @@ from .energy import MumfordShahEnergy, image_weight
 from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, gaussian_blur,
                                 heaviside, level_set_step, occlusion_energy, occlusion_error,
                                 stable_step)
+from .parallel import map_views
 from .result import LevelLog
 from .solvers.loop import outer_loop
 
@@ -109,10 +110,12 @@ def solve_occlusion_level(left, right, state, model, options, bounds, log):
     energies = {view: MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1),
                                         image_weight(images[view][0], model))
                 for view, sign in VIEWS}
-    steppers = {view: options.stepper(energies[view], bounds) for view, _ in VIEWS}
-    for view, _ in VIEWS:
+    names = [view for view, _ in VIEWS]
+    # The relax stepper samples its cost volume here: one per view, side by side.
+    steppers = dict(zip(names, map_views(lambda view: options.stepper(energies[view], bounds), names)))
+    for view in names:
         state[f"d_{view}"] = steppers[view].start(state[f"d_{view}"])
-    scratch = LevelLog(log.level, log.shape)
+    scratch = {view: LevelLog(log.level, log.shape) for view in names}
     e_blur = blurred_occlusion_errors(state, model)
 
     def total():
@@ -125,8 +128,9 @@ def solve_occlusion_level(left, right, state, model, options, bounds, log):
 
     def step(e, log):
         nonlocal e_blur
-        for view, _ in VIEWS:
-            out = steppers[view].step(state[f"d_{view}"], None, scratch)
+        # The views' steps are independent: each reads and writes only its own fields.
+        outs = map_views(lambda view: steppers[view].step(state[f"d_{view}"], None, scratch[view]), names)
+        for view, out in zip(names, outs):
             if out is not None:
                 state[f"d_{view}"] = out[0]
             state[f"v_{view}"] = energies[view].v

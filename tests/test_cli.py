@@ -315,14 +315,15 @@ def test_solver_options_factor_and_min_size_from_the_command_line(pair_files, tm
     monkeypatch.setattr(cli, "match", spy)
     argv = ["match", *pair_files, "-o", str(tmp_path / "d.pfm"), "--model", "tv", "--solver", "pde",
             "--solver-option", "warps=3", "--solver-option", "median=0", "--factor", "0.5", "--min-size", "10",
-            "--quiet"]
+            "--threads", "1", "--quiet"]
     assert main(argv) == 0
     assert seen["solver"] == msstereo.PDE(warps=3, median=0)
-    assert seen["factor"] == 0.5 and seen["min_size"] == 10
+    assert seen["factor"] == 0.5 and seen["min_size"] == 10 and seen["threads"] == 1
     for option, message in ((["--solver-option", "iterations=5"], "unknown PDE option 'iterations'"),
                             (["--solver-option", "warps=0"], "PDE option 'warps' must be an integer >= 1"),
                             (["--solver-option", "warps"], "--solver-option takes NAME=VALUE"),
-                            (["--factor", "0.99"], "factor")):
+                            (["--factor", "0.99"], "factor"),
+                            (["--threads", "0"], "threads")):
         assert main([*argv, *option]) == 2
         assert message in capsys.readouterr().err
 

@@ -458,3 +458,21 @@ def test_second_order_regularizer_keeps_slanted_planes():
                                 d_max=scene.ndisp)
         errors[tgv] = np.abs(result.disparity - scene.disparity).mean()
     assert errors[2.0] < 0.9 * errors[0.0]
+
+
+def test_threads_do_not_change_the_result():
+    # The two views of the occlusion model run side by side on two threads, each on its own fields.
+    scene = synthetic_scene("step", shape=(40, 64), background=2.0, foreground=8.0)
+    kw = dict(solver=msstereo.Relax(iterations=15), d_max=12, weighted_median=3)
+    one = msstereo.match(scene.left, scene.right, threads=1, **kw)
+    two = msstereo.match(scene.left, scene.right, threads=2, **kw)
+    np.testing.assert_array_equal(one.disparity, two.disparity)
+    np.testing.assert_array_equal(one.disparity_right, two.disparity_right)
+    assert one.levels[0].energy == two.levels[0].energy
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
+def test_bad_thread_counts_raise(threads):
+    scene = synthetic_scene("step", shape=(40, 64), background=2.0, foreground=8.0)
+    with pytest.raises(ValueError, match="threads"):
+        msstereo.match(scene.left, scene.right, d_max=12, threads=threads)
