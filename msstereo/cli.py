@@ -237,7 +237,7 @@ def cmd_demo(args):
     print(f"Middlebury 2014 Motorcycle (scikit-image), {scene.shape[1]}x{scene.shape[0]}, "
           f"model {args.model}, solver {args.solver}", file=sys.stderr)
     result = _run(scene.left, scene.right, args, scene.ndisp)
-    files = _save(result, out, outputs, scene.ndisp)
+    files = _save(result, out, outputs, result.d_range[1], result.d_range[0])
     _print_scores(scene.name, *evaluate_scene(result.disparity, scene))
     print(f"time: {result.seconds:.2f} s")
     _report_files(*files)
@@ -275,8 +275,8 @@ def cmd_match(args):
         _load("read_image")
         left, right, scene, ndisp = read_image(args.left), read_image(args.right), None, None
     result = _run(left, right, args, ndisp)
-    vmax = args.d_max if args.d_max is not None else ndisp
-    files = _save(result, out, outputs, vmax, args.d_min, sdk)
+    # The PNGs map the searched range (given, the scene's, or match's default) onto the colours.
+    files = _save(result, out, outputs, result.d_range[1], result.d_range[0], sdk)
     if scene is not None and scene.disparity is not None:
         _load("evaluate_scene")
         _print_scores(scene.name, *evaluate_scene(result.disparity, scene))

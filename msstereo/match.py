@@ -411,7 +411,8 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
                                levels=options.levels, disparity_fields=disparity_fields)
         masks = occlusion_masks(state) if model.occlusion else None
         state = _finish(state, model, il, ir)
-    common = dict(model=model, solver=options, levels=logs, intensity=intensity.removeprefix("intensity: "))
+    common = dict(model=model, solver=options, levels=logs, intensity=intensity.removeprefix("intensity: "),
+                  d_range=(d_min, d_max))
     if model.occlusion:
         return StereoResult(disparity=state["d_l"], seconds=time.perf_counter() - t_start,
                             v=state["v_l"], disparity_right=state["d_r"], v_right=state["v_r"],

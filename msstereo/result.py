@@ -108,6 +108,9 @@ class StereoResult:
     intensity : str or None
         How the images' values were brought onto [0, 1], e.g. ``"uint8
         holding 8-bit values, (x - 0) / 255"``.
+    d_range : (float, float) or None
+        The disparity range ``(d_min, d_max)`` that was searched (the colour
+        range of the CLI's PNGs, `msstereo.viz.colorize`).
     """
 
     disparity: np.ndarray
@@ -122,6 +125,7 @@ class StereoResult:
     occlusion: np.ndarray | None = None
     occlusion_right: np.ndarray | None = None
     intensity: str | None = None
+    d_range: tuple | None = None
 
     @property
     def energy(self):

@@ -37,6 +37,17 @@ def test_match_writes_pfm_and_png(pair_files, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("extra, d_range", [(["--d-max", "8"], (0.0, 8.0)), ([], (0.0, 56 / 3))])
+def test_match_colours_map_the_searched_range(pair_files, tmp_path, extra, d_range):
+    # Given or defaulted (match's d_min + width / 3), the PNG's colours span the searched range.
+    from PIL import Image
+    from msstereo.viz import colorize
+    out = tmp_path / "d.pfm"
+    assert main(["match", *pair_files, "-o", str(out), "--model", "tv", "--solver", "pde", "--quiet", *extra]) == 0
+    png = np.asarray(Image.open(tmp_path / "d.png").convert("RGB"))
+    np.testing.assert_array_equal(png, colorize(read_pfm(out), *d_range))
+
+
 def test_match_searches_the_given_disparity_range(tmp_path):
     paths = write_pair(tmp_path, synthetic_scene("plane", shape=(40, 96), background=30.0))
     out = tmp_path / "d.pfm"
