@@ -94,7 +94,7 @@ def main(argv=None):
             f"# Seconds per scene beside OpenCV SGBM, {time.strftime('%Y-%m-%d')}\n\n"
             f"`python benchmarks/speed.py {' '.join(sys.argv[1:] if argv is None else argv)}`: SGBM is the median of "
             f"{args.repeat} runs, each configuration one run after a warm-up; `x sgbm` is the ratio "
-            "in the same run. Two cores, one process, kernels serial.\n\n" + report + "\n")
+            "in the same run. Two cores, one process; `match` on its default threads (the two views of the occlusion models side by side).\n\n" + report + "\n")
 
 
 if __name__ == "__main__":
