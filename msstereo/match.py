@@ -109,6 +109,19 @@ def _intensity_map(images, stretch=True):
     return lo, (hi - lo if hi > lo else 1.0), f"floats in [{lo:.3g}, {hi:.3g}], stretched"
 
 
+def _halved_beyond_range(images):
+    """Float images whose span overflows float64 (values near its limits), halved, and whether.
+
+    The stretch of `_intensity_map` does not see a common scale, so halving
+    both images changes nothing but keeps ``max - min`` finite.
+    """
+    if all(x.dtype.kind == "f" for x in images):
+        span = max(float(x.max()) for x in images) - min(float(x.min()) for x in images)
+        if not math.isfinite(span):
+            return [x.astype(np.float64) / 2 for x in images], True
+    return images, False
+
+
 def _to_unit(image, offset, span, dtype):
     """``(image - offset) / span`` in ``dtype``, contiguous."""
     if image.dtype.kind == "u":
@@ -155,7 +168,7 @@ def as_float_image(image, name, dtype=np.float32):
     ValueError
         Wrong type, dtype, dimensions, size, or non-finite values.
     """
-    image = _check_image(image, name)
+    (image,), _ = _halved_beyond_range([_check_image(image, name)])
     offset, span, _ = _intensity_map([image])
     return _to_unit(image, offset, span, _working_dtype(dtype))
 
@@ -181,8 +194,9 @@ def _prepare_pair(left, right, dtype, channel_axis=-1):
         raise ValueError(f"left and right must have the same shape, got {np.shape(left)} "
                          f"and {np.shape(right)}")
     if _container(il) == _container(ir):
+        (il, ir), halved = _halved_beyond_range([il, ir])
         offset, span, what = _intensity_map([il, ir])
-        note = f"intensity: {what}, (x - {offset:g}) / {span:g}"
+        note = f"intensity: {what}, ({'x / 2' if halved else 'x'} - {offset:g}) / {span:g}"
         return _to_unit(il, offset, span, dtype), _to_unit(ir, offset, span, dtype), note
     maps = [_intensity_map([image], stretch=False) for image in (il, ir)]
     for name, image, found in zip(("left", "right"), (il, ir), maps):

@@ -144,6 +144,8 @@ API_SOUND = [
     ("float pair in [0, 255]", lambda l, r: (l.astype(np.float64), r.astype(np.float64)), {}, 0.01),
     ("float pair in [0, 1e-6]", lambda l, r: (_float(l) * 1e-6, _float(r) * 1e-6), {}, 0.1),
     ("float64 pair beyond float32", lambda l, r: (_float(l) * 1e300, _float(r) * 1e300), {}, 0.1),
+    ("float64 pair spanning the float64 range",
+     lambda l, r: ((_float(l) * 2 - 1) * 1.7e308, (_float(r) * 2 - 1) * 1.7e308), {}, 0.1),
     ("12-bit uint16 pair", lambda l, r: (l.astype(np.uint16) * 16, r.astype(np.uint16) * 16), {}, 0.1),
     ("uint8 left + uint16 12-bit right", lambda l, r: (l, r.astype(np.uint16) * 16), {}, 0.1),
     ("beta=np.float32", None, {"beta": np.float32(0.03)}, 0.01),
@@ -170,7 +172,7 @@ def _image_pairs(draw):
     for _ in range(2):
         dtype = np.dtype(draw(st.sampled_from(["u1", "u2", ">u2", "f4", "f8", "<f8"])))
         if dtype.kind == "f":
-            big = float(np.finfo(dtype).max) / 4
+            big = float(np.finfo(dtype).max)  # spans up to twice the largest float
             elements = st.floats(-big, big, width=dtype.itemsize * 8)
             scale = draw(st.sampled_from([1.0, 1e-6, 255.0, big]))
             pair.append(draw(hnp.arrays(dtype, shape, elements=elements.map(lambda x: x % scale))))
