@@ -17,11 +17,10 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from middlebury import RESULTS, load_scenes, run_peer, run_scene  # noqa: E402
+from middlebury import load_scenes, run_peer, run_scene, write_markdown  # noqa: E402
 
 VARIANTS = {
     "default": {},
@@ -60,12 +59,9 @@ def main(argv=None):
     table = "\n".join(lines)
     print(table)
     if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "ablation.md").write_text(
-            f"# Ablation of the default model, {time.strftime('%Y-%m-%d')}\n\n"
-            f"`python benchmarks/ablation.py --scenes {' '.join(args.scenes)}`: the `default` model "
-            "(solver `relax`) with one option beyond the paper switched off (or on) at a time, beside OpenCV "
-            "SGBM of the same run. Bad-pixel percentages.\n\n" + table + "\n")
+        write_markdown("ablation", "Ablation of the default model",
+                       "the `default` model (solver `relax`) with one option beyond the paper switched off "
+                       "(or on) at a time, beside OpenCV SGBM of the same run. Bad-pixel percentages.", table)
 
 
 if __name__ == "__main__":

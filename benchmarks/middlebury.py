@@ -503,6 +503,14 @@ def _json_safe(value):
     return value
 
 
+def write_markdown(name, title, description, body):
+    """Write ``<name>.md`` under `RESULTS`: title and date, the command that made it, a description, the body."""
+    command = " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.md").write_text(
+        f"# {title}, {time.strftime('%Y-%m-%d')}\n\n`{command}`: {description}\n\n{body}\n")
+
+
 def save(name, report, meta, rows, means):
     """Write ``<name>.md`` and ``<name>.json`` under `RESULTS`."""
     RESULTS.mkdir(exist_ok=True)

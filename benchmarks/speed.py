@@ -27,12 +27,10 @@ import argparse  # noqa: E402
 import cProfile  # noqa: E402
 import io  # noqa: E402
 import pstats  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from middlebury import RESULTS, load_scenes, run_scene, warm_up  # noqa: E402
+from middlebury import load_scenes, run_scene, warm_up, write_markdown  # noqa: E402
 from msstereo.match import SOLVERS  # noqa: E402
 from peers import sgbm  # noqa: E402
 
@@ -90,12 +88,10 @@ def main(argv=None):
                    + profile_table(first, model, solver) + "```\n")
     print(report)
     if not args.no_save:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "speed.md").write_text(
-            f"# Seconds per scene beside OpenCV SGBM, {time.strftime('%Y-%m-%d')}\n\n"
-            f"`python benchmarks/speed.py {' '.join(sys.argv[1:] if argv is None else argv)}`: SGBM is the median of "
-            f"{args.repeat} runs, each configuration one run after a warm-up; `x sgbm` is the ratio "
-            "in the same run. Two cores, one process; `match` on its default threads (the two views of the occlusion models side by side).\n\n" + report + "\n")
+        write_markdown("speed", "Seconds per scene beside OpenCV SGBM",
+                       f"SGBM is the median of {args.repeat} runs, each configuration one run after a warm-up; "
+                       "`x sgbm` is the ratio in the same run. Two cores, one process; `match` on its default "
+                       "threads (the two views of the occlusion models side by side).", report)
 
 
 if __name__ == "__main__":

@@ -22,11 +22,10 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from middlebury import RESULTS, load_scenes, run_peer, run_scene, score  # noqa: E402
+from middlebury import load_scenes, run_peer, run_scene, score, write_markdown  # noqa: E402
 from msstereo.kernels.median import weighted_median  # noqa: E402
 from msstereo.match import as_float_image  # noqa: E402
 from msstereo.models import MODELS  # noqa: E402
@@ -71,15 +70,12 @@ def main(argv=None):
     print(table)
     if not args.no_save:
         chosen = MODELS["default"]
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "weighted_median.md").write_text(
-            f"# The weighted median of the default model, {time.strftime('%Y-%m-%d')}\n\n"
-            f"`python benchmarks/weighted_median.py --scenes {' '.join(args.scenes)}`: the `default` model "
-            "(solver `relax`) without its weighted median, then the weighted median with each setting "
-            "applied to the same disparities, beside OpenCV SGBM of the same run. Bad 1 in percent "
-            "(nonocc; Motorcycle: all pixels). `default` uses radius "
-            f"{chosen.weighted_median}, colour {chosen.median_color:g}, space {chosen.median_space:g}.\n\n"
-            + table + "\n")
+        write_markdown("weighted_median", "The weighted median of the default model",
+                       "the `default` model (solver `relax`) without its weighted median, then the weighted "
+                       "median with each setting applied to the same disparities, beside OpenCV SGBM of the "
+                       "same run. Bad 1 in percent (nonocc; Motorcycle: all pixels). `default` uses radius "
+                       f"{chosen.weighted_median}, colour {chosen.median_color:g}, space {chosen.median_space:g}.",
+                       table)
 
 
 if __name__ == "__main__":
