@@ -27,6 +27,7 @@ VARIANTS = {
     "paper data term (no census, lam 5)": {"census": 0.0, "lam": 5.0},
     "no aggregation": {"aggregate": 0},
     "with TGV (tgv 2)": {"tgv": 2.0},
+    "with cross-scale aggregation (3 scales)": {"aggregate_scales": 3},
     "no image-edge weight (weight v)": {"weight": "v"},
     "no occlusion model": {"occlusion": False},
     "no weighted median": {"weighted_median": 0},

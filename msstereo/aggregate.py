@@ -9,12 +9,20 @@ output is an affine function of the guide's colour, so costs are averaged
 over pixels of similar colour and not across colour edges: the support of a
 pixel's cost stays on its own surface, which is what keeps depth edges from
 fattening.
+
+`cross_scale` adds the same filter applied at coarser scales, after the
+cross-scale cost aggregation of Zhang, Fang, Min, Yang, Wang and Huang
+("Cross-scale cost aggregation for stereo matching", CVPR 2014): costs
+pooled over ``2^s x 2^s`` blocks are filtered with the pooled guide and
+added back, upsampled, with weight ``decay^s``. A coarse scale sees a
+window ``2^s`` times wider at the same cost per pixel, which settles
+low-texture and repetitive areas that a fine window alone cannot.
 """
 
 import numpy as np
-from scipy.ndimage import uniform_filter
+from scipy.ndimage import uniform_filter, zoom
 
-__all__ = ["guided_filter"]
+__all__ = ["guided_filter", "cross_scale"]
 
 CHUNK = 16
 """Disparity slices filtered at once: bounds the temporaries to a few slices."""
@@ -78,4 +86,55 @@ def guided_filter(guide, volume, radius, eps):
             b -= a_c * mean[:, :, c, None]
             q += _box(a_c, radius) * guide[:, :, c, None]
         out[:, :, start:start + CHUNK] = q + _box(b, radius)
+    return out
+
+
+def _pool(array, factor):
+    """Means over ``factor x factor`` blocks (the last blocks edge-padded)."""
+    rows, cols = (-(-n // factor) * factor for n in array.shape[:2])
+    pad = [(0, rows - array.shape[0]), (0, cols - array.shape[1])] + [(0, 0)] * (array.ndim - 2)
+    array = np.pad(array, pad, mode="edge")
+    blocks = array.reshape(rows // factor, factor, cols // factor, factor, *array.shape[2:])
+    return np.ascontiguousarray(blocks.mean(axis=(1, 3), dtype=np.float64), array.dtype)
+
+
+def _add_upsampled(out, coarse, factor, weight):
+    """``out += weight * coarse`` upsampled bilinearly by ``factor`` (pixel areas aligned)."""
+    rows, cols = out.shape[:2]
+    for start in range(0, out.shape[2], CHUNK):
+        fine = zoom(coarse[:, :, start:start + CHUNK], (factor, factor, 1), order=1, mode="nearest",
+                    grid_mode=True)
+        out[:, :, start:start + CHUNK] += weight * fine[:rows, :cols]
+
+
+def cross_scale(guide, volume, radius, eps, scales, decay):
+    """`guided_filter` at the full scale and at ``scales`` coarser ones, combined.
+
+    Parameters
+    ----------
+    guide, volume, radius, eps
+        As for `guided_filter`; every scale uses the same ``radius`` in its
+        own pixels.
+    scales : int
+        Coarser scales added (0: `guided_filter` alone); scale ``s`` pools
+        ``2^s x 2^s`` blocks.
+    decay : float
+        Weight of a scale relative to the next finer one.
+
+    Returns
+    -------
+    (M, N, K) ndarray
+        ``sum_s decay^s up_s(GF(pool_s(volume)))`` divided by the sum of the
+        weights, so that the cost keeps its scale against the regularizer.
+    """
+    out = guided_filter(guide, volume, radius, eps)
+    total = 1.0
+    for s in range(1, scales + 1):
+        factor, weight = 2 ** s, decay ** s
+        if min(volume.shape[:2]) < factor * (2 * radius + 1):
+            break  # a window as large as the image: nothing local left to add
+        coarse = guided_filter(_pool(guide, factor), _pool(volume, factor), radius, eps)
+        _add_upsampled(out, coarse, factor, weight)
+        total += weight
+    out /= total
     return out

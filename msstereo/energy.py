@@ -7,7 +7,7 @@ data term around a warp, all from the kernels in `msstereo.kernels`.
 
 import numpy as np
 
-from .aggregate import guided_filter
+from .aggregate import cross_scale
 from .kernels.data_term import data_term, lagged_data_weights, linearize
 from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
@@ -172,7 +172,8 @@ class DisparityEnergy:
         the census cost of `msstereo.kernels.search.add_census_cost` when
         the model mixes one in (``census > 0``), aggregated by the guided
         filter of the reference image when the model asks for it
-        (``aggregate > 0``, `msstereo.aggregate.guided_filter`).
+        (``aggregate > 0``, `msstereo.aggregate.guided_filter`), at coarser
+        scales too when ``aggregate_scales > 0`` (`msstereo.aggregate.cross_scale`).
 
         Returns
         -------
@@ -186,7 +187,8 @@ class DisparityEnergy:
         if m.census > 0:
             self._add_census(volume, k0 + h * np.arange(count))
         if m.aggregate > 0:
-            volume = guided_filter(channels(self.f_ref), volume, m.aggregate, m.aggregate_eps)
+            volume = cross_scale(channels(self.f_ref), volume, m.aggregate, m.aggregate_eps,
+                                 m.aggregate_scales, m.aggregate_decay)
         return volume
 
     def gradient(self, d):

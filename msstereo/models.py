@@ -96,6 +96,13 @@ class Model:
     aggregate_eps : float
         Regularization ``eps`` of the guided filter (colour variance, for
         images in [0, 1]).
+    aggregate_scales : int
+        Coarser scales whose aggregated costs join the full-scale one
+        (beyond the paper; 0: off): cross-scale aggregation
+        (`msstereo.aggregate.cross_scale`), scale ``s`` pooled over
+        ``2^s x 2^s`` blocks. Used only when ``aggregate > 0``.
+    aggregate_decay : float
+        Weight of each scale relative to the next finer one, in (0, 1].
     tgv : float
         Weight of a second-order term relative to ``beta`` (beyond the
         paper; 0: off): total generalized variation of order 2 (Bredies,
@@ -143,6 +150,8 @@ class Model:
     census_window: int = 7
     aggregate: int = 0
     aggregate_eps: float = 1e-4
+    aggregate_scales: int = 0
+    aggregate_decay: float = 0.8
     tgv: float = 0.0
     weighted_median: int = 0
     median_color: float = 0.05
@@ -172,7 +181,9 @@ class Model:
         "eps_h": checks.positive(), "eps_occl": checks.Real(0.0, 1.0, open_low=True, open_high=True),
         "phi_steps": checks.Integer(1), "fill": checks.Choice(("regularizer", "background")),
         "census": checks.Real(), "census_window": checks.Integer(choices=(3, 5, 7)),
-        "aggregate": checks.Integer(0), "aggregate_eps": checks.positive(), "tgv": checks.Real(),
+        "aggregate": checks.Integer(0), "aggregate_eps": checks.positive(),
+        "aggregate_scales": checks.Integer(0), "aggregate_decay": checks.Real(0.0, 1.0, open_low=True),
+        "tgv": checks.Real(),
         "weighted_median": checks.Integer(0), "median_color": checks.positive(),
         "median_space": checks.positive(),
     }

@@ -207,6 +207,39 @@ def guided_filter(guide, volume, radius, eps):
     return out
 
 
+def cross_scale(guide, volume, radius, eps, scales, decay):
+    """Guided filter at scales 2^s: block means (edge-padded), bilinear back at pixel centres."""
+    m, n = volume.shape[:2]
+    out = guided_filter(guide, volume, radius, eps)
+    total = 1.0
+    for s in range(1, scales + 1):
+        f = 2 ** s
+        rows, cols = -(-m // f), -(-n // f)
+        pooled = []
+        for array in (np.asarray(guide, np.float64), np.asarray(volume, np.float64)):
+            small = np.empty((rows, cols) + array.shape[2:])
+            for i in range(rows):
+                for j in range(cols):
+                    ii = np.minimum(np.arange(i * f, i * f + f), m - 1)
+                    jj = np.minimum(np.arange(j * f, j * f + f), n - 1)
+                    small[i, j] = array[np.ix_(ii, jj)].mean(axis=(0, 1))
+            pooled.append(small)
+        coarse = guided_filter(pooled[0], pooled[1], radius, eps)
+        # Fine pixel centre i + 1/2 sits at coarse coordinate (i + 1/2) / f - 1/2.
+        for i in range(m):
+            y = min(max((i + 0.5) / f - 0.5, 0.0), rows - 1)
+            y0 = int(np.floor(y))
+            y1, fy = min(y0 + 1, rows - 1), y - y0
+            for j in range(n):
+                x = min(max((j + 0.5) / f - 0.5, 0.0), cols - 1)
+                x0 = int(np.floor(x))
+                x1, fx = min(x0 + 1, cols - 1), x - x0
+                out[i, j] += decay ** s * ((1 - fy) * ((1 - fx) * coarse[y0, x0] + fx * coarse[y0, x1])
+                                           + fy * ((1 - fx) * coarse[y1, x0] + fx * coarse[y1, x1]))
+        total += decay ** s
+    return out / total
+
+
 def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
     # Per pixel: window values in increasing order, the first whose cumulative weight reaches half.
     m, n = d.shape

@@ -9,7 +9,7 @@ import pytest
 
 import msstereo
 import naive
-from msstereo.aggregate import guided_filter
+from msstereo.aggregate import cross_scale, guided_filter
 from msstereo.datasets import left_right_consistent
 from msstereo.energy import DisparityEnergy, features
 from msstereo.evaluate import bad_pixels
@@ -109,6 +109,39 @@ def test_guided_filter_slices_are_independent_and_constants_are_kept():
         alone = guided_filter(guide, volume[:, :, k:k + 1], 2, 1e-3)[:, :, 0]
         np.testing.assert_allclose(got[:, :, k], alone, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(got[:, :, 5], 0.7, rtol=1e-10)
+
+
+@pytest.mark.parametrize("shape, scales, decay", [((21, 26), 2, 0.7), ((16, 16), 1, 1.0), ((9, 30), 3, 0.5)])
+def test_cross_scale_matches_naive(shape, scales, decay):
+    guide = RNG.random(shape + (3,))
+    guide[:, shape[1] // 2:] += 0.5
+    volume = RNG.random(shape + (3,)).astype(np.float32)
+    got = cross_scale(guide, volume, 1, 1e-2, scales, decay)
+    assert got.dtype == np.float32
+    # (9, 30) with 3 scales: the 8x8 blocks' 3-block window spans the image, so that scale is left out.
+    used = min(scales, max(s for s in range(scales + 1) if 2 ** s * 3 <= min(shape)))
+    np.testing.assert_allclose(got, naive.cross_scale(guide, volume, 1, 1e-2, used, decay), rtol=1e-5, atol=1e-6)
+
+
+def test_cross_scale_keeps_constants_and_reduces_to_the_guided_filter():
+    guide = RNG.random((40, 44, 3))
+    volume = RNG.random((40, 44, 20))
+    volume[:, :, 3] = 0.25
+    np.testing.assert_array_equal(cross_scale(guide, volume, 2, 1e-3, 0, 0.8), guided_filter(guide, volume, 2, 1e-3))
+    # The weights are normalized: a constant slice keeps its value at every scale.
+    np.testing.assert_allclose(cross_scale(guide, volume, 2, 1e-3, 2, 0.8)[:, :, 3], 0.25, rtol=1e-10)
+
+
+def test_cross_scale_settles_a_cost_that_noise_hides_from_a_fine_window():
+    # Two fronto-parallel halves under cost noise four times the margin of the true sample:
+    # the coarse scales see wider windows and their winners are right far more often.
+    rows, cols, count = 64, 64, 16
+    truth = np.where(np.arange(cols) < cols // 2, 5, 11)[None, :].repeat(rows, 0)
+    k = np.arange(count)[None, None, :]
+    volume = 0.05 * np.minimum(np.abs(k - truth[:, :, None]), 3) + 0.2 * RNG.standard_normal((rows, cols, count))
+    guide = np.full((rows, cols, 1), 0.5)
+    wrong = [np.mean(np.argmin(cross_scale(guide, volume, 2, 1e-3, s, 0.8), axis=2) != truth) for s in (0, 3)]
+    assert wrong[1] < 0.5 * wrong[0], wrong
 
 
 # ---------------------------------------------------------------------------
@@ -431,6 +464,10 @@ def test_census_and_aggregation_need_relax(solver, params, name):
 @pytest.mark.parametrize("params, name", [({"census": -1.0}, "census"), ({"census": np.inf}, "census"),
                                           ({"aggregate": 1.5}, "aggregate"), ({"aggregate": -1}, "aggregate"),
                                           ({"aggregate": True}, "aggregate"),
+                                          ({"aggregate_scales": -1}, "aggregate_scales"),
+                                          ({"aggregate_scales": 0.5}, "aggregate_scales"),
+                                          ({"aggregate_decay": 0.0}, "aggregate_decay"),
+                                          ({"aggregate_decay": 1.5}, "aggregate_decay"),
                                           ({"aggregate_eps": 0.0}, "aggregate_eps"),
                                           ({"census_window": 4}, "census_window")])
 def test_bad_census_and_aggregation_parameters_raise(params, name):
