@@ -7,7 +7,7 @@ from scipy.ndimage import gaussian_filter
 import naive_occlusion as naive
 from msstereo.kernels.occlusion import (
     EPS_OCCL, ETA_OCCL, background_fill, consistency_residual, dirac, gaussian_blur, gaussian_radius,
-    heaviside, level_set_step, occlusion_energy, occlusion_energy_gradient, occlusion_error,
+    heaviside, level_set_flow, level_set_step, occlusion_energy, occlusion_energy_gradient, occlusion_error,
     stable_step)
 from msstereo.synthetic import synthetic_scene
 
@@ -125,6 +125,22 @@ def test_occlusion_energy_gradient_matches_finite_differences(nu, eps_h, eta):
         fd[idx] = (occlusion_energy(e_blur, phi + bump, *args)
                    - occlusion_energy(e_blur, phi - bump, *args)) / (2 * h)
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-6 * np.abs(fd).max())
+
+
+@pytest.mark.parametrize("shape", [(6, 7), (1, 5), (5, 1), (40, 33)])
+def test_fused_level_set_flow_is_repeated_steps_bit_for_bit(dtype, shape):
+    e_blur, phi = _level_set_problem(dtype, shape)
+    args = (0.7, 0.2, 1.0, ETA_OCCL, stable_step(0.2, 1.0))
+    kept = phi.copy()
+    want, naive_phi = phi, phi.astype(np.float64)
+    for _ in range(7):
+        want = level_set_step(want, e_blur, *args)
+        naive_phi = naive_phi - args[-1] * naive.occlusion_energy_gradient(e_blur, naive_phi, *args[:-1])
+    got = level_set_flow(phi, e_blur, *args, 7)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(phi, kept)
+    np.testing.assert_allclose(got, naive_phi, **tol(dtype))
 
 
 @pytest.mark.parametrize("nu, eps_h, eta", [(0.5, 1.0, ETA_OCCL), (2.0, 0.5, ETA_OCCL), (0.2, 1.0, 1e-3)])

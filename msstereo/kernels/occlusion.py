@@ -30,7 +30,7 @@ __all__ = [
     "EPS_OCCL", "ETA_OCCL",
     "consistency_residual", "occlusion_error", "gaussian_radius", "gaussian_blur",
     "heaviside", "dirac", "occlusion_energy", "occlusion_energy_gradient",
-    "level_set_step", "stable_step", "background_fill",
+    "level_set_step", "level_set_flow", "stable_step", "background_fill",
 ]
 
 EPS_OCCL = 0.005
@@ -275,6 +275,52 @@ def occlusion_energy(e_blur, phi, t, nu, eps_h, eta=ETA_OCCL):
 
 
 @jit
+def _flow_pass(phi, e_blur, t, nu, eps_h, eta, tau, h, px, py, g):
+    """``g = dE_occl/dphi`` into ``g`` and, if ``tau > 0``, ``phi -= tau * g`` in place.
+
+    The one implementation of the gradient of `occlusion_energy`, for
+    `occlusion_energy_gradient`, `level_set_step` and `level_set_flow`. It
+    writes into the caller's buffers ``h``, ``px``, ``py`` and ``g`` (the
+    dtype of ``phi``) so that many steps allocate nothing, and it rounds
+    ``H``, the normalized gradient of ``H``, the curvature and ``g`` to
+    that dtype as the unfused formula (`msstereo.kernels.grid`) does, so
+    the result does not depend on how many steps are fused.
+    """
+    m, n = phi.shape
+    for i in range(m):
+        for j in range(n):
+            h[i, j] = heaviside(phi[i, j], eps_h)
+    for i in range(m):
+        for j in range(n):
+            # Forward differences of H (zero across the last column and row), as `grid.gradient`,
+            # kept in the dtype: numba's float() of a float32 is a float32, so psi's argument
+            # is summed in it as in `occlusion_energy`.
+            zero = h[i, j] - h[i, j]
+            hx = h[i, j + 1] - h[i, j] if j < n - 1 else zero
+            hy = h[i + 1, j] - h[i, j] if i < m - 1 else zero
+            inv = 1.0 / psi(float(hx) ** 2 + float(hy) ** 2, eta)
+            px[i, j] = hx * inv
+            py[i, j] = hy * inv
+    for i in range(m):
+        for j in range(n):
+            # Curvature: `grid.divergence` of (px, py), rounded to the dtype through ``g``.
+            acc = 0.0
+            if j < n - 1:
+                acc += px[i, j]
+            if j > 0:
+                acc -= px[i, j - 1]
+            if i < m - 1:
+                acc += py[i, j]
+            if i > 0:
+                acc -= py[i - 1, j]
+            g[i, j] = acc
+            g[i, j] = dirac(float(phi[i, j]), eps_h) * (e_blur[i, j] - t - nu * g[i, j])
+            if tau > 0.0:
+                # phi[i, j] is read only here, after px, py of the whole field are made.
+                phi[i, j] = phi[i, j] - tau * g[i, j]
+
+
+@jit
 def occlusion_energy_gradient(e_blur, phi, t, nu, eps_h, eta=ETA_OCCL):
     """Exact gradient of `occlusion_energy` in ``phi``.
 
@@ -294,21 +340,11 @@ def occlusion_energy_gradient(e_blur, phi, t, nu, eps_h, eta=ETA_OCCL):
     (M, N) ndarray
         In the dtype of ``phi``.
     """
-    h = _heaviside_field(phi, eps_h)
-    hx, hy = gradient(h)
-    m, n = phi.shape
-    px = np.empty_like(h)
-    py = np.empty_like(h)
-    for i in range(m):
-        for j in range(n):
-            inv = 1.0 / psi(float(hx[i, j]) ** 2 + float(hy[i, j]) ** 2, eta)
-            px[i, j] = hx[i, j] * inv
-            py[i, j] = hy[i, j] * inv
-    curvature = divergence(px, py)
+    h = np.empty_like(phi)
+    px = np.empty_like(phi)
+    py = np.empty_like(phi)
     g = np.empty_like(phi)
-    for i in range(m):
-        for j in range(n):
-            g[i, j] = dirac(float(phi[i, j]), eps_h) * (e_blur[i, j] - t - nu * curvature[i, j])
+    _flow_pass(phi, e_blur, t, nu, eps_h, eta, 0.0, h, px, py, g)
     return g
 
 
@@ -337,12 +373,35 @@ def level_set_step(phi, e_blur, t, nu, eps_h, eta, tau):
     (M, N) ndarray
         The new level set, in the dtype of ``phi``.
     """
-    g = occlusion_energy_gradient(e_blur, phi, t, nu, eps_h, eta)
-    out = np.empty_like(phi)
-    m, n = phi.shape
-    for i in range(m):
-        for j in range(n):
-            out[i, j] = phi[i, j] - tau * g[i, j]
+    return level_set_flow(phi, e_blur, t, nu, eps_h, eta, tau, 1)
+
+
+@jit
+def level_set_flow(phi, e_blur, t, nu, eps_h, eta, tau, steps):
+    """``steps`` explicit steps of `level_set_step`, fused.
+
+    The same numbers as calling `level_set_step` ``steps`` times, without
+    an array allocated per step (the flow of ``ms-occ`` takes tens of steps
+    per outer iteration, each a few passes over the image).
+
+    Parameters
+    ----------
+    phi, e_blur, t, nu, eps_h, eta, tau
+        As in `level_set_step` (``tau > 0``).
+    steps : int
+
+    Returns
+    -------
+    (M, N) ndarray
+        The new level set (``phi`` is not modified).
+    """
+    out = phi.copy()
+    h = np.empty_like(phi)
+    px = np.empty_like(phi)
+    py = np.empty_like(phi)
+    g = np.empty_like(phi)
+    for _ in range(steps):
+        _flow_pass(out, e_blur, t, nu, eps_h, eta, tau, h, px, py, g)
     return out
 
 
