@@ -97,8 +97,14 @@ class DisparityEnergy:
         self.weight = np.ones(self.shape, self.dtype) if weight is None else weight.astype(self.dtype)
         self.w = np.zeros((2,) + self.shape, self.dtype) if model.tgv > 0 else None
 
+    _warped = None
+
     def _warp(self, d):
-        return warp(self.f_other, d, self.sign, self.model.interpolation)
+        # Kept for the last d: a PDE warp evaluates the energy and its quadratic model at the
+        # same d several times (after v, the line search, the logs), and only d changes them.
+        if self._warped is None or not np.array_equal(self._warped[0], d):
+            self._warped = (d.copy(), warp(self.f_other, d, self.sign, self.model.interpolation))
+        return self._warped[1]
 
     def data(self, d):
         """Data term ``e_d`` and ``de_d/dd`` per pixel, and the outside mask."""
