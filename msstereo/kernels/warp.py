@@ -64,6 +64,11 @@ def warp(features, d, sign, order):
     values = np.empty_like(features)
     slopes = np.empty_like(features)
     outside = np.zeros((m, n), dtype=np.bool_)
+    # Interpolation taps and weights of one row, then every feature along that row: the
+    # features are (K, M, N), so a pixel's K samples lie far apart while a row's are close.
+    left = np.empty(n, dtype=np.int64)
+    weight = np.empty((8, n))
+    flat = np.empty(n, dtype=np.bool_)
     for i in range(m):
         for j in range(n):
             xs = j + sign * d[i, j]
@@ -73,26 +78,36 @@ def warp(features, d, sign, order):
                 xs = min(max(xs, 0.0), n - 1.0)
             x0 = min(int(np.floor(xs)), n - 2) if n > 1 else 0
             t = xs - x0
+            left[j] = x0
+            flat[j] = clamped
             if order == 1:
-                x1 = min(x0 + 1, n - 1)
-                for k in range(k_count):
-                    a = features[k, i, x0]
-                    b = features[k, i, x1]
-                    values[k, i, j] = a + t * (b - a)
-                    slopes[k, i, j] = 0.0 if clamped else b - a
+                weight[0, j] = t
             else:
                 w0, w1, w2, w3, g0, g1, g2, g3 = _keys(t)
-                xm = max(x0 - 1, 0)
-                x1 = min(x0 + 1, n - 1)
-                x2 = min(x0 + 2, n - 1)
-                for k in range(k_count):
-                    f0 = features[k, i, xm]
-                    f1 = features[k, i, x0]
-                    f2 = features[k, i, x1]
-                    f3 = features[k, i, x2]
-                    values[k, i, j] = w0 * f0 + w1 * f1 + w2 * f2 + w3 * f3
-                    if clamped:
+                weight[0, j], weight[1, j], weight[2, j], weight[3, j] = w0, w1, w2, w3
+                weight[4, j], weight[5, j], weight[6, j], weight[7, j] = g0, g1, g2, g3
+        for k in range(k_count):
+            f = features[k, i]
+            if order == 1:
+                for j in range(n):
+                    x0 = left[j]
+                    x1 = min(x0 + 1, n - 1)
+                    a = f[x0]
+                    b = f[x1]
+                    values[k, i, j] = a + weight[0, j] * (b - a)
+                    slopes[k, i, j] = 0.0 if flat[j] else b - a
+            else:
+                for j in range(n):
+                    x0 = left[j]
+                    f0 = f[max(x0 - 1, 0)]
+                    f1 = f[x0]
+                    f2 = f[min(x0 + 1, n - 1)]
+                    f3 = f[min(x0 + 2, n - 1)]
+                    values[k, i, j] = (weight[0, j] * f0 + weight[1, j] * f1 + weight[2, j] * f2
+                                       + weight[3, j] * f3)
+                    if flat[j]:
                         slopes[k, i, j] = 0.0
                     else:
-                        slopes[k, i, j] = g0 * f0 + g1 * f1 + g2 * f2 + g3 * f3
+                        slopes[k, i, j] = (weight[4, j] * f0 + weight[5, j] * f1 + weight[6, j] * f2
+                                           + weight[7, j] * f3)
     return values, slopes, outside
