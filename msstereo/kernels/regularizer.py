@@ -10,7 +10,7 @@ discontinuity function ``v^2`` for the Mumford-Shah models; ``rho`` is ``psi``
 import numpy as np
 
 from .._jit import jit
-from .grid import divergence, gradient, squared_gradient_norm
+from .grid import divergence, gradient, pack_colours, squared_gradient_norm, unpack_colours
 from .penalty import rho, rho_prime
 
 
@@ -105,12 +105,10 @@ def sor_increment(dd, d0, a, b, g, sweeps, omega):
                     for j in range((i + colour) % 2, n, 2):
                         _sor_update(dd, d0, a, b, g, omega, i, j)
         return
-    # Each colour's pixels packed row by row (colour c of row i at columns (i + c) % 2 + 2 k),
-    # so that a row of one colour reads its neighbours of the other at fixed offsets
-    # (left k + s - 1, right k + s, above and below k, with s = (i + c) % 2): contiguous
-    # loops that the compiler vectorizes. The sums and their order are the plain update's.
-    width = (n + 1) // 2
-    x, x0, aa, bb, gg = _pack(dd, width), _pack(d0, width), _pack(a, width), _pack(b, width), _pack(g, width)
+    # Each colour's pixels packed row by row (`pack_colours`): a row of one colour reads the
+    # other at fixed offsets, in loops that the compiler vectorizes. The sums and their
+    # order are the plain update's, so the result is the plain red-black sweep's, bit for bit.
+    x, x0, aa, bb, gg = pack_colours(dd), pack_colours(d0), pack_colours(a), pack_colours(b), pack_colours(g)
     for _ in range(sweeps):
         for c in range(2):
             o = 1 - c
@@ -132,31 +130,7 @@ def sor_increment(dd, d0, a, b, g, sweeps, omega):
                     _packed_update(x, x0, aa, bb, gg, c, i, k, sh, n, omega)
                 for k in range(max(hi, lo), count):
                     _packed_update(x, x0, aa, bb, gg, c, i, k, sh, n, omega)
-    _unpack(x, dd)
-
-
-@jit
-def _pack(u, width):
-    """``out[c, i, k] = u[i, (i + c) % 2 + 2 k]`` (0 past the row)."""
-    m, n = u.shape
-    out = np.zeros((2, m, width), dtype=u.dtype)
-    for c in range(2):
-        for i in range(m):
-            sh = (i + c) % 2
-            for k in range((n - sh + 1) // 2):
-                out[c, i, k] = u[i, sh + 2 * k]
-    return out
-
-
-@jit
-def _unpack(packed, u):
-    """The inverse of `_pack`, into ``u``."""
-    m, n = u.shape
-    for c in range(2):
-        for i in range(m):
-            sh = (i + c) % 2
-            for k in range((n - sh + 1) // 2):
-                u[i, sh + 2 * k] = packed[c, i, k]
+    unpack_colours(x, dd)
 
 
 @jit
