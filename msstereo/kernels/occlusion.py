@@ -217,8 +217,9 @@ def heaviside(phi, eps_h):
 @jit
 def dirac(phi, eps_h):
     """Regularized Dirac ``delta_eps = H_eps' = (1 / (pi eps_h)) / (1 + (phi / eps_h)^2)``."""
-    z = phi / eps_h
-    return (1.0 / (np.pi * eps_h)) / (1.0 + z * z)
+    # np.divide: IEEE division without numba's zero check, so loops over pixels vectorize.
+    z = np.divide(phi, eps_h)
+    return np.divide(1.0 / (np.pi * eps_h), 1.0 + z * z)
 
 
 @jit
@@ -290,34 +291,73 @@ def _flow_pass(phi, e_blur, t, nu, eps_h, eta, tau, h, px, py, g):
     for i in range(m):
         for j in range(n):
             h[i, j] = heaviside(phi[i, j], eps_h)
+    # Forward differences of H, as `grid.gradient`, kept in the dtype (numba's float() of a
+    # float32 is a float32, so psi's argument is summed in it as in `occlusion_energy`):
+    # the rows but the last, then the last (zero difference below), each without tests
+    # in its loop, which then vectorizes.
+    for i in range(m - 1):
+        _unit_gradient(h[i], h[i + 1], px[i], py[i], eta)
+    _unit_gradient(h[m - 1], h[m - 1], px[m - 1], py[m - 1], eta)
+    # Curvature, `grid.divergence` of (px, py) rounded to the dtype through ``g``, then
+    # g and the step: inner rows in a loop without tests, the border pixels one by one.
     for i in range(m):
-        for j in range(n):
-            # Forward differences of H (zero across the last column and row), as `grid.gradient`,
-            # kept in the dtype: numba's float() of a float32 is a float32, so psi's argument
-            # is summed in it as in `occlusion_energy`.
-            zero = h[i, j] - h[i, j]
-            hx = h[i, j + 1] - h[i, j] if j < n - 1 else zero
-            hy = h[i + 1, j] - h[i, j] if i < m - 1 else zero
-            inv = 1.0 / psi(float(hx) ** 2 + float(hy) ** 2, eta)
-            px[i, j] = hx * inv
-            py[i, j] = hy * inv
-    for i in range(m):
-        for j in range(n):
-            # Curvature: `grid.divergence` of (px, py), rounded to the dtype through ``g``.
-            acc = 0.0
-            if j < n - 1:
-                acc += px[i, j]
-            if j > 0:
-                acc -= px[i, j - 1]
-            if i < m - 1:
-                acc += py[i, j]
-            if i > 0:
-                acc -= py[i - 1, j]
-            g[i, j] = acc
-            g[i, j] = dirac(float(phi[i, j]), eps_h) * (e_blur[i, j] - t - nu * g[i, j])
-            if tau > 0.0:
-                # phi[i, j] is read only here, after px, py of the whole field are made.
-                phi[i, j] = phi[i, j] - tau * g[i, j]
+        if 0 < i < m - 1 and n > 2:
+            _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, 0)
+            _flow_row(phi[i, 1:n - 1], e_blur[i, 1:n - 1], t, nu, eps_h, tau, px[i, 1:n - 1],
+                      px[i, 0:n - 2], py[i, 1:n - 1], py[i - 1, 1:n - 1], g[i, 1:n - 1])
+            _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, n - 1)
+        else:
+            for j in range(n):
+                _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, j)
+
+
+@jit
+def _unit_gradient(h0, h1, px, py, eta):
+    """``grad H / psi(|grad H|^2)`` along a row ``h0`` with the next row ``h1`` (``h0`` itself
+    for the last row: zero difference), and a zero difference past the last column."""
+    n = h0.shape[0]
+    for j in range(n - 1):
+        hx = h0[j + 1] - h0[j]
+        hy = h1[j] - h0[j]
+        inv = np.divide(1.0, psi(float(hx) ** 2 + float(hy) ** 2, eta))
+        px[j] = hx * inv
+        py[j] = hy * inv
+    hx = h0[n - 1] - h0[n - 1]
+    hy = h1[n - 1] - h0[n - 1]
+    inv = np.divide(1.0, psi(float(hx) ** 2 + float(hy) ** 2, eta))
+    px[n - 1] = hx * inv
+    py[n - 1] = hy * inv
+
+
+@jit
+def _flow_row(phi, e_blur, t, nu, eps_h, tau, px, px_left, py, py_up, g):
+    """`_flow_pixel` along inner pixels of an inner row, from views at the pixels, their
+    left neighbours (``px_left``) and upper neighbours (``py_up``)."""
+    for j in range(phi.shape[0]):
+        g[j] = 0.0 + px[j] - px_left[j] + py[j] - py_up[j]
+        g[j] = dirac(float(phi[j]), eps_h) * (e_blur[j] - t - nu * g[j])
+        if tau > 0.0:
+            phi[j] = phi[j] - tau * g[j]
+
+
+@jit
+def _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, j):
+    """Curvature, ``g`` and the step at pixel ``(i, j)``, any pixel (see `_flow_pass`)."""
+    m, n = phi.shape
+    acc = 0.0
+    if j < n - 1:
+        acc += px[i, j]
+    if j > 0:
+        acc -= px[i, j - 1]
+    if i < m - 1:
+        acc += py[i, j]
+    if i > 0:
+        acc -= py[i - 1, j]
+    g[i, j] = acc
+    g[i, j] = dirac(float(phi[i, j]), eps_h) * (e_blur[i, j] - t - nu * g[i, j])
+    if tau > 0.0:
+        # phi[i, j] is read only here, after px, py of the whole field are made.
+        phi[i, j] = phi[i, j] - tau * g[i, j]
 
 
 @jit
