@@ -28,7 +28,7 @@ import numpy as np
 
 from .energy import MumfordShahEnergy, image_weight
 from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, gaussian_blur,
-                                heaviside, level_set_flow, occlusion_energy, occlusion_error,
+                                heaviside_field, level_set_flow, occlusion_energy, occlusion_error,
                                 stable_step)
 from .parallel import map_views
 from .result import LevelLog
@@ -112,12 +112,19 @@ def solve_occlusion_level(left, right, state, model, options, bounds, log):
         The updated state.
     """
     images = {"l": (left, right), "r": (right, left)}
-    energies = {view: MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1),
-                                        image_weight(images[view][0], model))
-                for view, sign in VIEWS}
     names = [view for view, _ in VIEWS]
-    # The relax stepper samples its cost volume here: one per view, side by side.
-    steppers = dict(zip(names, map_views(lambda view: options.stepper(energies[view], bounds), names)))
+
+    def setup(view_sign):
+        # The energy (its image edge map) and the stepper (relax samples its cost volume here).
+        view, sign = view_sign
+        energy = MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1),
+                                   image_weight(images[view][0], model))
+        return energy, options.stepper(energy, bounds)
+
+    # One view per thread: each reads the images and its own fields only.
+    made = dict(zip(names, map_views(setup, VIEWS)))
+    energies = {view: made[view][0] for view in names}
+    steppers = {view: made[view][1] for view in names}
     for view in names:
         state[f"d_{view}"] = steppers[view].start(state[f"d_{view}"])
     scratch = {view: LevelLog(log.level, log.shape) for view in names}
@@ -131,8 +138,9 @@ def solve_occlusion_level(left, right, state, model, options, bounds, log):
         return sum(p[0] for p in parts) + sum(p[1] for p in parts)
 
     def gate():
-        for view, _ in VIEWS:
-            energies[view].visibility = heaviside(state[f"phi_{view}"], model.eps_h).astype(left.dtype)
+        visibility = map_views(lambda view: heaviside_field(state[f"phi_{view}"], model.eps_h), names)
+        for view, h in zip(names, visibility):
+            energies[view].visibility = h
 
     def step(e, log):
         nonlocal e_blur
