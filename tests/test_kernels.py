@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
+from scipy.ndimage import uniform_filter
 
 import naive
 from msstereo.kernels.data_term import data_term, lagged_data_weights, linearize
-from msstereo.kernels.grid import central_gradient, divergence, gradient
+from msstereo.kernels.grid import box_mean, central_gradient, divergence, gradient
 from msstereo.kernels.regularizer import diffusivity, smoothness, smoothness_gradient, sor_increment
 from msstereo.kernels.warp import warp
 
@@ -186,3 +187,15 @@ def test_sor_converges_to_the_sparse_solution():
     dd = np.zeros((m, n))
     sor_increment(dd, d0, a, b, g, 300, 1.5)
     np.testing.assert_allclose(dd, want, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(23, 31, 5), (7, 9, 1), (1, 12, 3), (12, 1, 2), (3, 4, 16)])
+@pytest.mark.parametrize("radius", [1, 4])
+def test_box_mean_is_scipys_uniform_filter_bit_for_bit(dtype, shape, radius):
+    u = RNG.standard_normal(shape).astype(dtype)
+    want = uniform_filter(u, size=(2 * radius + 1, 2 * radius + 1, 1), mode="nearest")
+    got = box_mean(u, radius)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+
