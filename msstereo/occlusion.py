@@ -125,8 +125,9 @@ def solve_occlusion_level(left, right, state, model, options, bounds, log):
     made = dict(zip(names, map_views(setup, VIEWS)))
     energies = {view: made[view][0] for view in names}
     steppers = {view: made[view][1] for view in names}
-    for view in names:
-        state[f"d_{view}"] = steppers[view].start(state[f"d_{view}"])
+    starts = map_views(lambda view: steppers[view].start(state[f"d_{view}"]), names)
+    for view, d in zip(names, starts):
+        state[f"d_{view}"] = d
     scratch = {view: LevelLog(log.level, log.shape) for view in names}
     e_blur = blurred_occlusion_errors(state, model)
 
