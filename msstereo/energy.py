@@ -101,6 +101,7 @@ class DisparityEnergy:
         self.w = np.zeros((2,) + self.shape, self.dtype) if model.tgv > 0 else None
 
     _warped = None
+    _data_of = None
 
     def _warp(self, d):
         # Kept for the last d: a PDE warp evaluates the energy and its quadratic model at the
@@ -112,8 +113,11 @@ class DisparityEnergy:
     def data(self, d):
         """Data term ``e_d`` and ``de_d/dd`` per pixel, and the outside mask."""
         values, slopes, outside = self._warp(d)
-        f_ref, _, weights = self._matched
-        e_d, de_d = data_term(f_ref, values, slopes, weights, self.sign, self.model.eta)
+        # Kept with the warp it comes from (a new warp makes new arrays).
+        if self._data_of is None or self._data_of[0] is not values:
+            f_ref, _, weights = self._matched
+            self._data_of = (values, data_term(f_ref, values, slopes, weights, self.sign, self.model.eta))
+        e_d, de_d = self._data_of[1]
         return e_d, de_d, outside
 
     def first_order(self, d):
