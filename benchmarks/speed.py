@@ -62,6 +62,7 @@ def main(argv=None):
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
     configs = [tuple(c.split("/")) for c in args.configs]
+    load_start = os.getloadavg()
     scenes = load_scenes(args.scenes, args.data)
     first = next(iter(scenes.values()))
     warm_up(first, sorted({m for m, _ in configs}), {s: SOLVERS[s]() for _, s in configs}, {})
@@ -81,6 +82,12 @@ def main(argv=None):
     lines.append("|---|---:|---:|")
     for (model, solver), r in ratios.items():
         lines.append(f"| {model} / {solver} | {np.mean(r):.0f} | {max(r):.0f} |")
+    # The ratios assume an otherwise idle machine: other jobs on the cores stretch the long
+    # matches far more than SGBM's short runs, so the load is part of the result.
+    lines.append("")
+    lines.append("Load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.2f}" for x in load_start)
+                 + "; at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+                 + f"; {os.cpu_count()} cores.")
     report = "\n".join(lines)
     if args.profile:
         model, solver = configs[0]

@@ -93,17 +93,31 @@ class DisparityEnergy:
         self.f_ref = features(reference)
         self.f_other = features(other)
         self.weights = feature_weights(reference.shape[2], model.lam, self.dtype)
+        # Features of weight 0 (lambda = 0) change no sum: the warp and the data term skip them.
+        used = self.weights != 0
+        self._matched = (self.f_ref[used], self.f_other[used], self.weights[used])
         self.shape = reference.shape[:2]
         self.weight = np.ones(self.shape, self.dtype) if weight is None else weight.astype(self.dtype)
         self.w = np.zeros((2,) + self.shape, self.dtype) if model.tgv > 0 else None
 
+    _warped = None
+    _data_of = None
+
     def _warp(self, d):
-        return warp(self.f_other, d, self.sign, self.model.interpolation)
+        # Kept for the last d: a PDE warp evaluates the energy and its quadratic model at the
+        # same d several times (after v, the line search, the logs), and only d changes them.
+        if self._warped is None or not np.array_equal(self._warped[0], d):
+            self._warped = (d.copy(), warp(self._matched[1], d, self.sign, self.model.interpolation))
+        return self._warped[1]
 
     def data(self, d):
         """Data term ``e_d`` and ``de_d/dd`` per pixel, and the outside mask."""
         values, slopes, outside = self._warp(d)
-        e_d, de_d = data_term(self.f_ref, values, slopes, self.weights, self.sign, self.model.eta)
+        # Kept with the warp it comes from (a new warp makes new arrays).
+        if self._data_of is None or self._data_of[0] is not values:
+            f_ref, _, weights = self._matched
+            self._data_of = (values, data_term(f_ref, values, slopes, weights, self.sign, self.model.eta))
+        e_d, de_d = self._data_of[1]
         return e_d, de_d, outside
 
     def first_order(self, d):
@@ -200,7 +214,8 @@ class DisparityEnergy:
     def quadratic_model(self, d):
         """Coefficients of ``s_d^2(d + dd) = R + 2 J12 dd + J11 dd^2`` at ``d``."""
         values, slopes, _ = self._warp(d)
-        return linearize(self.f_ref, values, slopes, self.weights, self.sign)
+        f_ref, _, weights = self._matched
+        return linearize(f_ref, values, slopes, weights, self.sign)
 
     def _add_census(self, volume, samples):
         """Add the census cost of every sample to ``volume`` (`add_census_cost`).

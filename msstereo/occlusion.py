@@ -28,7 +28,7 @@ import numpy as np
 
 from .energy import MumfordShahEnergy, image_weight
 from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, gaussian_blur,
-                                heaviside, level_set_step, occlusion_energy, occlusion_error,
+                                heaviside_field, level_set_flow, occlusion_energy, occlusion_error,
                                 stable_step)
 from .parallel import map_views
 from .result import LevelLog
@@ -53,32 +53,37 @@ def initial_occlusion_state(shape, dtype):
     return state
 
 
+def _blurred_error(state, model, view, sign):
+    """``e_occl * G_sigma`` of one view from the current disparities."""
+    other = "r" if view == "l" else "l"
+    u, outside = consistency_residual(state[f"d_{view}"], state[f"d_{other}"], sign, model.interpolation)
+    return gaussian_blur(occlusion_error(u, outside, model.eps_occl), model.sigma)
+
+
 def blurred_occlusion_errors(state, model):
     """``e_occl * G_sigma`` of both views from their current disparities."""
-    out = {}
-    for view, sign in VIEWS:
-        other = "r" if view == "l" else "l"
-        u, outside = consistency_residual(state[f"d_{view}"], state[f"d_{other}"], sign,
-                                          model.interpolation)
-        out[view] = gaussian_blur(occlusion_error(u, outside, model.eps_occl), model.sigma)
-    return out
+    return {view: _blurred_error(state, model, view, sign) for view, sign in VIEWS}
 
 
 def occlusion_step(state, model):
-    """Recompute the blurred ``e_occl`` and run the level-set flow of both views."""
-    e_blur = blurred_occlusion_errors(state, model)
+    """Recompute the blurred ``e_occl`` and run the level-set flow of both views.
+
+    The views read both disparities and write only their own ``phi``: they
+    run side by side (`map_views`), with the result of a serial run.
+    """
     tau = stable_step(model.nu, model.eps_h)
-    for view, _ in VIEWS:
-        phi = state[f"phi_{view}"]
-        for _ in range(model.phi_steps):
-            phi = level_set_step(phi, e_blur[view], model.t, model.nu, model.eps_h, ETA_OCCL, tau)
+
+    def view_step(view_sign):
+        view, sign = view_sign
+        e_blur = _blurred_error(state, model, view, sign)
+        phi = level_set_flow(state[f"phi_{view}"], e_blur, model.t, model.nu, model.eps_h, ETA_OCCL, tau,
+                             model.phi_steps)
+        return e_blur, phi
+
+    outs = map_views(view_step, VIEWS)
+    for (view, _), (_, phi) in zip(VIEWS, outs):
         state[f"phi_{view}"] = phi
-    return e_blur
-
-
-def _occlusion_energy(state, e_blur, model):
-    return sum(occlusion_energy(e_blur[view], state[f"phi_{view}"], model.t, model.nu, model.eps_h)
-               for view, _ in VIEWS)
+    return {view: e_blur for (view, _), (e_blur, _) in zip(VIEWS, outs)}
 
 
 def solve_occlusion_level(left, right, state, model, options, bounds, log):
@@ -107,24 +112,36 @@ def solve_occlusion_level(left, right, state, model, options, bounds, log):
         The updated state.
     """
     images = {"l": (left, right), "r": (right, left)}
-    energies = {view: MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1),
-                                        image_weight(images[view][0], model))
-                for view, sign in VIEWS}
     names = [view for view, _ in VIEWS]
-    # The relax stepper samples its cost volume here: one per view, side by side.
-    steppers = dict(zip(names, map_views(lambda view: options.stepper(energies[view], bounds), names)))
-    for view in names:
-        state[f"d_{view}"] = steppers[view].start(state[f"d_{view}"])
+
+    def setup(view_sign):
+        # The energy (its image edge map) and the stepper (relax samples its cost volume here).
+        view, sign = view_sign
+        energy = MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1),
+                                   image_weight(images[view][0], model))
+        return energy, options.stepper(energy, bounds)
+
+    # One view per thread: each reads the images and its own fields only.
+    made = dict(zip(names, map_views(setup, VIEWS)))
+    energies = {view: made[view][0] for view in names}
+    steppers = {view: made[view][1] for view in names}
+    starts = map_views(lambda view: steppers[view].start(state[f"d_{view}"]), names)
+    for view, d in zip(names, starts):
+        state[f"d_{view}"] = d
     scratch = {view: LevelLog(log.level, log.shape) for view in names}
     e_blur = blurred_occlusion_errors(state, model)
 
     def total():
-        e_views = sum(steppers[view].objective(state[f"d_{view}"]) for view, _ in VIEWS)
-        return e_views + _occlusion_energy(state, e_blur, model)
+        # Each view's two terms on its own thread, summed in the serial order.
+        parts = map_views(lambda view: (steppers[view].objective(state[f"d_{view}"]),
+                                        occlusion_energy(e_blur[view], state[f"phi_{view}"], model.t,
+                                                         model.nu, model.eps_h)), names)
+        return sum(p[0] for p in parts) + sum(p[1] for p in parts)
 
     def gate():
-        for view, _ in VIEWS:
-            energies[view].visibility = heaviside(state[f"phi_{view}"], model.eps_h).astype(left.dtype)
+        visibility = map_views(lambda view: heaviside_field(state[f"phi_{view}"], model.eps_h), names)
+        for view, h in zip(names, visibility):
+            energies[view].visibility = h
 
     def step(e, log):
         nonlocal e_blur

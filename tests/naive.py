@@ -105,6 +105,55 @@ def lagged_system(d0, a, b, g):
     return matrix, rhs
 
 
+def red_black_sor(dd, d0, a, b, g, sweeps, omega):
+    """Red-black SOR on ``a dd + b - div(g grad(d0 + dd)) = 0`` in plain Python, pixel by pixel.
+
+    All red pixels (``i + j`` even) of a sweep, then all black ones; each
+    update sums right, left, below, above in that order in the arrays'
+    dtype (``omega`` in float64), so a compiled kernel doing the same
+    arithmetic must agree bit for bit.
+    """
+    dd = dd.copy()
+    m, n = dd.shape
+    omega = np.float64(omega)
+    for _ in range(sweeps):
+        for colour in range(2):
+            for i in range(m):
+                for j in range((i + colour) % 2, n, 2):
+                    num, den = -b[i, j], a[i, j]
+                    for ni, nj, w in ((i, j + 1, g[i, j]), (i, j - 1, g[i, j - 1] if j else 0),
+                                      (i + 1, j, g[i, j]), (i - 1, j, g[i - 1, j] if i else 0)):
+                        if 0 <= ni < m and 0 <= nj < n:
+                            num = num + w * (d0[ni, nj] + dd[ni, nj] - d0[i, j])
+                            den = den + w
+                    if den > 0:
+                        dd[i, j] = dd[i, j] + omega * (num / den - dd[i, j])
+    return dd
+
+
+def projected_red_black_sor(v, a, kappa, e, sweeps, omega):
+    """Projected red-black SOR on ``(a + kappa) v - e lap(v) = kappa`` in plain Python.
+
+    The sweep order and sums of `red_black_sor` (right, left, below, above),
+    each update clipped to [0, 1]; ``kappa``, ``e`` and ``omega`` are float64.
+    """
+    v = v.copy()
+    m, n = v.shape
+    kappa, e, omega = np.float64(kappa), np.float64(e), np.float64(omega)
+    for _ in range(sweeps):
+        for colour in range(2):
+            for i in range(m):
+                for j in range((i + colour) % 2, n, 2):
+                    num, den = kappa, a[i, j] + kappa
+                    for ni, nj in ((i, j + 1), (i, j - 1), (i + 1, j), (i - 1, j)):
+                        if 0 <= ni < m and 0 <= nj < n:
+                            num = num + e * v[ni, nj]
+                            den = den + e
+                    value = v[i, j] + omega * (num / den - v[i, j])
+                    v[i, j] = min(max(value, 0.0), 1.0)
+    return v
+
+
 def discontinuity_energy(v, a, kappa, e):
     vx, vy = gradient(v)
     return np.sum(a * v**2 + kappa * (v - 1) ** 2 + e * (vx**2 + vy**2))

@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
+from scipy.ndimage import uniform_filter
 
 import naive
 from msstereo.kernels.data_term import data_term, lagged_data_weights, linearize
-from msstereo.kernels.grid import central_gradient, divergence, gradient
+from msstereo.kernels.grid import box_mean, central_gradient, divergence, gradient
 from msstereo.kernels.regularizer import diffusivity, smoothness, smoothness_gradient, sor_increment
 from msstereo.kernels.warp import warp
 
@@ -54,6 +55,25 @@ def test_warp_matches_naive(order, sign, dtype):
     assert got[2].any() and not got[2].all()
 
 
+@pytest.mark.parametrize("sign", [-1, 1])
+@pytest.mark.parametrize("shift", [0.0, 3.25, 17.5, -4.75, 60.0])
+def test_warp_of_a_constant_disparity_is_the_per_pixel_warp_bit_for_bit(sign, shift):
+    # Row 0 has a constant disparity (the vectorized run); row 1 the same but for its middle
+    # pixel, which makes the kernel gather every pixel of that row. Same features in both.
+    n = 64
+    features = np.repeat(RNG.random((3, 1, n)).astype(np.float32), 2, axis=1)
+    d = np.full((2, n), shift, np.float32)
+    d[1, n // 2] += 0.3
+    values, slopes, outside = warp(features, d, sign, 3)
+    others = np.arange(n) != n // 2
+    np.testing.assert_array_equal(values[:, 0, others], values[:, 1, others])
+    np.testing.assert_array_equal(slopes[:, 0, others], slopes[:, 1, others])
+    np.testing.assert_array_equal(outside[0, others], outside[1, others])
+    want = naive.warp(features.astype(np.float64), d.astype(np.float64), sign, 3)
+    np.testing.assert_allclose(values, want[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(slopes, want[1], rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("order", [1, 3])
 def test_warp_slopes_are_derivatives_of_the_interpolant(order):
     features = RNG.random((1, 3, 20))
@@ -90,6 +110,18 @@ def test_data_term_matches_naive(sign, dtype):
     want = naive.data_term(*(a.astype(np.float64) for a in (fl, values, slopes, weights)), sign, 1e-3)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_linearize_skips_zero_weights_without_changing_a_bit(dtype):
+    # lambda = 0 gives the derivative features weight 0: skipping them adds nothing.
+    fl, values, slopes, weights = _data_inputs(dtype)
+    zero = weights.copy()
+    zero[1::2] = 0.0
+    keep = zero != 0
+    got = linearize(fl, values, slopes, zero, 1)
+    want = linearize(fl[keep], values[keep], slopes[keep], zero[keep], 1)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
 
 
 def test_linearize_is_the_exact_quadratic_model():
@@ -131,6 +163,19 @@ def test_smoothness_gradient_matches_finite_differences(robust):
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 6), (6, 1), (2, 2), (3, 3), (4, 7), (7, 4), (6, 9), (9, 10)])
+def test_sor_matches_the_plain_red_black_order_bit_for_bit(dtype, shape):
+    # The kernel packs each colour for speed; it must still be the plain sweep, number for number.
+    d0, b, dd = (RNG.standard_normal(shape).astype(dtype) for _ in range(3))
+    a = RNG.uniform(0.0, 2.0, shape).astype(dtype)
+    g = RNG.uniform(0.0, 1.0, shape).astype(dtype)
+    g[0, 0] = 0.0
+    want = naive.red_black_sor(dd, d0, a, b, g, 4, 1.7)
+    sor_increment(dd, d0, a, b, g, 4, 1.7)
+    np.testing.assert_array_equal(dd, want)
+
+
 def test_sor_converges_to_the_sparse_solution():
     m, n = 9, 12
     d0 = RNG.standard_normal((m, n))
@@ -142,3 +187,15 @@ def test_sor_converges_to_the_sparse_solution():
     dd = np.zeros((m, n))
     sor_increment(dd, d0, a, b, g, 300, 1.5)
     np.testing.assert_allclose(dd, want, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(23, 31, 5), (7, 9, 1), (1, 12, 3), (12, 1, 2), (3, 4, 16)])
+@pytest.mark.parametrize("radius", [1, 4])
+def test_box_mean_is_scipys_uniform_filter_bit_for_bit(dtype, shape, radius):
+    u = RNG.standard_normal(shape).astype(dtype)
+    want = uniform_filter(u, size=(2 * radius + 1, 2 * radius + 1, 1), mode="nearest")
+    got = box_mean(u, radius)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 import naive
-from msstereo.kernels.median import weighted_median
+from scipy.ndimage import median_filter
+
+from msstereo.kernels.median import median5, weighted_median
 
 RNG = np.random.default_rng(11)
 
@@ -69,3 +71,22 @@ def test_bad_weighted_median_parameters_raise(params, message):
     scene = _step_scene()
     with pytest.raises(ValueError, match=message):
         msstereo.match(scene.left, scene.right, model="tv", solver="pde", d_max=12, **params)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (2, 3), (4, 4), (6, 5), (23, 31)])
+def test_median5_is_scipys_5x5_median(dtype, shape):
+    # Random values, and few distinct ones (ties; 0-1 inputs decide a selection network).
+    for values in (RNG.normal(size=shape), RNG.integers(0, 2, shape), RNG.integers(0, 4, shape)):
+        d = values.astype(dtype)
+        got = median5(d)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, median_filter(d, size=5, mode="nearest"))
+
+
+def test_median5_selects_the_13th_of_any_25_values():
+    # Every window of a 5x5 image holds all its 25 values once clamped at the centre pixel.
+    for _ in range(200):
+        d = RNG.permutation(25).reshape(5, 5).astype(float) if _ % 2 else RNG.integers(0, 2, (5, 5)) * 1.0
+        assert median5(d)[2, 2] == np.sort(d.ravel())[12]
+

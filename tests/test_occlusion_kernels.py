@@ -6,9 +6,9 @@ from scipy.ndimage import gaussian_filter
 
 import naive_occlusion as naive
 from msstereo.kernels.occlusion import (
-    EPS_OCCL, ETA_OCCL, background_fill, consistency_residual, dirac, gaussian_blur, gaussian_radius,
-    heaviside, level_set_step, occlusion_energy, occlusion_energy_gradient, occlusion_error,
-    stable_step)
+    EPS_OCCL, ETA_OCCL, _arctan, background_fill, consistency_residual, dirac, gaussian_blur,
+    gaussian_radius, heaviside, heaviside_field, level_set_flow, level_set_step, occlusion_energy,
+    occlusion_energy_gradient, occlusion_error, stable_step)
 from msstereo.synthetic import synthetic_scene
 
 RNG = np.random.default_rng(7)
@@ -76,12 +76,21 @@ def test_gaussian_blur_of_zero_sigma_is_a_copy_and_constants_are_kept(dtype):
 def test_heaviside_and_dirac_match_naive_and_each_other():
     phi = RNG.uniform(-5.0, 5.0, 50)
     for eps_h in (0.5, 1.0, 2.0):
-        np.testing.assert_allclose(heaviside(phi, eps_h), naive.heaviside(phi, eps_h), rtol=1e-14)
+        np.testing.assert_allclose(heaviside_field(phi[None], eps_h)[0], naive.heaviside(phi, eps_h), rtol=1e-14)
+        np.testing.assert_allclose([heaviside(p, eps_h) for p in phi], naive.heaviside(phi, eps_h), rtol=1e-14)
         np.testing.assert_allclose(dirac(phi, eps_h), naive.dirac(phi, eps_h), rtol=1e-14)
         h = 1e-6
-        fd = (heaviside(phi + h, eps_h) - heaviside(phi - h, eps_h)) / (2 * h)
+        fd = (heaviside_field(phi[None] + h, eps_h) - heaviside_field(phi[None] - h, eps_h))[0] / (2 * h)
         np.testing.assert_allclose(dirac(phi, eps_h), fd, rtol=1e-7)
     assert heaviside(0.0, 1.0) == 0.5 and dirac(0.0, 2.0) == pytest.approx(1 / (2 * np.pi))
+
+
+def test_arctan_is_libms_within_one_ulp():
+    x = np.concatenate([RNG.normal(0.0, s, 20000) for s in (0.1, 1.0, 3.0, 30.0, 1e4)]
+                       + [np.linspace(-5, 5, 10001), [0.0, 0.66, 2.41421356237309504880, 1e300, -1e300, 1e-300]])
+    got = np.array([_arctan(v) for v in x])
+    want = np.arctan(x)
+    assert np.all(np.abs(got - want) <= np.spacing(np.abs(want))), np.abs(got - want).max()
 
 
 def _level_set_problem(dtype, shape=(6, 7)):
@@ -125,6 +134,22 @@ def test_occlusion_energy_gradient_matches_finite_differences(nu, eps_h, eta):
         fd[idx] = (occlusion_energy(e_blur, phi + bump, *args)
                    - occlusion_energy(e_blur, phi - bump, *args)) / (2 * h)
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-6 * np.abs(fd).max())
+
+
+@pytest.mark.parametrize("shape", [(6, 7), (1, 5), (5, 1), (40, 33)])
+def test_fused_level_set_flow_is_repeated_steps_bit_for_bit(dtype, shape):
+    e_blur, phi = _level_set_problem(dtype, shape)
+    args = (0.7, 0.2, 1.0, ETA_OCCL, stable_step(0.2, 1.0))
+    kept = phi.copy()
+    want, naive_phi = phi, phi.astype(np.float64)
+    for _ in range(7):
+        want = level_set_step(want, e_blur, *args)
+        naive_phi = naive_phi - args[-1] * naive.occlusion_energy_gradient(e_blur, naive_phi, *args[:-1])
+    got = level_set_flow(phi, e_blur, *args, 7)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(phi, kept)
+    np.testing.assert_allclose(got, naive_phi, **tol(dtype))
 
 
 @pytest.mark.parametrize("nu, eps_h, eta", [(0.5, 1.0, ETA_OCCL), (2.0, 0.5, ETA_OCCL), (0.2, 1.0, 1e-3)])

@@ -44,6 +44,9 @@ def linearize(fl, values, slopes, weights, sign):
     for i in range(m):
         for k in range(k_count):
             w = weights[k]
+            if w == 0.0:
+                # Adds +-0 to sums that start at +0 (lambda = 0: the derivative features).
+                continue
             for j in range(n):
                 r = values[k, i, j] - fl[k, i, j]
                 a = sign * slopes[k, i, j]

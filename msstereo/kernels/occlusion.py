@@ -29,8 +29,8 @@ from .warp import warp
 __all__ = [
     "EPS_OCCL", "ETA_OCCL",
     "consistency_residual", "occlusion_error", "gaussian_radius", "gaussian_blur",
-    "heaviside", "dirac", "occlusion_energy", "occlusion_energy_gradient",
-    "level_set_step", "stable_step", "background_fill",
+    "heaviside", "heaviside_field", "dirac", "occlusion_energy", "occlusion_energy_gradient",
+    "level_set_step", "level_set_flow", "stable_step", "background_fill",
 ]
 
 EPS_OCCL = 0.005
@@ -204,26 +204,60 @@ def gaussian_blur(image, sigma):
 # Level set: Heaviside, energy (eq. 19), its gradient and flow
 # ---------------------------------------------------------------------------
 
+# Cephes' arctan (S. L. Moshier, atan.c): a reduction to |x| <= 0.66, then a rational function.
+_T3P8 = 2.41421356237309504880  # tan(3 pi / 8)
+_MOREBITS = 6.123233995736765886130e-17  # pi / 2 - float(pi / 2)
+_ATAN_P = (-8.750608600031904122785e-1, -1.615753718733365076637e1, -7.500855792314704667340e1,
+           -1.228866684490136173410e2, -6.485021904942025371773e1)
+_ATAN_Q = (2.485846490142306297962e1, 1.650270098316988542046e2, 4.328810604912902668951e2,
+           4.853903996359136964868e2, 1.945506571482613964425e2)
+
+
+@jit
+def _arctan(x):
+    """``arctan(x)`` of a float64, within 1 ulp of libm's.
+
+    Written without branches or checked divisions (selects and `np.divide`),
+    so that loops over pixels vectorize: the level-set flow evaluates ``H``
+    at every pixel of every step, and libm's scalar ``atan`` was three
+    quarters of its time.
+    """
+    p0, p1, p2, p3, p4 = _ATAN_P
+    q0, q1, q2, q3, q4 = _ATAN_Q
+    a = abs(x)
+    big = a > _T3P8
+    mid = a > 0.66
+    r = np.divide(-1.0, a) if big else (np.divide(a - 1.0, a + 1.0) if mid else a)
+    base = np.pi / 2 if big else (np.pi / 4 if mid else 0.0)
+    extra = _MOREBITS if big else (0.5 * _MOREBITS if mid else 0.0)
+    z = r * r
+    z = np.divide(z * ((((p0 * z + p1) * z + p2) * z + p3) * z + p4),
+                  ((((z + q0) * z + q1) * z + q2) * z + q3) * z + q4)
+    y = base + ((r * z + r) + extra)
+    return y if x >= 0.0 else -y
+
+
 @jit
 def heaviside(phi, eps_h):
-    """Regularized Heaviside ``H_eps(phi) = 1/2 (1 + 2/pi arctan(phi / eps_h))``.
+    """Regularized Heaviside ``H_eps(phi) = 1/2 (1 + 2/pi arctan(phi / eps_h))`` of a scalar.
 
-    Works on scalars and arrays (float64 result for arrays, numba's rule for
-    float32 times a float scalar).
+    In float64 (numba's rule for a float32 times a float); `heaviside_field`
+    applies it to an array.
     """
-    return 0.5 * (1.0 + (2.0 / np.pi) * np.arctan(phi / eps_h))
+    return 0.5 * (1.0 + (2.0 / np.pi) * _arctan(np.divide(phi, eps_h)))
 
 
 @jit
 def dirac(phi, eps_h):
     """Regularized Dirac ``delta_eps = H_eps' = (1 / (pi eps_h)) / (1 + (phi / eps_h)^2)``."""
-    z = phi / eps_h
-    return (1.0 / (np.pi * eps_h)) / (1.0 + z * z)
+    # np.divide: IEEE division without numba's zero check, so loops over pixels vectorize.
+    z = np.divide(phi, eps_h)
+    return np.divide(1.0 / (np.pi * eps_h), 1.0 + z * z)
 
 
 @jit
-def _heaviside_field(phi, eps_h):
-    """``H(phi)`` in the dtype of ``phi``."""
+def heaviside_field(phi, eps_h):
+    """`heaviside` of every pixel of ``phi``, in its dtype."""
     m, n = phi.shape
     h = np.empty_like(phi)
     for i in range(m):
@@ -262,7 +296,7 @@ def occlusion_energy(e_blur, phi, t, nu, eps_h, eta=ETA_OCCL):
     float
         Summed in float64.
     """
-    h = _heaviside_field(phi, eps_h)
+    h = heaviside_field(phi, eps_h)
     hx, hy = gradient(h)
     m, n = phi.shape
     total = 0.0
@@ -272,6 +306,91 @@ def occlusion_energy(e_blur, phi, t, nu, eps_h, eta=ETA_OCCL):
             s2 = float(hx[i, j]) ** 2 + float(hy[i, j]) ** 2
             total += e_blur[i, j] * hij + t * (1.0 - hij) + nu * psi(s2, eta)
     return total
+
+
+@jit
+def _flow_pass(phi, e_blur, t, nu, eps_h, eta, tau, h, px, py, g):
+    """``g = dE_occl/dphi`` into ``g`` and, if ``tau > 0``, ``phi -= tau * g`` in place.
+
+    The one implementation of the gradient of `occlusion_energy`, for
+    `occlusion_energy_gradient`, `level_set_step` and `level_set_flow`. It
+    writes into the caller's buffers ``h``, ``px``, ``py`` and ``g`` (the
+    dtype of ``phi``) so that many steps allocate nothing, and it rounds
+    ``H``, the normalized gradient of ``H``, the curvature and ``g`` to
+    that dtype as the unfused formula (`msstereo.kernels.grid`) does, so
+    the result does not depend on how many steps are fused.
+    """
+    m, n = phi.shape
+    for i in range(m):
+        for j in range(n):
+            h[i, j] = heaviside(phi[i, j], eps_h)
+    # Forward differences of H, as `grid.gradient`, kept in the dtype (numba's float() of a
+    # float32 is a float32, so psi's argument is summed in it as in `occlusion_energy`):
+    # the rows but the last, then the last (zero difference below), each without tests
+    # in its loop, which then vectorizes.
+    for i in range(m - 1):
+        _unit_gradient(h[i], h[i + 1], px[i], py[i], eta)
+    _unit_gradient(h[m - 1], h[m - 1], px[m - 1], py[m - 1], eta)
+    # Curvature, `grid.divergence` of (px, py) rounded to the dtype through ``g``, then
+    # g and the step: inner rows in a loop without tests, the border pixels one by one.
+    for i in range(m):
+        if 0 < i < m - 1 and n > 2:
+            _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, 0)
+            _flow_row(phi[i, 1:n - 1], e_blur[i, 1:n - 1], t, nu, eps_h, tau, px[i, 1:n - 1],
+                      px[i, 0:n - 2], py[i, 1:n - 1], py[i - 1, 1:n - 1], g[i, 1:n - 1])
+            _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, n - 1)
+        else:
+            for j in range(n):
+                _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, j)
+
+
+@jit
+def _unit_gradient(h0, h1, px, py, eta):
+    """``grad H / psi(|grad H|^2)`` along a row ``h0`` with the next row ``h1`` (``h0`` itself
+    for the last row: zero difference), and a zero difference past the last column."""
+    n = h0.shape[0]
+    for j in range(n - 1):
+        hx = h0[j + 1] - h0[j]
+        hy = h1[j] - h0[j]
+        inv = np.divide(1.0, psi(float(hx) ** 2 + float(hy) ** 2, eta))
+        px[j] = hx * inv
+        py[j] = hy * inv
+    hx = h0[n - 1] - h0[n - 1]
+    hy = h1[n - 1] - h0[n - 1]
+    inv = np.divide(1.0, psi(float(hx) ** 2 + float(hy) ** 2, eta))
+    px[n - 1] = hx * inv
+    py[n - 1] = hy * inv
+
+
+@jit
+def _flow_row(phi, e_blur, t, nu, eps_h, tau, px, px_left, py, py_up, g):
+    """`_flow_pixel` along inner pixels of an inner row, from views at the pixels, their
+    left neighbours (``px_left``) and upper neighbours (``py_up``)."""
+    for j in range(phi.shape[0]):
+        g[j] = 0.0 + px[j] - px_left[j] + py[j] - py_up[j]
+        g[j] = dirac(float(phi[j]), eps_h) * (e_blur[j] - t - nu * g[j])
+        if tau > 0.0:
+            phi[j] = phi[j] - tau * g[j]
+
+
+@jit
+def _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, j):
+    """Curvature, ``g`` and the step at pixel ``(i, j)``, any pixel (see `_flow_pass`)."""
+    m, n = phi.shape
+    acc = 0.0
+    if j < n - 1:
+        acc += px[i, j]
+    if j > 0:
+        acc -= px[i, j - 1]
+    if i < m - 1:
+        acc += py[i, j]
+    if i > 0:
+        acc -= py[i - 1, j]
+    g[i, j] = acc
+    g[i, j] = dirac(float(phi[i, j]), eps_h) * (e_blur[i, j] - t - nu * g[i, j])
+    if tau > 0.0:
+        # phi[i, j] is read only here, after px, py of the whole field are made.
+        phi[i, j] = phi[i, j] - tau * g[i, j]
 
 
 @jit
@@ -294,21 +413,11 @@ def occlusion_energy_gradient(e_blur, phi, t, nu, eps_h, eta=ETA_OCCL):
     (M, N) ndarray
         In the dtype of ``phi``.
     """
-    h = _heaviside_field(phi, eps_h)
-    hx, hy = gradient(h)
-    m, n = phi.shape
-    px = np.empty_like(h)
-    py = np.empty_like(h)
-    for i in range(m):
-        for j in range(n):
-            inv = 1.0 / psi(float(hx[i, j]) ** 2 + float(hy[i, j]) ** 2, eta)
-            px[i, j] = hx[i, j] * inv
-            py[i, j] = hy[i, j] * inv
-    curvature = divergence(px, py)
+    h = np.empty_like(phi)
+    px = np.empty_like(phi)
+    py = np.empty_like(phi)
     g = np.empty_like(phi)
-    for i in range(m):
-        for j in range(n):
-            g[i, j] = dirac(float(phi[i, j]), eps_h) * (e_blur[i, j] - t - nu * curvature[i, j])
+    _flow_pass(phi, e_blur, t, nu, eps_h, eta, 0.0, h, px, py, g)
     return g
 
 
@@ -337,12 +446,35 @@ def level_set_step(phi, e_blur, t, nu, eps_h, eta, tau):
     (M, N) ndarray
         The new level set, in the dtype of ``phi``.
     """
-    g = occlusion_energy_gradient(e_blur, phi, t, nu, eps_h, eta)
-    out = np.empty_like(phi)
-    m, n = phi.shape
-    for i in range(m):
-        for j in range(n):
-            out[i, j] = phi[i, j] - tau * g[i, j]
+    return level_set_flow(phi, e_blur, t, nu, eps_h, eta, tau, 1)
+
+
+@jit
+def level_set_flow(phi, e_blur, t, nu, eps_h, eta, tau, steps):
+    """``steps`` explicit steps of `level_set_step`, fused.
+
+    The same numbers as calling `level_set_step` ``steps`` times, without
+    an array allocated per step (the flow of ``ms-occ`` takes tens of steps
+    per outer iteration, each a few passes over the image).
+
+    Parameters
+    ----------
+    phi, e_blur, t, nu, eps_h, eta, tau
+        As in `level_set_step` (``tau > 0``).
+    steps : int
+
+    Returns
+    -------
+    (M, N) ndarray
+        The new level set (``phi`` is not modified).
+    """
+    out = phi.copy()
+    h = np.empty_like(phi)
+    px = np.empty_like(phi)
+    py = np.empty_like(phi)
+    g = np.empty_like(phi)
+    for _ in range(steps):
+        _flow_pass(out, e_blur, t, nu, eps_h, eta, tau, h, px, py, g)
     return out
 
 

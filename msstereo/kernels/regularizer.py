@@ -10,7 +10,7 @@ discontinuity function ``v^2`` for the Mumford-Shah models; ``rho`` is ``psi``
 import numpy as np
 
 from .._jit import jit
-from .grid import divergence, gradient, squared_gradient_norm
+from .grid import divergence, gradient, pack_colours, squared_gradient_norm, unpack_colours
 from .penalty import rho, rho_prime
 
 
@@ -98,27 +98,117 @@ def sor_increment(dd, d0, a, b, g, sweeps, omega):
         Over-relaxation factor.
     """
     m, n = dd.shape
+    if m < 3 or n < 3:
+        for _ in range(sweeps):
+            for colour in range(2):
+                for i in range(m):
+                    for j in range((i + colour) % 2, n, 2):
+                        _sor_update(dd, d0, a, b, g, omega, i, j)
+        return
+    # Each colour's pixels packed row by row (`pack_colours`): a row of one colour reads the
+    # other at fixed offsets, in loops that the compiler vectorizes. The sums and their
+    # order are the plain update's, so the result is the plain red-black sweep's, bit for bit.
+    x, x0, aa, bb, gg = pack_colours(dd), pack_colours(d0), pack_colours(a), pack_colours(b), pack_colours(g)
     for _ in range(sweeps):
-        for colour in range(2):
+        for c in range(2):
+            o = 1 - c
             for i in range(m):
-                for j in range((i + colour) % 2, n, 2):
-                    num = -b[i, j]
-                    den = a[i, j]
-                    if j < n - 1:
-                        w = g[i, j]
-                        num += w * (d0[i, j + 1] + dd[i, j + 1] - d0[i, j])
-                        den += w
-                    if j > 0:
-                        w = g[i, j - 1]
-                        num += w * (d0[i, j - 1] + dd[i, j - 1] - d0[i, j])
-                        den += w
-                    if i < m - 1:
-                        w = g[i, j]
-                        num += w * (d0[i + 1, j] + dd[i + 1, j] - d0[i, j])
-                        den += w
-                    if i > 0:
-                        w = g[i - 1, j]
-                        num += w * (d0[i - 1, j] + dd[i - 1, j] - d0[i, j])
-                        den += w
-                    if den > 0.0:
-                        dd[i, j] += omega * (num / den - dd[i, j])
+                sh = (i + c) % 2
+                count = (n - sh + 1) // 2
+                if i == 0 or i == m - 1:
+                    lo, hi = 0, 0
+                else:
+                    # Columns 1 .. n - 2 have all four neighbours.
+                    lo, hi = 1 - sh, (n - 2 - sh) // 2 + 1
+                    # Views that start at each neighbour of packed pixel lo, so the loop
+                    # indexes all of them alike (the compiler then vectorizes it).
+                    r, l, h = slice(lo + sh, hi + sh), slice(lo + sh - 1, hi + sh - 1), slice(lo, hi)
+                    _packed_row(x[c, i, h], x[o, i, r], x[o, i, l], x0[c, i, h], x0[o, i, r], x0[o, i, l],
+                                x[o, i + 1, h], x0[o, i + 1, h], x[o, i - 1, h], x0[o, i - 1, h],
+                                aa[c, i, h], bb[c, i, h], gg[c, i, h], gg[o, i, l], gg[o, i - 1, h], omega)
+                for k in range(lo):
+                    _packed_update(x, x0, aa, bb, gg, c, i, k, sh, n, omega)
+                for k in range(max(hi, lo), count):
+                    _packed_update(x, x0, aa, bb, gg, c, i, k, sh, n, omega)
+    unpack_colours(x, dd)
+
+
+@jit
+def _packed_row(x, xr, xl, x0, x0r, x0l, xb, x0b, xa, x0a, a, b, g, gl, ga, omega):
+    """`_sor_update` of a run of packed pixels of an inner row, all four neighbours present.
+
+    Every argument is a view starting at the run's first pixel: ``x, x0, a, b,
+    g`` at the pixels, ``xr, x0r`` (``xl, x0l, gl``) at their right (left)
+    neighbours, ``xb, x0b`` below them and ``xa, x0a, ga`` above them.
+    """
+    for k in range(x.shape[0]):
+        centre = x0[k]
+        w = g[k]
+        num = -b[k] + w * (x0r[k] + xr[k] - centre)
+        den = a[k] + w
+        w = gl[k]
+        num += w * (x0l[k] + xl[k] - centre)
+        den += w
+        w = g[k]
+        num += w * (x0b[k] + xb[k] - centre)
+        den += w
+        w = ga[k]
+        num += w * (x0a[k] + xa[k] - centre)
+        den += w
+        value = x[k]
+        x[k] = value + omega * (num / den - value) if den > 0.0 else value
+
+
+@jit
+def _packed_update(x, x0, a, b, g, c, i, k, sh, n, omega):
+    """`_sor_update` of the packed pixel ``(c, i, k)`` (column ``sh + 2 k``), any pixel."""
+    m = x.shape[1]
+    o = 1 - c
+    j = sh + 2 * k
+    centre = x0[c, i, k]
+    num = -b[c, i, k]
+    den = a[c, i, k]
+    if j < n - 1:
+        w = g[c, i, k]
+        num += w * (x0[o, i, k + sh] + x[o, i, k + sh] - centre)
+        den += w
+    if j > 0:
+        w = g[o, i, k + sh - 1]
+        num += w * (x0[o, i, k + sh - 1] + x[o, i, k + sh - 1] - centre)
+        den += w
+    if i < m - 1:
+        w = g[c, i, k]
+        num += w * (x0[o, i + 1, k] + x[o, i + 1, k] - centre)
+        den += w
+    if i > 0:
+        w = g[o, i - 1, k]
+        num += w * (x0[o, i - 1, k] + x[o, i - 1, k] - centre)
+        den += w
+    if den > 0.0:
+        x[c, i, k] += omega * (num / den - x[c, i, k])
+
+
+@jit
+def _sor_update(dd, d0, a, b, g, omega, i, j):
+    """The SOR update of pixel ``(i, j)`` of `sor_increment`, any pixel."""
+    m, n = dd.shape
+    num = -b[i, j]
+    den = a[i, j]
+    if j < n - 1:
+        w = g[i, j]
+        num += w * (d0[i, j + 1] + dd[i, j + 1] - d0[i, j])
+        den += w
+    if j > 0:
+        w = g[i, j - 1]
+        num += w * (d0[i, j - 1] + dd[i, j - 1] - d0[i, j])
+        den += w
+    if i < m - 1:
+        w = g[i, j]
+        num += w * (d0[i + 1, j] + dd[i + 1, j] - d0[i, j])
+        den += w
+    if i > 0:
+        w = g[i - 1, j]
+        num += w * (d0[i - 1, j] + dd[i - 1, j] - d0[i, j])
+        den += w
+    if den > 0.0:
+        dd[i, j] += omega * (num / den - dd[i, j])

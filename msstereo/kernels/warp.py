@@ -64,35 +64,97 @@ def warp(features, d, sign, order):
     values = np.empty_like(features)
     slopes = np.empty_like(features)
     outside = np.zeros((m, n), dtype=np.bool_)
+    # Interpolation taps and weights of one row, then every feature along that row: the
+    # features are (K, M, N), so a pixel's K samples lie far apart while a row's are close.
+    left = np.empty(n, dtype=np.int64)
+    weight = np.empty((8, n))
+    flat = np.empty(n, dtype=np.bool_)
     for i in range(m):
+        # Without branches (clamping an inside sample changes nothing), so that it vectorizes.
+        last = max(n - 2.0, 0.0)
         for j in range(n):
             xs = j + sign * d[i, j]
-            clamped = xs < 0.0 or xs > n - 1
-            if clamped:
-                outside[i, j] = True
-                xs = min(max(xs, 0.0), n - 1.0)
-            x0 = min(int(np.floor(xs)), n - 2) if n > 1 else 0
+            clamped = (xs < 0.0) | (xs > n - 1)
+            outside[i, j] = clamped
+            flat[j] = clamped
+            xs = min(max(xs, 0.0), n - 1.0)
+            x0 = min(np.floor(xs), last)
+            left[j] = int(x0)
             t = xs - x0
             if order == 1:
-                x1 = min(x0 + 1, n - 1)
-                for k in range(k_count):
-                    a = features[k, i, x0]
-                    b = features[k, i, x1]
-                    values[k, i, j] = a + t * (b - a)
-                    slopes[k, i, j] = 0.0 if clamped else b - a
+                weight[0, j] = t
             else:
                 w0, w1, w2, w3, g0, g1, g2, g3 = _keys(t)
-                xm = max(x0 - 1, 0)
-                x1 = min(x0 + 1, n - 1)
-                x2 = min(x0 + 2, n - 1)
-                for k in range(k_count):
-                    f0 = features[k, i, xm]
-                    f1 = features[k, i, x0]
-                    f2 = features[k, i, x1]
-                    f3 = features[k, i, x2]
-                    values[k, i, j] = w0 * f0 + w1 * f1 + w2 * f2 + w3 * f3
-                    if clamped:
-                        slopes[k, i, j] = 0.0
-                    else:
-                        slopes[k, i, j] = g0 * f0 + g1 * f1 + g2 * f2 + g3 * f3
+                weight[0, j], weight[1, j], weight[2, j], weight[3, j] = w0, w1, w2, w3
+                weight[4, j], weight[5, j], weight[6, j], weight[7, j] = g0, g1, g2, g3
+        # Where the taps move with j (left[j] = j + shift, no clamping, e.g. a constant d as
+        # when a cost volume is sampled), the cubic loop reads the row at fixed offsets and
+        # vectorizes; elsewhere it gathers pixel by pixel. The same sums either way.
+        lo, hi, shift = _regular_run(left, flat, n) if order == 3 else (0, 0, 0)
+        for k in range(k_count):
+            f = features[k, i]
+            if hi > lo:
+                _cubic_run(f[lo + shift - 1:hi + shift + 2], weight[0, lo:hi], weight[1, lo:hi],
+                           weight[2, lo:hi], weight[3, lo:hi], weight[4, lo:hi], weight[5, lo:hi],
+                           weight[6, lo:hi], weight[7, lo:hi], values[k, i, lo:hi], slopes[k, i, lo:hi])
+            if order == 1:
+                for j in range(n):
+                    x0 = left[j]
+                    x1 = min(x0 + 1, n - 1)
+                    a = f[x0]
+                    b = f[x1]
+                    values[k, i, j] = a + weight[0, j] * (b - a)
+                    slopes[k, i, j] = 0.0 if flat[j] else b - a
+            else:
+                _cubic_gather(f, left, flat, weight, values[k, i], slopes[k, i], 0, lo)
+                _cubic_gather(f, left, flat, weight, values[k, i], slopes[k, i], hi, n)
     return values, slopes, outside
+
+
+@jit
+def _regular_run(left, flat, n):
+    """The run ``[lo, hi)`` around the middle column where ``left[j] = j + shift`` with all
+    four cubic taps inside the row and no clamping; ``(0, 0, 0)`` if it is shorter than 8
+    (one test of the middle's neighbours tells a disparity that varies)."""
+    mid = n // 2
+    shift = left[mid] - mid
+    lo = mid
+    while lo > 0 and not flat[lo - 1] and left[lo - 1] - (lo - 1) == shift and left[lo - 1] >= 1:
+        lo -= 1
+    hi = mid
+    while hi < n and not flat[hi] and left[hi] - hi == shift and 1 <= left[hi] <= n - 3:
+        hi += 1
+    if hi - lo < 8:
+        return 0, 0, 0
+    # The run's columns left of the middle: their last tap is inside since the middle's is.
+    return lo, hi, shift
+
+
+@jit
+def _cubic_run(f, w0, w1, w2, w3, g0, g1, g2, g3, values, slopes):
+    """Cubic values and slopes along a run: ``f[t:t + 4]`` are the taps of output ``t``."""
+    for t in range(values.shape[0]):
+        f0 = f[t]
+        f1 = f[t + 1]
+        f2 = f[t + 2]
+        f3 = f[t + 3]
+        values[t] = w0[t] * f0 + w1[t] * f1 + w2[t] * f2 + w3[t] * f3
+        slopes[t] = g0[t] * f0 + g1[t] * f1 + g2[t] * f2 + g3[t] * f3
+
+
+@jit
+def _cubic_gather(f, left, flat, weight, values, slopes, start, stop):
+    """Cubic values and slopes of the columns ``start <= j < stop`` of a row, tap by tap."""
+    n = f.shape[0]
+    for j in range(start, stop):
+        x0 = left[j]
+        f0 = f[max(x0 - 1, 0)]
+        f1 = f[x0]
+        f2 = f[min(x0 + 1, n - 1)]
+        f3 = f[min(x0 + 2, n - 1)]
+        values[j] = weight[0, j] * f0 + weight[1, j] * f1 + weight[2, j] * f2 + weight[3, j] * f3
+        if flat[j]:
+            slopes[j] = 0.0
+        else:
+            slopes[j] = weight[4, j] * f0 + weight[5, j] * f1 + weight[6, j] * f2 + weight[7, j] * f3
+
