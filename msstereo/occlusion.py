@@ -26,7 +26,7 @@ it does not descend one).
 
 import numpy as np
 
-from .energy import MumfordShahEnergy, image_weight
+from .energy import MumfordShahEnergy, features, image_weight, stride
 from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, gaussian_blur,
                                 heaviside, level_set_step, occlusion_energy, occlusion_error,
                                 stable_step)
@@ -107,14 +107,18 @@ def solve_occlusion_level(left, right, state, model, options, bounds, log):
         The updated state.
     """
     images = {"l": (left, right), "r": (right, left)}
+    # Read only: both views share them.
+    stacks = {"l": features(left, stride(model.lam) == 3), "r": features(right, stride(model.lam) == 3)}
     energies = {view: MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1),
-                                        image_weight(images[view][0], model))
+                                        image_weight(images[view][0], model),
+                                        stacks=(stacks[view], stacks["r" if view == "l" else "l"]))
                 for view, sign in VIEWS}
     names = [view for view, _ in VIEWS]
-    # The relax stepper samples its cost volume here: one per view, side by side.
-    steppers = dict(zip(names, map_views(lambda view: options.stepper(energies[view], bounds), names)))
-    for view in names:
-        state[f"d_{view}"] = steppers[view].start(state[f"d_{view}"])
+    steppers = {view: options.stepper(energies[view], bounds) for view in names}
+    # The relax stepper samples its cost volume in start: one per view, side by side.
+    starts = map_views(lambda view: steppers[view].start(state[f"d_{view}"]), names)
+    for view, d in zip(names, starts):
+        state[f"d_{view}"] = d
     scratch = {view: LevelLog(log.level, log.shape) for view in names}
     e_blur = blurred_occlusion_errors(state, model)
 
