@@ -7,7 +7,7 @@ data term around a warp, all from the kernels in `msstereo.kernels`.
 
 import numpy as np
 
-from .aggregate import guided_filter
+from .aggregate import CHUNK, guided_filter
 from .kernels.data_term import data_term, lagged_data_weights, linearize
 from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
@@ -15,6 +15,10 @@ from .kernels.grid import central_gradient, gradient, squared_gradient_norm
 from .kernels.regularizer import penalty, penalty_prime, smoothness_gradient, sor_increment
 from .kernels.search import add_census_cost, census_transform
 from .kernels.warp import warp
+
+
+FILTER_STRIP_BYTES = 4 * 2**20
+"""Bytes per temporary array of the guided filter when a cost volume is made in strips."""
 
 
 def features(image, derivatives=True):
@@ -243,7 +247,10 @@ class DisparityEnergy:
             if rows is None:
                 volume = guided_filter(channels(self.f_ref, self.stride), volume, model.aggregate, model.aggregate_eps)
             else:
-                guided_filter(channels(self.f_ref, self.stride), volume, model.aggregate, model.aggregate_eps, step)
+                # The filter's temporaries are a dozen arrays of one chunk of slices of a strip:
+                # strips of about FILTER_STRIP_BYTES per array.
+                rows = max(FILTER_STRIP_BYTES // (n * min(count, CHUNK) * volume.itemsize), 2 * model.aggregate)
+                guided_filter(channels(self.f_ref, self.stride), volume, model.aggregate, model.aggregate_eps, rows)
         return volume
 
     def gradient(self, d):

@@ -201,7 +201,7 @@ COARSEST = 24
 LEVEL_SCALE = 0.5
 """Size ratio between the levels of a banded relax run (`Relax.level_shapes`)."""
 
-STRIP_BYTES = 32 * 2**20
+STRIP_BYTES = 16 * 2**20
 """Bytes of cost volume per strip of rows in which a banded volume, or one above half the
 budget, is made (bounds the temporaries of the data term, census and aggregation)."""
 
