@@ -111,9 +111,21 @@ class Relax(SolverOptions):
     Memory: the cost volume holds ``M N K`` floats per view, ``K`` the number
     of samples (Teddy: 450 x 375 x 119 float32, 80 MB; ``ms-occ`` keeps one
     per view). Every Middlebury v2 and 2005 scene fits the default budget,
-    so they search the whole range on one level; a 6-megapixel pair with
-    280 disparities (13 GB per view over the whole range) searches a band
-    of ``2 band / step + 1`` samples per pixel on its two finest levels.
+    so they search the whole range on one level, as before the band
+    existed; a 6-megapixel pair with 280 disparities (12.4 GiB per view
+    over the whole range) searches a band of ``2 band / step + 1`` = 13
+    samples per pixel on its two finest levels
+    (``benchmarks/results/scale.md``).
+
+    The band is not free where the whole range fits (``benchmarks/band.py``,
+    default model; bad 1 nonocc, Motorcycle at 0.37 MP bad 1 all): whole
+    range against a band of +- 4 px (+- 2 px) around a half-size level,
+    Teddy 7.28 against 6.91 (7.11), Cones 2.89 against 4.16 (4.52),
+    Motorcycle 7.43 against 9.05 (9.35). The loss is the coarse level's:
+    on Cones 2.4 % of the nonocc pixels (Motorcycle 5.9 %) lie more than
+    4 px from the upsampled half-size solution, out of any such band. So
+    the band is used only where the whole range does not fit; ``band = 3``
+    is what keeps a 6-megapixel pair within 2 GiB.
     """
 
     iterations: int = 60
