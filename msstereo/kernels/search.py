@@ -5,17 +5,18 @@ from the regularizer through an auxiliary disparity ``a``:
 
     E_theta(d, a) = sum_x H(x) C(x, a(x)) + (d - a)^2 / (2 theta) + R(d)
 
-where ``C`` is the data cost sampled at the disparities
-``k_j = k_0 + j h`` of a grid and ``H`` an optional visibility gate. The cost
-volume ``(M, N, K)`` holds ``K`` consecutive samples of the grid per pixel,
-from the pixel's ``base``: sample ``s`` of pixel ``x`` is at
-``k_0 + (base(x) + s) h``. A base of 0 everywhere is the whole range; a base
-that follows a coarse solution is a band around it, for images whose whole
-range does not fit in memory (`msstereo.solvers.relax.Relax`). Between the samples ``C`` is the parabola through the
-nearest sample and its two neighbours (`interpolated_cost`): exact at the
-samples and defined everywhere (it may jump half-way between samples, where
-the nearest sample changes), so the relaxed energy is a well-defined
-function of ``a`` and the ``a``-step can be tested as a minimization of it.
+where ``C`` is the data cost sampled at the disparities ``k_j = k_0 + j h``
+of a grid and ``H`` an optional visibility gate. The cost volume
+``(M, N, K)`` holds ``K`` consecutive samples of the grid per pixel, from the
+pixel's ``base``: sample ``s`` of pixel ``x`` is at ``k_0 + (base(x) + s) h``.
+A base of 0 everywhere is the whole range; a base that follows a coarse
+solution is a band around it, for images whose whole range does not fit in
+memory (`msstereo.solvers.relax.Relax`). Between the samples ``C`` is the
+parabola through the nearest sample and its two neighbours
+(`interpolated_cost`): exact at the samples and defined everywhere (it may
+jump half-way between samples, where the nearest sample changes), so the
+relaxed energy is a well-defined function of ``a`` and the ``a``-step can be
+tested as a minimization of it.
 
 The ``a``-step (`search`) is exhaustive over the samples, hence global per
 pixel up to the sampling, refined inside the best sample's segment by the
