@@ -591,6 +591,9 @@ def test_levels_halve_until_the_whole_range_fits_the_budget():
     # No coarser level below twice the coarsest side, and no band as wide as the range.
     assert Relax(budget=0.0).level_shapes((60, 90), None, None, (0.0, 40.0), 1, 4) == [(60, 90), (30, 45)]
     assert Relax(budget=0.0, band=20.0).level_shapes((60, 90), None, None, (0.0, 30.0), 1, 4) == [(60, 90)]
+    # A banded level's grid is exactly `step` apart (two census fractions), short of d_max.
+    assert Relax().band_grid((0.0, 105.047)) == (0.0, 0.5, 211)
+    assert Relax().band_grid((-1.0, 9.0)) == (-1.0, 0.5, 21)
     largest = 1000 * 1482 * 13 * 2 * 4
     assert solver.volume_bytes((2000, 2964), (0.0, 280.0), 2, 4) == 2000 * 2964 * 13 * 2 * 4 > largest
 

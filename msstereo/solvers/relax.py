@@ -170,12 +170,24 @@ class Relax(SolverOptions):
         range and the level has a coarser one to centre it on (short side at
         least ``2 COARSEST``).
         """
-        _, h, count = disparity_samples(bounds, self.step)
-        samples = 2 * math.ceil(self.band / h - 1e-9) + 1
+        count = disparity_samples(bounds, self.step)[2]
+        samples = 2 * math.ceil(self.band / self.step - 1e-9) + 1
         full = shape[0] * shape[1] * count * views * itemsize
         if full <= self.budget * 2**20 or samples >= count or min(shape) < 2 * COARSEST:
             return None
         return samples
+
+    def band_grid(self, bounds):
+        """First sample, spacing and count of the grid of a banded level: exactly ``step`` apart.
+
+        Not stretched to end on ``d_max`` as `disparity_samples` is (the top
+        sample may fall short of it by less than ``step``): the census of a
+        sample depends on its fractional part, and a spacing of exactly 0.5
+        px has two, where a stretched one has as many as samples, each a
+        shifted census image (gigabytes on a large level).
+        """
+        lo, hi = bounds
+        return float(lo), float(self.step), max(3, math.floor((hi - lo) / self.step + 1e-9) + 1)
 
     def level_shapes(self, shape, factor, min_size, bounds, views, itemsize):
         """The finest level, then levels of half the size while the finer one searches a band.
@@ -255,6 +267,9 @@ class RelaxStep:
         self.k0, self.h, self.count = disparity_samples(bounds, options.step)
         views = 2 if energy.model.occlusion else 1
         self.band = options.band_samples(energy.shape, bounds, views, np.dtype(energy.dtype).itemsize)
+        if self.band is not None:
+            self.k0, self.h, self.count = options.band_grid(bounds)
+            self.band = min(self.band, self.count)
         self.cost = self.floor = self.base = None
         self.schedule = options.thetas(energy.model.beta)
         self.iteration = 0
