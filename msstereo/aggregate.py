@@ -50,7 +50,7 @@ def _inverse_covariance(guide, radius, eps):
     return np.linalg.inv(cov), mean
 
 
-def guided_filter(guide, volume, radius, eps):
+def guided_filter(guide, volume, radius, eps, rows=None):
     """Filter every slice of ``volume`` with the guided filter of ``guide``.
 
     Parameters
@@ -64,12 +64,38 @@ def guided_filter(guide, volume, radius, eps):
     eps : float
         Regularization of the affine fit: edges with a colour variance well
         above ``eps`` are kept.
+    rows : int, optional
+        Filter ``volume`` in place, ``rows`` image rows at a time, so that
+        the temporaries hold a strip instead of the whole image (large
+        images). The output of a row depends on the rows within
+        ``2 radius`` of it only, so each strip is filtered with that margin
+        and the result is the whole image's up to round-off (the box sums
+        run over other rows). None: the whole image at once, into a new
+        array.
 
     Returns
     -------
     (M, N, K) ndarray
-        The filtered volume, in the dtype of ``volume``.
+        The filtered volume, in the dtype of ``volume`` (``volume`` itself
+        when ``rows`` is given).
     """
+    m = volume.shape[0]
+    if rows is None:
+        return _guided_filter(guide, volume, radius, eps)
+    rows, margin = max(int(rows), 1), 2 * radius
+    above = volume[:0].copy()  # the unfiltered rows [lo, start), overwritten in the volume already
+    for start in range(0, m, rows):
+        stop = min(start + rows, m)
+        lo, hi = max(start - margin, 0), min(stop + margin, m)
+        strip = np.concatenate([above, volume[start:hi]])  # row lo + r is strip[r], unfiltered
+        out = _guided_filter(guide[lo:hi], strip, radius, eps)
+        above = strip[max(stop - margin, 0) - lo:stop - lo].copy()
+        volume[start:stop] = out[start - lo:stop - lo]
+    return volume
+
+
+def _guided_filter(guide, volume, radius, eps):
+    """`guided_filter` of the whole of ``volume`` at once, into a new array."""
     guide64 = np.asarray(guide, np.float64)
     inv, mean = _inverse_covariance(guide64, radius, eps)
     # The per-slice work runs in the volume's precision (float32 halves the memory traffic).

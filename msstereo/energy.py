@@ -7,7 +7,7 @@ data term around a warp, all from the kernels in `msstereo.kernels`.
 
 import numpy as np
 
-from .aggregate import cross_scale
+from .aggregate import CHUNK, cross_scale, guided_filter
 from .kernels.data_term import data_term, lagged_data_weights, linearize
 from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
@@ -17,40 +17,54 @@ from .kernels.search import add_census_cost, census_transform
 from .kernels.warp import warp
 
 
-def features(image):
+FILTER_STRIP_BYTES = 4 * 2**20
+"""Bytes per temporary array of the guided filter when a cost volume is made in strips."""
+
+
+def features(image, derivatives=True):
     """Stack each channel with its central-difference derivatives.
 
     Parameters
     ----------
     image : (M, N, C) ndarray
         Float image.
+    derivatives : bool
+        False: the channels alone, for a data term without gradient
+        constancy (``lambda = 0``), whose derivative features would carry
+        weight 0 (a third of the memory and of the warps).
 
     Returns
     -------
-    (3 C, M, N) ndarray
-        ``[I_1, I_1x, I_1y, I_2, ...]``.
+    (3 C, M, N) or (C, M, N) ndarray
+        ``[I_1, I_1x, I_1y, I_2, ...]``, or ``[I_1, I_2, ...]``.
     """
     out = []
     for c in range(image.shape[2]):
         channel = np.ascontiguousarray(image[:, :, c])
-        ix, iy = central_gradient(channel)
-        out += [channel, ix, iy]
+        out.append(channel)
+        if derivatives:
+            out += central_gradient(channel)
     return np.stack(out)
 
 
-def channels(features):
-    """The ``(M, N, C)`` image back from its feature stack (`features`)."""
-    return np.ascontiguousarray(features[0::3].transpose(1, 2, 0))
+def stride(lam):
+    """Features per channel of the stacks for gradient-constancy weight ``lam`` (`features`)."""
+    return 3 if lam != 0 else 1
 
 
-def gray(features):
+def channels(features, step=3):
+    """The ``(M, N, C)`` image back from its feature stack (`features`, ``step`` features per channel)."""
+    return np.ascontiguousarray(features[0::step].transpose(1, 2, 0))
+
+
+def gray(features, step=3):
     """Mean intensity of a feature stack's channels, for the census."""
-    return np.ascontiguousarray(channels(features).mean(axis=2))
+    return np.ascontiguousarray(channels(features, step).mean(axis=2))
 
 
 def feature_weights(channels, lam, dtype):
-    """Weights ``1, lambda, lambda`` per channel (eq. 5)."""
-    return np.tile(np.array([1.0, lam, lam], dtype=dtype), channels)
+    """Weights ``1, lambda, lambda`` per channel (eq. 5); ``1`` per channel without derivatives."""
+    return np.tile(np.array([1.0, lam, lam][:stride(lam)], dtype=dtype), channels)
 
 
 class DisparityEnergy:
@@ -68,6 +82,11 @@ class DisparityEnergy:
         Energy parameters.
     weight : (M, N) ndarray, optional
         Regularizer weight ``w`` (``v_I^2`` or ``v^2``); 1 if omitted.
+    stacks : (ndarray, ndarray), optional
+        The `features` of ``reference`` and ``other``, if already made
+        (with derivatives only if ``model.lam != 0``): the two views of the
+        occlusion model share them (read only), which matters on large
+        images.
 
     Attributes
     ----------
@@ -86,16 +105,16 @@ class DisparityEnergy:
 
     visibility = None
 
-    def __init__(self, reference, other, sign, model, weight=None):
+    def __init__(self, reference, other, sign, model, weight=None, stacks=None):
         self.model = model
         self.sign = int(sign)
         self.dtype = reference.dtype
-        self.f_ref = features(reference)
-        self.f_other = features(other)
+        # Without gradient constancy the derivative features are left out: their weight is 0.
+        self.stride = stride(model.lam)
+        derivatives = self.stride == 3
+        self.f_ref, self.f_other = ((features(reference, derivatives), features(other, derivatives))
+                                    if stacks is None else stacks)
         self.weights = feature_weights(reference.shape[2], model.lam, self.dtype)
-        # Features of weight 0 (lambda = 0) change no sum: the warp and the data term skip them.
-        used = self.weights != 0
-        self._matched = (self.f_ref[used], self.f_other[used], self.weights[used])
         self.shape = reference.shape[:2]
         self.weight = np.ones(self.shape, self.dtype) if weight is None else weight.astype(self.dtype)
         self.w = np.zeros((2,) + self.shape, self.dtype) if model.tgv > 0 else None
@@ -107,7 +126,7 @@ class DisparityEnergy:
         # Kept for the last d: a PDE warp evaluates the energy and its quadratic model at the
         # same d several times (after v, the line search, the logs), and only d changes them.
         if self._warped is None or not np.array_equal(self._warped[0], d):
-            self._warped = (d.copy(), warp(self._matched[1], d, self.sign, self.model.interpolation))
+            self._warped = (d.copy(), warp(self.f_other, d, self.sign, self.model.interpolation))
         return self._warped[1]
 
     def data(self, d):
@@ -115,8 +134,8 @@ class DisparityEnergy:
         values, slopes, outside = self._warp(d)
         # Kept with the warp it comes from (a new warp makes new arrays).
         if self._data_of is None or self._data_of[0] is not values:
-            f_ref, _, weights = self._matched
-            self._data_of = (values, data_term(f_ref, values, slopes, weights, self.sign, self.model.eta))
+            self._data_of = (values, data_term(self.f_ref, values, slopes, self.weights, self.sign,
+                                               self.model.eta))
         e_d, de_d = self._data_of[1]
         return e_d, de_d, outside
 
@@ -178,31 +197,74 @@ class DisparityEnergy:
         m = self.model
         return penalty_prime(self.first_order(d), self.weight, m.beta, m.eta_s, m.robust)
 
-    def cost_volume(self, k0, h, count):
-        """The data term at the constant disparities ``k0 + j h``, ``j < count``.
+    def cost_volume(self, k0, h, count, base=None, rows=None):
+        """The data term at the disparities ``k0 + (base + j) h``, ``j < count``.
 
-        Each slice is `data` at a constant ``d`` (the same warp and ``e_d``
-        kernels, so the sampled cost is the energy's own data term), plus
-        the census cost of `msstereo.kernels.search.add_census_cost` when
-        the model mixes one in (``census > 0``), aggregated by the guided
-        filter of the reference image when the model asks for it
+        Each slice is `data` at ``d = k0 + (base + j) h`` (the same warp and
+        ``e_d`` kernels, so the sampled cost is the energy's own data term),
+        plus the census cost of `msstereo.kernels.search.add_census_cost`
+        when the model mixes one in (``census > 0``), aggregated by the
+        guided filter of the reference image when the model asks for it
         (``aggregate > 0``, `msstereo.aggregate.guided_filter`), at coarser
         scales too when ``aggregate_scales > 0`` (`msstereo.aggregate.cross_scale`).
+
+        Parameters
+        ----------
+        k0, h : float
+            First sample of the grid and spacing.
+        count : int
+            Samples per pixel.
+        base : (M, N) int ndarray, optional
+            Index on the grid of each pixel's first sample: a band of
+            ``count`` samples per pixel (`msstereo.solvers.relax`). The
+            aggregation then filters slice ``j``, which holds each pixel's
+            own ``j``-th sample: where the base differs between neighbours it
+            mixes their costs at nearby, not equal, disparities (measured in
+            `msstereo.solvers.relax.Relax`). None: 0 everywhere.
+        rows : int, optional
+            Work on strips of this many image rows (each row's data term and
+            census depend on a few rows around it only), so that the
+            temporaries hold a strip, not the image; the volume is the same.
+            None: the whole image at once.
 
         Returns
         -------
         (M, N, count) ndarray
             Samples of a pixel contiguous, as the search reads them.
         """
+        m_rows, n = self.shape
         volume = np.empty(self.shape + (count,), self.dtype)
-        for j in range(count):
-            volume[:, :, j] = self.data(np.full(self.shape, k0 + j * h, self.dtype))[0]
-        m = self.model
-        if m.census > 0:
-            self._add_census(volume, k0 + h * np.arange(count))
-        if m.aggregate > 0:
-            volume = cross_scale(channels(self.f_ref), volume, m.aggregate, m.aggregate_eps,
-                                 m.aggregate_scales, m.aggregate_decay)
+        model = self.model
+        step = m_rows if rows is None else max(int(rows), 1)
+        # The grid's samples that any pixel uses, for the census of each fractional part.
+        grid = count if base is None else int(base.max()) + count
+        census = self._census_setup(k0 + h * np.arange(grid)) if model.census > 0 else None
+        for start in range(0, m_rows, step):
+            part = slice(start, min(start + step, m_rows))
+            shape = (part.stop - part.start, n)
+            whole = rows is None
+            f_ref = self.f_ref if whole else np.ascontiguousarray(self.f_ref[:, part])
+            f_other = self.f_other if whole else np.ascontiguousarray(self.f_other[:, part])
+            for j in range(count):
+                if base is None:
+                    d = np.full(shape, k0 + j * h, self.dtype)
+                else:
+                    d = (k0 + (base[part] + j) * h).astype(self.dtype)
+                values, slopes, _ = warp(f_other, d, self.sign, model.interpolation)
+                volume[part, :, j] = data_term(f_ref, values, slopes, self.weights, self.sign, model.eta)[0]
+            if census is not None:
+                self._add_census(volume[part], part, census,
+                                 np.zeros(shape, np.int32) if base is None else base[part])
+        if model.aggregate > 0:
+            if rows is None or model.aggregate_scales > 0:
+                # The coarse scales pool the whole image: no strips (the option is off by default).
+                volume = cross_scale(channels(self.f_ref, self.stride), volume, model.aggregate,
+                                     model.aggregate_eps, model.aggregate_scales, model.aggregate_decay)
+            else:
+                # The filter's temporaries are a dozen arrays of one chunk of slices of a strip:
+                # strips of about FILTER_STRIP_BYTES per array.
+                rows = max(FILTER_STRIP_BYTES // (n * min(count, CHUNK) * volume.itemsize), 2 * model.aggregate)
+                guided_filter(channels(self.f_ref, self.stride), volume, model.aggregate, model.aggregate_eps, rows)
         return volume
 
     def gradient(self, d):
@@ -214,29 +276,36 @@ class DisparityEnergy:
     def quadratic_model(self, d):
         """Coefficients of ``s_d^2(d + dd) = R + 2 J12 dd + J11 dd^2`` at ``d``."""
         values, slopes, _ = self._warp(d)
-        f_ref, _, weights = self._matched
-        return linearize(f_ref, values, slopes, weights, self.sign)
+        return linearize(self.f_ref, values, slopes, self.weights, self.sign)
 
-    def _add_census(self, volume, samples):
-        """Add the census cost of every sample to ``volume`` (`add_census_cost`).
+    def _census_setup(self, samples):
+        """The fractional parts of the grid's ``samples``, each sample's part and whole shift."""
+        whole = np.floor(samples + 1e-6)
+        fractions, which = np.unique(np.round(samples - whole, 6), return_inverse=True)
+        return fractions, which.astype(np.int64), whole.astype(np.int64)
+
+    def _add_census(self, volume, part, census, base):
+        """Add the census cost of every sample to the rows ``part`` of the volume (`add_census_cost`).
 
         The other view is shifted by each distinct fractional part of the
         samples (the data term's warp, at a constant disparity) before its
         census transform: sub-pixel samples then compare real signatures
         instead of interpolating Hamming distances between integer shifts,
-        which would lock the disparity to whole pixels.
+        which would lock the disparity to whole pixels. The transforms see
+        ``radius`` rows beyond the strip, so a strip's signatures are the
+        whole image's.
         """
         m = self.model
+        fractions, which, whole = census
         radius = m.census_window // 2
-        whole = np.floor(samples + 1e-6)
-        fractions, which = np.unique(np.round(samples - whole, 6), return_inverse=True)
-        other = gray(self.f_other)[None]
-        shifted = np.stack([census_transform(warp(other, np.full(self.shape, f, self.dtype), self.sign,
-                                                  m.interpolation)[0][0], radius)
+        lo, hi = max(part.start - radius, 0), min(part.stop + radius, self.shape[0])
+        inner = slice(part.start - lo, part.stop - lo)
+        ref, other = gray(self.f_ref[:, lo:hi], self.stride), gray(self.f_other[:, lo:hi], self.stride)[None]
+        shifted = np.stack([census_transform(warp(other, np.full(ref.shape, f, self.dtype), self.sign,
+                                                  m.interpolation)[0][0], radius)[inner]
                             for f in fractions])
-        add_census_cost(volume, census_transform(gray(self.f_ref), radius), shifted,
-                        which.astype(np.int64), whole.astype(np.int64), self.sign,
-                        m.census / ((2 * radius + 1) ** 2 - 1))
+        add_census_cost(volume, np.ascontiguousarray(census_transform(ref, radius)[inner]), shifted,
+                        which, whole, self.sign, m.census / ((2 * radius + 1) ** 2 - 1), base)
 
     def lagged_weights(self, R, J12, J11, dd, d):
         """Lagged data coefficients and smoothness diffusivity at ``d + dd``."""
@@ -260,10 +329,12 @@ class MumfordShahEnergy(DisparityEnergy):
         A fixed factor of the regularizer weight, ``v_I^2`` for the
         edge-weighted Mumford-Shah models (``weight="edge+v"``): the weight
         is then ``v_I^2 v^2``. 1 if omitted.
+    stacks : (ndarray, ndarray), optional
+        As for `DisparityEnergy`.
     """
 
-    def __init__(self, reference, other, sign, model, v, image_weight=None):
-        super().__init__(reference, other, sign, model)
+    def __init__(self, reference, other, sign, model, v, image_weight=None, stacks=None):
+        super().__init__(reference, other, sign, model, stacks=stacks)
         self.image_weight = self.weight if image_weight is None else image_weight.astype(self.dtype)
         self.set_v(v)
 

@@ -16,7 +16,7 @@ from .models import Model, get_model
 from .occlusion import fill_occlusions, initial_occlusion_state, occlusion_masks, solve_occlusion_level
 from .parallel import map_views, using_threads
 from .progress import reporter, reporting
-from .pyramid import coarse_to_fine, pyramid_shapes
+from .pyramid import coarse_to_fine
 from .result import LevelLog, StereoResult
 from .solvers import check_model
 from .solvers.loop import solve_view
@@ -246,13 +246,14 @@ def _check_work(shape, model, options, d_range, dtype):
         raise ValueError(f"model parameter 'sigma' ({model.sigma:g}) blurs over {radius} px, more "
                          f"than the image's short side ({side} px)")
     if options.global_search:
-        count = disparity_samples(d_range, options.step)[2]
         views = 2 if model.occlusion else 1
-        needed = shape[0] * shape[1] * count * views * np.dtype(dtype).itemsize
+        needed = options.volume_bytes(shape, d_range, views, np.dtype(dtype).itemsize)
         if needed > _physical_memory():
-            raise ValueError(f"the cost volume of {shape[0]}x{shape[1]} pixels x {count} disparity "
-                             f"samples x {views} view(s) needs {needed / 2**30:.3g} GiB, more than "
-                             f"this machine has: narrow [d_min, d_max] or raise Relax(step=...)")
+            count = disparity_samples(d_range, options.step)[2]
+            raise ValueError(f"the cost volumes of {shape[0]}x{shape[1]} pixels, {count} disparity "
+                             f"samples over the range and {views} view(s) need {needed / 2**30:.3g} GiB "
+                             f"at their largest level, more than this machine has: narrow [d_min, d_max], "
+                             f"raise Relax(step=...) or lower Relax(budget=...) or Relax(band=...)")
 
 
 def _physical_memory():
@@ -390,8 +391,9 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     _check_work(shape, model, options, (d_min, d_max), il.dtype)
     if threads is not None:
         threads = checks.Integer(1)(threads, "threads")
-    report = reporter(progress, pyramid_shapes(shape, factor, min_size, options.levels)[::-1],
-                      options.outer_iterations)
+    shapes = options.level_shapes(shape, factor, min_size, (d_min, d_max), 2 if model.occlusion else 1,
+                                  np.dtype(il.dtype).itemsize)
+    report = reporter(progress, shapes[::-1], options.outer_iterations)
     LOG.info(intensity)
     logs = []
     v_image = None  # edge map v_I of the latest level (tv-edge): the finest one is returned
@@ -421,8 +423,7 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
 
     disparity_fields = ("d_l", "d_r") if model.occlusion else ("d",)
     with reporting(report), using_threads(threads):
-        state = coarse_to_fine(il, ir, solve_level, factor=factor, min_size=min_size,
-                               levels=options.levels, disparity_fields=disparity_fields)
+        state = coarse_to_fine(il, ir, solve_level, shapes=shapes, disparity_fields=disparity_fields)
         masks = occlusion_masks(state) if model.occlusion else None
         state = _finish(state, model, il, ir)
     common = dict(model=model, solver=options, levels=logs, intensity=intensity.removeprefix("intensity: "),

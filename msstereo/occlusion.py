@@ -26,7 +26,7 @@ it does not descend one).
 
 import numpy as np
 
-from .energy import MumfordShahEnergy, image_weight
+from .energy import MumfordShahEnergy, features, image_weight, stride
 from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, gaussian_blur,
                                 heaviside_field, level_set_flow, occlusion_energy, occlusion_error,
                                 stable_step)
@@ -113,18 +113,22 @@ def solve_occlusion_level(left, right, state, model, options, bounds, log):
     """
     images = {"l": (left, right), "r": (right, left)}
     names = [view for view, _ in VIEWS]
+    # Read only: both views share them.
+    stacks = {"l": features(left, stride(model.lam) == 3), "r": features(right, stride(model.lam) == 3)}
 
     def setup(view_sign):
-        # The energy (its image edge map) and the stepper (relax samples its cost volume here).
+        # The energy (its image edge map) and the stepper of one view.
         view, sign = view_sign
+        other = "r" if view == "l" else "l"
         energy = MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1),
-                                   image_weight(images[view][0], model))
+                                   image_weight(images[view][0], model), stacks=(stacks[view], stacks[other]))
         return energy, options.stepper(energy, bounds)
 
     # One view per thread: each reads the images and its own fields only.
     made = dict(zip(names, map_views(setup, VIEWS)))
     energies = {view: made[view][0] for view in names}
     steppers = {view: made[view][1] for view in names}
+    # The relax stepper samples its cost volume in start: one per view, side by side.
     starts = map_views(lambda view: steppers[view].start(state[f"d_{view}"]), names)
     for view, d in zip(names, starts):
         state[f"d_{view}"] = d

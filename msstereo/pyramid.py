@@ -74,7 +74,7 @@ def upsample(field, shape, is_disparity=False):
 
 
 def coarse_to_fine(left, right, solve_level, *, factor=0.5, min_size=24, levels=None,
-                   disparity_fields=("d",)):
+                   disparity_fields=("d",), shapes=None):
     """Solve from the coarsest pyramid level to the finest.
 
     Parameters
@@ -91,13 +91,17 @@ def coarse_to_fine(left, right, solve_level, *, factor=0.5, min_size=24, levels=
         See `pyramid_shapes`.
     disparity_fields : tuple of str
         State fields measured in pixels, rescaled between levels.
+    shapes : list of (int, int), optional
+        The levels' shapes, finest first, instead of `pyramid_shapes`.
 
     Returns
     -------
     dict
         The state returned at the finest level.
     """
-    shapes = pyramid_shapes(left.shape[:2], factor, min_size, levels)[::-1]
+    if shapes is None:
+        shapes = pyramid_shapes(left.shape[:2], factor, min_size, levels)
+    shapes = list(shapes)[::-1]
     state = None
     for level, shape in enumerate(shapes):
         if state is not None:

@@ -200,14 +200,16 @@ def popcount(x):
     return bin(int(x)).count("1")
 
 
-def add_census_cost(cost, census_ref, census_other, which, shifts, sign, scale):
+def add_census_cost(cost, census_ref, census_other, which, shifts, sign, scale, base=None):
+    """Sample s of pixel (i, j) is the grid's sample base[i, j] + s (base None: 0)."""
     out = cost.astype(np.float64)
     m, n, count = cost.shape
     for i in range(m):
         for j in range(n):
+            b = 0 if base is None else int(base[i, j])
             for s in range(count):
-                jj = min(max(j + sign * int(shifts[s]), 0), n - 1)
-                out[i, j, s] += scale * popcount(int(census_ref[i, j]) ^ int(census_other[which[s], i, jj]))
+                jj = min(max(j + sign * int(shifts[b + s]), 0), n - 1)
+                out[i, j, s] += scale * popcount(int(census_ref[i, j]) ^ int(census_other[which[b + s], i, jj]))
     return out
 
 

@@ -87,3 +87,17 @@ def test_group_means_and_table():
         "tsukuba", "venus", "**mean v2**", "art", "laundry", "**mean 2005**"]
     assert lines[-1].count(" - ") == 1  # no disc for the 2005 mean
     assert "occ precision" not in lines[0]
+
+
+def test_scale_pairs_scale_the_images_the_truth_and_the_range():
+    pytest.importorskip("cv2")
+    import scale
+
+    left, right, gt, d_max = scale.pair(1.0)
+    assert left.shape == (500, 741, 3) and d_max == scale.NDISP
+    small_left, small_right, small_gt, small_d_max = scale.pair(0.5)
+    assert small_left.shape == small_right.shape == (250, 370, 3) and small_left.dtype == np.uint8
+    assert small_d_max == pytest.approx(scale.NDISP * 370 / 741)
+    known = np.isfinite(small_gt)
+    assert 0.5 < known.mean() and np.nanmax(small_gt[known]) == pytest.approx(
+        np.nanmax(gt[np.isfinite(gt)]) * 370 / 741, rel=0.02)

@@ -5,13 +5,18 @@ from the regularizer through an auxiliary disparity ``a``:
 
     E_theta(d, a) = sum_x H(x) C(x, a(x)) + (d - a)^2 / (2 theta) + R(d)
 
-where ``C`` is the data cost sampled at the disparities
-``k_j = k_0 + j h`` (a cost volume ``(M, N, K)``) and ``H`` an optional
-visibility gate. Between the samples ``C`` is the parabola through the
-nearest sample and its two neighbours (`interpolated_cost`): exact at the
-samples and defined everywhere (it may jump half-way between samples, where
-the nearest sample changes), so the relaxed energy is a well-defined
-function of ``a`` and the ``a``-step can be tested as a minimization of it.
+where ``C`` is the data cost sampled at the disparities ``k_j = k_0 + j h``
+of a grid and ``H`` an optional visibility gate. The cost volume
+``(M, N, K)`` holds ``K`` consecutive samples of the grid per pixel, from the
+pixel's ``base``: sample ``s`` of pixel ``x`` is at ``k_0 + (base(x) + s) h``.
+A base of 0 everywhere is the whole range; a base that follows a coarse
+solution is a band around it, for images whose whole range does not fit in
+memory (`msstereo.solvers.relax.Relax`). Between the samples ``C`` is the
+parabola through the nearest sample and its two neighbours
+(`interpolated_cost`): exact at the samples and defined everywhere (it may
+jump half-way between samples, where the nearest sample changes), so the
+relaxed energy is a well-defined function of ``a`` and the ``a``-step can be
+tested as a minimization of it.
 
 The ``a``-step (`search`) is exhaustive over the samples, hence global per
 pixel up to the sampling, refined inside the best sample's segment by the
@@ -27,12 +32,15 @@ from .._jit import jit
 
 
 @jit
-def _parabola(cost, i, j, a, k0, h):
-    """``C(x, a)``: the parabola through the sample nearest ``a`` and its neighbours."""
+def _parabola(cost, i, j, a, k0, h, b):
+    """``C(x, a)``: the parabola through the sample nearest ``a`` and its neighbours.
+
+    ``b``: the pixel's first sample, ``k0 + b h`` (its `base`).
+    """
     count = cost.shape[2]
-    c = int(np.floor((a - k0) / h + 0.5))
+    c = int(np.floor((a - k0) / h + 0.5)) - b
     c = min(max(c, 1), count - 2)
-    t = (a - (k0 + c * h)) / h
+    t = (a - (k0 + (b + c) * h)) / h
     cm = cost[i, j, c - 1]
     c0 = cost[i, j, c]
     cp = cost[i, j, c + 1]
@@ -40,17 +48,20 @@ def _parabola(cost, i, j, a, k0, h):
 
 
 @jit
-def interpolated_cost(cost, a, k0, h):
+def interpolated_cost(cost, a, k0, h, base):
     """``C(x, a(x))`` per pixel from a cost volume (at least three samples).
 
     Parameters
     ----------
     cost : (M, N, K) ndarray
-        Cost at the disparities ``k0 + j h``, ``K >= 3``.
+        Cost at the disparities ``k0 + (base + j) h``, ``K >= 3``.
     a : (M, N) ndarray
         Disparity at which to evaluate it.
     k0, h : float
-        First sample and sample spacing.
+        First sample of the grid and sample spacing.
+    base : (M, N) int ndarray
+        Index on the grid of each pixel's first sample (all 0: every pixel
+        has the whole range; see the module's docstring).
 
     Returns
     -------
@@ -61,12 +72,12 @@ def interpolated_cost(cost, a, k0, h):
     out = np.empty_like(a)
     for i in range(m):
         for j in range(n):
-            out[i, j] = _parabola(cost, i, j, a[i, j], k0, h)
+            out[i, j] = _parabola(cost, i, j, a[i, j], k0, h, base[i, j])
     return out
 
 
 @jit
-def search(cost, floor, d, a, gate, theta, k0, h):
+def search(cost, floor, d, a, gate, theta, k0, h, base):
     """The ``a``-step: per pixel, minimize ``H C(a) + (d - a)^2 / (2 theta)``.
 
     Every sample that can win is tried (global up to the sampling); the best
@@ -96,7 +107,9 @@ def search(cost, floor, d, a, gate, theta, k0, h):
     theta : float
         Coupling parameter, > 0.
     k0, h : float
-        First sample and sample spacing.
+        First sample of the grid and sample spacing.
+    base : (M, N) int ndarray
+        Index on the grid of each pixel's first sample.
 
     Returns
     -------
@@ -110,20 +123,22 @@ def search(cost, floor, d, a, gate, theta, k0, h):
         for j in range(n):
             g = gate[i, j]
             dv = d[i, j]
-            near = min(max(int(np.floor((dv - k0) / h + 0.5)), 0), count - 1)
-            r = dv - (k0 + near * h)
+            b = base[i, j]
+            # Sample s of the pixel is k0 + (b + s) h; b = 0 is the whole range.
+            near = min(max(int(np.floor((dv - k0) / h + 0.5)) - b, 0), count - 1)
+            r = dv - (k0 + (b + near) * h)
             reach = math.sqrt(max(g * (cost[i, j, near] - floor[i, j]) + inv * r * r, 0.0) / inv)
-            lo = int(max(np.ceil((dv - reach - k0) / h), 0.0))
-            hi = int(min(np.floor((dv + reach - k0) / h), count - 1.0))
+            lo = int(max(np.ceil((dv - reach - k0) / h) - b, 0.0))
+            hi = int(min(np.floor((dv + reach - k0) / h) - b, count - 1.0))
             best = np.inf
             jb = 0
             for s in range(min(lo, near), max(hi, near) + 1):
-                r = dv - (k0 + s * h)
+                r = dv - (k0 + (b + s) * h)
                 f = g * cost[i, j, s] + inv * r * r
                 if f < best:
                     best = f
                     jb = s
-            a_best = k0 + jb * h
+            a_best = k0 + (b + jb) * h
             if 0 < jb < count - 1:
                 # total(t) = g C(k + t h) + (r - t h)^2 / (2 theta), |t| <= 1/2: a quadratic in t.
                 cm = g * cost[i, j, jb - 1]
@@ -138,20 +153,20 @@ def search(cost, floor, d, a, gate, theta, k0, h):
                     t = -0.5 if slope > 0.0 else 0.5
                 cand = a_best + t * h
                 rc = dv - cand
-                f = g * _parabola(cost, i, j, cand, k0, h) + inv * rc * rc
+                f = g * _parabola(cost, i, j, cand, k0, h, b) + inv * rc * rc
                 if f < best:
                     best = f
                     a_best = cand
             ra = dv - a[i, j]
-            if g * _parabola(cost, i, j, a[i, j], k0, h) + inv * ra * ra <= best:
+            if g * _parabola(cost, i, j, a[i, j], k0, h, b) + inv * ra * ra <= best:
                 a_best = a[i, j]
             out[i, j] = a_best
     return out
 
 
 @jit
-def winner_take_all(cost, k0, h):
-    """Per pixel, the sample of least cost (the ``a``-step for ``theta = inf``)."""
+def winner_take_all(cost, k0, h, base):
+    """Per pixel, the sample of least cost (the ``a``-step for ``theta = inf``); arguments of `search`."""
     m, n, count = cost.shape
     out = np.empty((m, n), dtype=cost.dtype)
     for i in range(m):
@@ -162,7 +177,7 @@ def winner_take_all(cost, k0, h):
                 if cost[i, j, s] < best:
                     best = cost[i, j, s]
                     jb = s
-            out[i, j] = k0 + jb * h
+            out[i, j] = k0 + (base[i, j] + jb) * h
     return out
 
 
@@ -223,10 +238,11 @@ def _popcount(x):
 
 
 @jit
-def add_census_cost(cost, census_ref, census_other, which, shifts, sign, scale):
+def add_census_cost(cost, census_ref, census_other, which, shifts, sign, scale, base):
     """Add ``scale`` times the census Hamming distance to a cost volume, in place.
 
-    Sample ``j`` compares the reference pixel ``x`` with the pixel
+    Sample ``s`` of pixel ``x`` is sample ``j = base[x] + s`` of the grid; it
+    compares the reference pixel ``x`` with the pixel
     ``x + sign * shifts[j]`` of the signature image ``census_other[which[j]]``:
     the census of the other view already shifted by the sample's fractional
     part, so that every sample is an exact census cost at its own, possibly
@@ -241,17 +257,21 @@ def add_census_cost(cost, census_ref, census_other, which, shifts, sign, scale):
         Signatures of the reference view (`census_transform`).
     census_other : (F, M, N) uint64 ndarray
         Signatures of the other view shifted by each fractional part.
-    which, shifts : (K,) int ndarray
-        Per sample, the fractional part's index and the integer shift.
+    which, shifts : (J,) int ndarray
+        Per sample of the grid, the fractional part's index and the integer shift.
     sign : int
         ``-1`` for the left view, ``+1`` for the right view.
     scale : float
         Weight of the census term divided by the number of bits.
+    base : (M, N) int ndarray
+        Index on the grid of each pixel's first sample (all 0: the grid's
+        first ``K`` samples).
     """
     m, n, count = cost.shape
     for i in range(m):
         for j in range(n):
             ref = census_ref[i, j]
+            b = base[i, j]
             for s in range(count):
-                jj = min(max(j + sign * shifts[s], 0), n - 1)
-                cost[i, j, s] += scale * _popcount(ref ^ census_other[which[s], i, jj])
+                jj = min(max(j + sign * shifts[b + s], 0), n - 1)
+                cost[i, j, s] += scale * _popcount(ref ^ census_other[which[b + s], i, jj])

@@ -12,6 +12,7 @@ from scipy.ndimage import median_filter
 
 from .. import checks
 from ..kernels.median import median5
+from ..pyramid import pyramid_shapes
 
 
 def median_step(d, size):
@@ -54,6 +55,16 @@ class SolverOptions:
     def outer_iterations(self):
         """Cap of the outer iterations per level, for `msstereo.solvers.loop.outer_loop`."""
         return getattr(self, self.outer_field)
+
+    def level_shapes(self, shape, factor, min_size, bounds, views, itemsize):
+        """Shapes of the pyramid levels the solver runs, finest first.
+
+        The pyramid of `msstereo.pyramid.pyramid_shapes`, its finest
+        ``levels``; the disparity range ``bounds`` of the finest level, the
+        number of ``views`` and the ``itemsize`` of the working floats are
+        for solvers whose levels depend on memory (`msstereo.Relax`).
+        """
+        return pyramid_shapes(shape, factor, min_size, self.levels)
 
     def stepper(self, energy, bounds):
         """The descent steps of one view at one level, after `check_model`."""

@@ -12,7 +12,11 @@ ICCV 2009; for stereo, Kuschk and Cremers, ICCV Workshops 2013):
 with ``theta`` decreasing geometrically, so that ``a`` and ``d`` meet at the
 end. ``C`` is the model's data term sampled every ``step`` pixels over the
 whole disparity range (`msstereo.energy.DisparityEnergy.cost_volume`,
-quadratic between samples). One outer iteration is
+quadratic between samples). Where that volume does not fit the memory
+budget (`Relax.budget`: large images), the solver runs coarse to fine on
+levels of half the size down to one where it fits, and each finer level
+samples only a band around the coarser solution (`Relax.band_samples`).
+One outer iteration is
 
 1. the ``a``-step (`msstereo.kernels.search.search`): per pixel an
    exhaustive search of ``H C(a) + (d - a)^2 / (2 theta)`` over the samples,
@@ -82,6 +86,14 @@ class Relax(SolverOptions):
         steps there, since while ``theta`` is large ``d`` is an
         over-smoothed draft whose left-right inconsistencies are not
         occlusions.
+    budget : float
+        Memory for the cost volumes of one level (every view), MiB. A level
+        whose whole-range volumes need more searches a band instead, and
+        the solver runs coarse to fine (`level_shapes`): levels of half the
+        size each down to one whose whole range fits, then each finer level
+        searches ``d +- band`` around the coarser solution, upsampled.
+    band : float
+        Half-width of that band, pixels of the level.
 
     Notes
     -----
@@ -98,7 +110,22 @@ class Relax(SolverOptions):
 
     Memory: the cost volume holds ``M N K`` floats per view, ``K`` the number
     of samples (Teddy: 450 x 375 x 119 float32, 80 MB; ``ms-occ`` keeps one
-    per view). Large images need a band around a coarse solution instead.
+    per view). Every Middlebury v2 and 2005 scene fits the default budget,
+    so they search the whole range on one level, as before the band
+    existed; a 6-megapixel pair with 280 disparities (12.4 GiB per view
+    over the whole range) searches a band of ``2 band / step + 1`` = 13
+    samples per pixel on its two finest levels
+    (``benchmarks/results/scale.md``).
+
+    The band is not free where the whole range fits (``benchmarks/band.py``,
+    default model; bad 1 nonocc, Motorcycle at 0.37 MP bad 1 all): whole
+    range against a band of +- 4 px (+- 2 px) around a half-size level,
+    Teddy 7.28 against 6.91 (7.11), Cones 2.89 against 4.16 (4.52),
+    Motorcycle 7.43 against 9.05 (9.35). The loss is the coarse level's:
+    on Cones 2.4 % of the nonocc pixels (Motorcycle 5.9 %) lie more than
+    4 px from the upsampled half-size solution, out of any such band. So
+    the band is used only where the whole range does not fit; ``band = 3``
+    is what keeps a 6-megapixel pair within 2 GiB.
     """
 
     iterations: int = 60
@@ -112,18 +139,19 @@ class Relax(SolverOptions):
     median: int = 0
     tol: float = 0.0
     occlusion_after: float = 0.7
+    budget: float = 512.0
+    band: float = 3.0
 
     name = "relax"
     outer_field = "iterations"
     global_search = True
-    levels = 1
-    """Pyramid levels used: the finest only, since the search is global."""
 
     FIELD_SPECS = {
         "iterations": checks.Integer(1), "theta_start": checks.positive(), "theta_end": checks.positive(),
         "step": checks.positive(), "inner": checks.Integer(1), "sweeps": checks.Integer(1),
         "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True), "v_sweeps": checks.Integer(1),
         "median": checks.Integer(0), "tol": checks.Real(), "occlusion_after": checks.Real(0.0, 1.0),
+        "budget": checks.Real(0.0), "band": checks.positive(),
     }
     """What each option accepts (`msstereo.checks`)."""
 
@@ -133,6 +161,73 @@ class Relax(SolverOptions):
         if self.iterations == 1:
             return np.array([self.theta_end])
         return start * (self.theta_end / start) ** (np.arange(self.iterations) / (self.iterations - 1))
+
+    def band_samples(self, shape, bounds, views, itemsize):
+        """Samples per pixel of the band searched at a level, or None for the whole range.
+
+        A band where the whole range's volumes (``views`` of them, floats of
+        ``itemsize`` bytes) exceed `budget`, the band is narrower than the
+        range and the level has a coarser one to centre it on (short side at
+        least ``2 COARSEST``).
+        """
+        count = disparity_samples(bounds, self.step)[2]
+        samples = 2 * math.ceil(self.band / self.step - 1e-9) + 1
+        full = shape[0] * shape[1] * count * views * itemsize
+        if full <= self.budget * 2**20 or samples >= count or min(shape) < 2 * COARSEST:
+            return None
+        return samples
+
+    def band_grid(self, bounds):
+        """First sample, spacing and count of the grid of a banded level: exactly ``step`` apart.
+
+        Not stretched to end on ``d_max`` as `disparity_samples` is (the top
+        sample may fall short of it by less than ``step``): the census of a
+        sample depends on its fractional part, and a spacing of exactly 0.5
+        px has two, where a stretched one has as many as samples, each a
+        shifted census image (gigabytes on a large level).
+        """
+        lo, hi = bounds
+        return float(lo), float(self.step), max(3, math.floor((hi - lo) / self.step + 1e-9) + 1)
+
+    def level_shapes(self, shape, factor, min_size, bounds, views, itemsize):
+        """The finest level, then levels of half the size while the finer one searches a band.
+
+        ``factor`` and ``min_size`` (the pyramid of the other solvers) are
+        not used: every level runs all the iterations, so few levels are
+        cheaper, and a band of ``+- band`` px holds a coarse solution off by
+        up to ``band / 2`` px of its own level.
+        """
+        shapes = [tuple(shape)]
+        while True:
+            level = shapes[-1]
+            scale = level[1] / shape[1]
+            if self.band_samples(level, (bounds[0] * scale, bounds[1] * scale), views, itemsize) is None:
+                return shapes
+            k = len(shapes)
+            shapes.append((max(1, round(shape[0] * LEVEL_SCALE**k)), max(1, round(shape[1] * LEVEL_SCALE**k))))
+
+    def volume_bytes(self, shape, bounds, views, itemsize):
+        """Bytes of the largest cost volumes of one level (every view) over `level_shapes`."""
+        largest = 0
+        for level in self.level_shapes(shape, None, None, bounds, views, itemsize):
+            scale = level[1] / shape[1]
+            level_bounds = (bounds[0] * scale, bounds[1] * scale)
+            samples = self.band_samples(level, level_bounds, views, itemsize)
+            if samples is None:
+                samples = disparity_samples(level_bounds, self.step)[2]
+            largest = max(largest, level[0] * level[1] * samples * views * itemsize)
+        return largest
+
+
+COARSEST = 24
+"""Short side, pixels, below which a relax level has no coarser one (`Relax.band_samples`)."""
+
+LEVEL_SCALE = 0.5
+"""Size ratio between the levels of a banded relax run (`Relax.level_shapes`)."""
+
+STRIP_BYTES = 16 * 2**20
+"""Bytes of cost volume per strip of rows in which a banded volume, or one above half the
+budget, is made (bounds the temporaries of the data term, census and aggregation)."""
 
 
 def disparity_samples(bounds, step):
@@ -169,14 +264,18 @@ class RelaxStep:
         self.energy, self.options = energy, options
         self.joint = hasattr(energy, "solve_v")
         self.bounds = bounds
-        self.k0, self.h, count = disparity_samples(bounds, options.step)
-        self.cost = energy.cost_volume(self.k0, self.h, count)
-        self.floor = self.cost.min(axis=2)
+        self.k0, self.h, self.count = disparity_samples(bounds, options.step)
+        views = 2 if energy.model.occlusion else 1
+        self.band = options.band_samples(energy.shape, bounds, views, np.dtype(energy.dtype).itemsize)
+        if self.band is not None:
+            self.k0, self.h, self.count = options.band_grid(bounds)
+            self.band = min(self.band, self.count)
+        self.cost = self.floor = self.base = None
         self.schedule = options.thetas(energy.model.beta)
         self.iteration = 0
         self.a = None
         self._data_key = None
-        self._visible = np.ones(energy.shape, energy.dtype)
+        self._visible = None
 
     @property
     def theta(self):
@@ -190,21 +289,42 @@ class RelaxStep:
     def _gate(self):
         """``H(phi)`` of the energy, or all ones (kept, not made anew on every call)."""
         visibility = self.energy.visibility
+        if visibility is None and self._visible is None:
+            self._visible = np.ones(self.energy.shape, self.energy.dtype)
         return self._visible if visibility is None else visibility
 
     def start(self, d):
-        """Start from the winner-take-all disparity of the cost (``theta`` = infinity).
+        """Sample the cost volume; start from its winner-take-all disparity (``theta`` = infinity).
 
-        The incoming ``d`` is not used: the search covers the whole range.
+        Over the whole range the incoming ``d`` is not used. At a banded
+        level (`Relax.band_samples`) ``d`` is the coarser level's solution,
+        upsampled, and each pixel's samples are the ``band`` samples of the
+        grid centred on it (shifted inwards at the ends of the range).
         """
-        self.a = winner_take_all(self.cost, self.k0, self.h)
+        shape = self.energy.shape
+        samples = self.count if self.band is None else self.band
+        rows = max(STRIP_BYTES // (shape[1] * samples * np.dtype(self.energy.dtype).itemsize), 16)
+        if self.band is None:
+            self.base = np.zeros(shape, np.int32)
+            # Small volumes at once, as always: strips change the aggregation by round-off.
+            views = 2 if self.energy.model.occlusion else 1
+            if shape[0] * shape[1] * self.count * views * np.dtype(self.energy.dtype).itemsize \
+                    <= self.options.budget * 2**20 / 2:
+                rows = None
+            self.cost = self.energy.cost_volume(self.k0, self.h, self.count, rows=rows)
+        else:
+            centre = np.floor((d - self.k0) / self.h + 0.5)
+            self.base = np.clip(centre - self.band // 2, 0, self.count - self.band).astype(np.int32)
+            self.cost = self.energy.cost_volume(self.k0, self.h, self.band, self.base, rows=rows)
+        self.floor = self.cost.min(axis=2)
+        self.a = winner_take_all(self.cost, self.k0, self.h, self.base)
         return self.a.copy()
 
     def _data(self):
         """``sum H C(a)``, kept until ``a`` or the gate changes."""
         key = (self.a, self.energy.visibility)
         if self._data_key is None or any(x is not y for x, y in zip(key, self._data_key)):
-            data = self._gate() * interpolated_cost(self.cost, self.a, self.k0, self.h)
+            data = self._gate() * interpolated_cost(self.cost, self.a, self.k0, self.h, self.base)
             self._data_key, self._data_sum = key, float(data.sum(dtype=np.float64))
         return self._data_sum
 
@@ -222,7 +342,7 @@ class RelaxStep:
         ``theta`` then moves on to the next value of the schedule.
         """
         theta, options = self.theta, self.options
-        self.a = search(self.cost, self.floor, d, self.a, self._gate(), theta, self.k0, self.h)
+        self.a = search(self.cost, self.floor, d, self.a, self._gate(), theta, self.k0, self.h, self.base)
         log.record(self.objective(d), "search")
         d = self._smooth(d, theta)
         if self.joint or self.energy.w is not None:

@@ -1,0 +1,193 @@
+"""Seconds and peak memory of the default configuration from 0.1 to 6 megapixels.
+
+The pair is Middlebury 2014 Motorcycle as scikit-image ships it (741 x 500,
+0.37 MP), resized to each size (bicubic, OpenCV) with its disparity range
+scaled along: 70 px at 0.37 MP, Middlebury's ``ndisp`` of 280 at full size
+(2964 x 2000, 5.9 MP) divided by 4. Each size runs in a child process of its
+own, so that the peak resident memory (``ru_maxrss``) is that size's: the
+child loads the pair, compiles or loads the kernels on a crop (both the
+whole-range and the banded path of ``relax``), then times
+``msstereo.match(left, right, d_max=...)`` with the default model and
+solver on the default threads. OpenCV SGBM (``benchmarks/peers.py``) is
+timed on the same pair in another child, for the ratio.
+
+The table gives per size the relax levels (``full`` over the whole range,
+``band`` around the coarser solution), seconds, their ratio to the 0.37 MP
+run, SGBM's seconds and the ratio to them, the peak memory of the whole
+child process (Python, NumPy and Numba included) and bad 1 against the
+ground truth resized likewise, the threshold scaled with the size (one pixel
+of the 0.37 MP pair), over the pixels where it is known.
+
+Saves ``benchmarks/results/scale.md`` unless ``--no-save`` (or a size list
+of one's own).
+
+Usage::
+
+    python benchmarks/scale.py                 # 0.1, 0.37, 1.5, 3.3, 5.9 MP
+    python benchmarks/scale.py --quick         # 0.1 and 0.37 MP
+    python benchmarks/scale.py --sizes 0.37 1.5
+"""
+
+import os
+
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+NDISP = 70
+"""Disparity range of the 0.37 MP pair: Middlebury's 280 at full size, over 4."""
+
+SCALES = (0.52, 1.0, 2.0, 3.0, 4.0)
+"""Linear scales of the default run: 0.1, 0.37, 1.5, 3.3 and 5.9 MP."""
+
+QUICK = (0.52, 1.0)
+
+REFERENCE = 1.0
+"""The scale whose seconds the others are divided by (0.37 MP)."""
+
+
+def pair(scale):
+    """Left, right (uint8 RGB), ground truth (inf unknown) and ``d_max`` at a linear ``scale``."""
+    import cv2
+    from skimage.data import stereo_motorcycle
+
+    left, right, gt = stereo_motorcycle()
+    if scale == 1.0:
+        return left, right, np.asarray(gt, np.float32), NDISP
+    m, n = left.shape[:2]
+    size = (round(n * scale), round(m * scale))  # OpenCV: (width, height)
+    gt = np.asarray(gt, np.float32)
+    gt[~np.isfinite(gt)] = np.inf
+    gt = cv2.resize(gt, size, interpolation=cv2.INTER_NEAREST) * np.float32(size[0] / n)
+    return (cv2.resize(left, size, interpolation=cv2.INTER_CUBIC),
+            cv2.resize(right, size, interpolation=cv2.INTER_CUBIC), gt, NDISP * size[0] / n)
+
+
+def warm_up():
+    """Compile or load every kernel the timed run uses, on a crop: whole range and band."""
+    import msstereo
+
+    left, right, _, _ = pair(1.0)
+    left, right = left[:96, :128], right[:96, :128]
+    for budget in (512.0, 0.0):
+        msstereo.match(left, right, d_max=16, solver=msstereo.Relax(iterations=2, budget=budget))
+
+
+def child_match(scale):
+    """One size in this process: the default match; prints a JSON line."""
+    import msstereo
+
+    warm_up()
+    left, right, _, d_max = pair(scale)
+    t0 = time.perf_counter()
+    result = msstereo.match(left, right, d_max=d_max)
+    seconds = time.perf_counter() - t0
+    _, _, gt, _ = pair(scale)  # loaded after the match: not part of its memory
+    known = np.isfinite(gt)
+    bad = np.abs(result.disparity - gt)[known] > scale
+    levels = [f"{log.shape[1]}x{log.shape[0]}" for log in result.levels]
+    shape = left.shape[:2]
+    bands = [msstereo.Relax().band_samples(tuple(s), (0.0, d_max * s[1] / shape[1]), 2, 4)
+             for s in (log.shape for log in result.levels)]
+    print(json.dumps({"scale": scale, "shape": list(shape), "d_max": d_max, "seconds": seconds,
+                      "levels": [f"{lv} {'full' if b is None else f'band {b}'}" for lv, b in zip(levels, bands)],
+                      "bad": 100.0 * float(bad.mean()),
+                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+
+
+def child_sgbm(scale, repeat=3):
+    """SGBM on one size in this process: the median of ``repeat`` runs; prints a JSON line."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from peers import sgbm
+
+    left, right, _, d_max = pair(scale)
+    sgbm(left[:64, :96], right[:64, :96], 16)  # load OpenCV
+    seconds = float(np.median([sgbm(left, right, int(np.ceil(d_max)))[1] for _ in range(repeat)]))
+    print(json.dumps({"seconds": seconds,
+                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+
+
+MMAP_THRESHOLD = str(2**20)
+"""glibc's ``MALLOC_MMAP_THRESHOLD_`` of the children (bytes): arrays from 1 MiB up are mapped
+and given back to the system when freed. By default glibc raises the threshold up to 32 MiB as
+large blocks are freed, and then keeps freed temporaries of the two view threads in its heaps,
+which the peak resident memory counts (measured at 1.5 MP: 750 MiB against 576 during the
+iterations)."""
+
+
+def run_child(kind, scale, malloc_default=False):
+    """Run one size in a child process; its JSON line, or None and the error on failure."""
+    env = dict(os.environ)
+    if not malloc_default:
+        env["MALLOC_MMAP_THRESHOLD_"] = MMAP_THRESHOLD
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), f"--{kind}", repr(scale)],
+                         capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        print(out.stderr[-2000:], file=sys.stderr)
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", type=float, metavar="MP",
+                        help="sizes in megapixels (the nearest scale of the 0.37 MP pair)")
+    parser.add_argument("--quick", action="store_true", help="0.1 and 0.37 MP only")
+    parser.add_argument("--no-sgbm", action="store_true")
+    parser.add_argument("--malloc-default", action="store_true",
+                        help="leave glibc's mmap threshold dynamic (see MMAP_THRESHOLD)")
+    parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--match", type=float, help=argparse.SUPPRESS)  # child: one size
+    parser.add_argument("--sgbm", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.match is not None:
+        return child_match(args.match)
+    if args.sgbm is not None:
+        return child_sgbm(args.sgbm)
+    base = 741 * 500 / 1e6
+    scales = QUICK if args.quick else SCALES
+    if args.sizes:
+        scales = [round(float(np.sqrt(mp / base)), 3) for mp in args.sizes]
+    header = ["| MP | size | d_max | relax levels | seconds | x 0.37 MP | sgbm s | x sgbm | peak MiB | bad 1 % |",
+              "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    print("\n".join(header), flush=True)
+    rows, reference = [], None
+    for scale in sorted(scales, key=lambda s: s != REFERENCE):  # the reference first, for the ratios
+        got = run_child("match", scale, args.malloc_default)
+        if got is None:
+            print(f"scale {scale}: the match failed", file=sys.stderr)
+            continue
+        peer = None if args.no_sgbm else run_child("sgbm", scale)
+        if scale == REFERENCE:
+            reference = got["seconds"]
+        m, n = got["shape"]
+        ratio = f"{got['seconds'] / reference:.1f}" if reference else "-"
+        cells = [f"{m * n / 1e6:.2f}", f"{n}x{m}", f"{got['d_max']:.0f}", ", ".join(got["levels"]),
+                 f"{got['seconds']:.1f}", ratio,
+                 "-" if peer is None else f"{peer['seconds']:.2f}",
+                 "-" if peer is None else f"{got['seconds'] / peer['seconds']:.0f}",
+                 f"{got['peak_mib']:.0f}", f"{got['bad']:.2f}"]
+        rows.append((m * n, "| " + " | ".join(cells) + " |"))
+        print(rows[-1][1], flush=True)
+    body = "\n".join(header + [row for _, row in sorted(rows)])
+    if not args.no_save and not args.sizes:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from middlebury import write_markdown
+
+        write_markdown("scale", "Seconds and peak memory of the default configuration by image size",
+                       __doc__.split("\n\n")[1].replace("\n", " ") + " Machine: " +
+                       f"{os.cpu_count()} cores, shared; SGBM: median of 3 runs; glibc's "
+                       + ("default mmap threshold." if args.malloc_default else
+                          f"MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD} (see MMAP_THRESHOLD)."), body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
