@@ -60,17 +60,24 @@ def divergence(px, py):
     div = np.zeros_like(px)
     for i in range(m):
         for j in range(n):
-            acc = 0.0
-            if j < n - 1:
-                acc += px[i, j]
-            if j > 0:
-                acc -= px[i, j - 1]
-            if i < m - 1:
-                acc += py[i, j]
-            if i > 0:
-                acc -= py[i - 1, j]
-            div[i, j] = acc
+            div[i, j] = divergence_at(px, py, i, j)
     return div
+
+
+@jit
+def divergence_at(px, py, i, j):
+    """`divergence` at the pixel ``(i, j)`` alone (any pixel, borders included)."""
+    m, n = px.shape
+    acc = 0.0
+    if j < n - 1:
+        acc += px[i, j]
+    if j > 0:
+        acc -= px[i, j - 1]
+    if i < m - 1:
+        acc += py[i, j]
+    if i > 0:
+        acc -= py[i - 1, j]
+    return acc
 
 
 @jit

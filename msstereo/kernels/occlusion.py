@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from .._jit import jit
-from .grid import divergence, gradient
+from .grid import divergence_at, gradient
 from .penalty import psi
 from .warp import warp
 
@@ -376,17 +376,7 @@ def _flow_row(phi, e_blur, t, nu, eps_h, tau, px, px_left, py, py_up, g):
 @jit
 def _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, j):
     """Curvature, ``g`` and the step at pixel ``(i, j)``, any pixel (see `_flow_pass`)."""
-    m, n = phi.shape
-    acc = 0.0
-    if j < n - 1:
-        acc += px[i, j]
-    if j > 0:
-        acc -= px[i, j - 1]
-    if i < m - 1:
-        acc += py[i, j]
-    if i > 0:
-        acc -= py[i - 1, j]
-    g[i, j] = acc
+    g[i, j] = divergence_at(px, py, i, j)
     g[i, j] = dirac(float(phi[i, j]), eps_h) * (e_blur[i, j] - t - nu * g[i, j])
     if tau > 0.0:
         # phi[i, j] is read only here, after px, py of the whole field are made.
