@@ -265,8 +265,9 @@ class RelaxStep:
         self.joint = hasattr(energy, "solve_v")
         self.bounds = bounds
         self.k0, self.h, self.count = disparity_samples(bounds, options.step)
-        views = 2 if energy.model.occlusion else 1
-        self.band = options.band_samples(energy.shape, bounds, views, np.dtype(energy.dtype).itemsize)
+        # Bytes of one sample of every view's volume: the budget counts them all.
+        self._views, self._itemsize = (2 if energy.model.occlusion else 1), np.dtype(energy.dtype).itemsize
+        self.band = options.band_samples(energy.shape, bounds, self._views, self._itemsize)
         if self.band is not None:
             self.k0, self.h, self.count = options.band_grid(bounds)
             self.band = min(self.band, self.count)
@@ -303,13 +304,11 @@ class RelaxStep:
         """
         shape = self.energy.shape
         samples = self.count if self.band is None else self.band
-        rows = max(STRIP_BYTES // (shape[1] * samples * np.dtype(self.energy.dtype).itemsize), 16)
+        rows = max(STRIP_BYTES // (shape[1] * samples * self._itemsize), 16)
         if self.band is None:
             self.base = np.zeros(shape, np.int32)
             # Small volumes at once, as always: strips change the aggregation by round-off.
-            views = 2 if self.energy.model.occlusion else 1
-            if shape[0] * shape[1] * self.count * views * np.dtype(self.energy.dtype).itemsize \
-                    <= self.options.budget * 2**20 / 2:
+            if shape[0] * shape[1] * self.count * self._views * self._itemsize <= self.options.budget * 2**20 / 2:
                 rows = None
             self.cost = self.energy.cost_volume(self.k0, self.h, self.count, rows=rows)
         else:
