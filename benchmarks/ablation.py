@@ -30,6 +30,7 @@ VARIANTS = {
     "with cross-scale aggregation (3 scales)": {"aggregate_scales": 3},
     "no image-edge weight (weight v)": {"weight": "v"},
     "no occlusion model": {"occlusion": False},
+    "paper's weight in occluded pixels (occluded_weight same)": {"occluded_weight": "same"},
     "no weighted median": {"weighted_median": 0},
 }
 """Each variant: the `default` model's parameters that it changes."""

@@ -93,7 +93,11 @@ class DisparityEnergy:
     visibility : (M, N) ndarray or None
         ``H(phi)`` of the occlusion model (eq. 23): it gates the data term, so
         occluded pixels take their disparity from the regularizer alone.
-        None (the default) means every pixel is visible.
+        None (the default) means every pixel is visible. With
+        ``model.occluded_weight == "none"`` it gates the regularizer weight
+        too: ``w`` becomes ``H w + 1 - H`` (see `Model`).
+    weight : (M, N) ndarray
+        The regularizer weight in effect (``w``, or its gated form).
 
     w : (2, M, N) ndarray or None
         The vector field of the second-order regularizer (``tgv > 0``,
@@ -103,7 +107,7 @@ class DisparityEnergy:
         None for the first-order models.
     """
 
-    visibility = None
+    _visibility = None
 
     def __init__(self, reference, other, sign, model, weight=None, stacks=None):
         self.model = model
@@ -116,8 +120,28 @@ class DisparityEnergy:
                                     if stacks is None else stacks)
         self.weights = feature_weights(reference.shape[2], model.lam, self.dtype)
         self.shape = reference.shape[:2]
-        self.weight = np.ones(self.shape, self.dtype) if weight is None else weight.astype(self.dtype)
+        self._set_weight(np.ones(self.shape, self.dtype) if weight is None else weight.astype(self.dtype))
         self.w = np.zeros((2,) + self.shape, self.dtype) if model.tgv > 0 else None
+
+    @property
+    def visibility(self):
+        return self._visibility
+
+    @visibility.setter
+    def visibility(self, h):
+        self._visibility = h
+        self._set_weight(self._model_weight)
+
+    @property
+    def _weight_gate(self):
+        """``H`` where it gates the regularizer weight (``occluded_weight="none"``), else None."""
+        return self._visibility if self.model.occluded_weight == "none" else None
+
+    def _set_weight(self, weight):
+        """Keep the model's weight ``w`` and the weight in effect, ``H w + 1 - H`` or ``w``."""
+        self._model_weight = weight
+        h = self._weight_gate
+        self.weight = weight if h is None else (h * weight + (1 - h)).astype(self.dtype)
 
     _warped = None
     _data_of = None
@@ -335,18 +359,20 @@ class MumfordShahEnergy(DisparityEnergy):
 
     def __init__(self, reference, other, sign, model, v, image_weight=None, stacks=None):
         super().__init__(reference, other, sign, model, stacks=stacks)
-        self.image_weight = self.weight if image_weight is None else image_weight.astype(self.dtype)
+        self.image_weight = self._model_weight if image_weight is None else image_weight.astype(self.dtype)
         self.set_v(v)
 
     def set_v(self, v):
         """Replace ``v`` (and the regularizer weight ``v_I^2 v^2``)."""
         self.v = np.ascontiguousarray(v, dtype=self.dtype)
-        self.weight = self.image_weight * self.v * self.v
+        self._set_weight(self.image_weight * self.v * self.v)
 
     def edge_strength(self, d):
-        """``a = beta v_I^2 rho(|grad d - w|^2)``: what ``v^2`` multiplies."""
+        """``a = beta v_I^2 [H] rho(|grad d - w|^2)``: what ``v^2`` multiplies (``H`` if it gates ``w``)."""
         m = self.model
-        return penalty(self.first_order(d), self.image_weight, m.beta, m.eta_s, m.robust)
+        h = self._weight_gate
+        weight = self.image_weight if h is None else self.image_weight * h
+        return penalty(self.first_order(d), weight, m.beta, m.eta_s, m.robust)
 
     def regularization(self, d):
         m = self.model

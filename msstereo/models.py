@@ -82,6 +82,13 @@ class Model:
     fill : {"regularizer", "background"}
         Disparity of occluded pixels: what the regularizer diffuses in, or
         the smaller of the nearest visible disparities along the row.
+    occluded_weight : {"same", "none"}
+        Regularizer weight of occluded pixels (beyond the paper): ``"same"``
+        keeps ``w`` everywhere (eq. 23); ``"none"`` gates it by the
+        visibility, ``H w + 1 - H``, so that a pixel without a data term is
+        smoothed from all its neighbours instead of being cut off by the
+        edges of ``v`` and ``v_I``, which there follow a disparity that no
+        data supports. Occlusion models only.
     census : float
         Weight of a census cost mixed into the data term (beyond the
         paper; 0: off): the Hamming distance of the census signatures of the
@@ -146,6 +153,7 @@ class Model:
     eps_occl: float = 0.005
     phi_steps: int = 10
     fill: str = "regularizer"
+    occluded_weight: str = "same"
     census: float = 0.0
     census_window: int = 7
     aggregate: int = 0
@@ -180,6 +188,7 @@ class Model:
         "occlusion": checks.Flag(), "t": checks.Real(), "nu": checks.Real(), "sigma": checks.Real(),
         "eps_h": checks.positive(), "eps_occl": checks.Real(0.0, 1.0, open_low=True, open_high=True),
         "phi_steps": checks.Integer(1), "fill": checks.Choice(("regularizer", "background")),
+        "occluded_weight": checks.Choice(("same", "none")),
         "census": checks.Real(), "census_window": checks.Integer(choices=(3, 5, 7)),
         "aggregate": checks.Integer(0), "aggregate_eps": checks.positive(),
         "aggregate_scales": checks.Integer(0), "aggregate_decay": checks.Real(0.0, 1.0, open_low=True),
@@ -205,7 +214,8 @@ MODELS = {
     "ms-occ": Model(name="ms-occ", occlusion=True, fill="background", t=0.7, phi_steps=40, **_MS_TV),
     "default": Model(name="default", occlusion=True, fill="background", t=0.8, sigma=0.3, phi_steps=10,
                      weight="edge+v", alpha_i=0.4, eps_i=0.5, beta=0.1, alpha=0.06, eps=0.04,
-                     lam=0.0, census=1.0, census_window=5, aggregate=4, weighted_median=8),
+                     lam=0.0, census=1.0, census_window=5, aggregate=4, weighted_median=8,
+                     occluded_weight="none"),
 }
 """Default parameters of each named model, tuned on the four Middlebury v2
 scenes (grids and results: ``benchmarks/results/tuning.md``)."""
