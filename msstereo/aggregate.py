@@ -20,7 +20,7 @@ low-texture and repetitive areas that a fine window alone cannot.
 """
 
 import numpy as np
-from scipy.ndimage import zoom
+from scipy.ndimage import uniform_filter, zoom
 
 from .kernels.grid import box_mean
 
@@ -37,15 +37,25 @@ def _box(array, radius):
     return box_mean(slices, radius).reshape(array.shape)
 
 
+def _guide_box(array, radius):
+    """`_box` of the guide's float64 statistics, by scipy itself.
+
+    A few slices once per filter: not worth compiling the float64 version
+    of the kernel on a first run, when the cost volume is float32.
+    """
+    size = (2 * radius + 1, 2 * radius + 1) + (1,) * (array.ndim - 2)
+    return uniform_filter(array, size=size, mode="nearest")
+
+
 def _inverse_covariance(guide, radius, eps):
     """Per-pixel ``(Sigma + eps I)^-1`` of the guide's colours in the window, and their means."""
-    mean = _box(guide, radius)
+    mean = _guide_box(guide, radius)
     channels = guide.shape[2]
     cov = np.empty(guide.shape[:2] + (channels, channels), np.float64)
     for a in range(channels):
         for b in range(a, channels):
             cov[:, :, a, b] = cov[:, :, b, a] = (
-                _box(guide[:, :, a] * guide[:, :, b], radius) - mean[:, :, a] * mean[:, :, b])
+                _guide_box(guide[:, :, a] * guide[:, :, b], radius) - mean[:, :, a] * mean[:, :, b])
     cov += eps * np.eye(channels)
     return np.linalg.inv(cov), mean
 

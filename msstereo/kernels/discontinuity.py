@@ -38,7 +38,6 @@ def discontinuity_gradient(v, a, kappa, e):
     return 2.0 * (a * v + kappa * (v - 1.0)) - 2.0 * e * divergence(vx, vy)
 
 
-@jit
 def solve_discontinuity(v, a, kappa, e, sweeps, omega):
     """Projected red-black SOR on ``(a + kappa) v - e lap(v) = kappa``, in place.
 
@@ -58,14 +57,27 @@ def solve_discontinuity(v, a, kappa, e, sweeps, omega):
     sweeps : int
     omega : float
     """
+    # As in `regularizer.sor_increment`: the plain sweep, for images of fewer than 3 rows or
+    # columns, is a kernel of its own, not compiled on a first run.
+    sweep = _packed_sweeps if min(v.shape) >= 3 else _plain_sweeps
+    sweep(v, a, kappa, e, sweeps, omega)
+
+
+@jit
+def _plain_sweeps(v, a, kappa, e, sweeps, omega):
+    """`solve_discontinuity` pixel by pixel, for any image."""
     m, n = v.shape
-    if m < 3 or n < 3:
-        for _ in range(sweeps):
-            for colour in range(2):
-                for i in range(m):
-                    for j in range((i + colour) % 2, n, 2):
-                        _update(v, a, kappa, e, omega, i, j)
-        return
+    for _ in range(sweeps):
+        for colour in range(2):
+            for i in range(m):
+                for j in range((i + colour) % 2, n, 2):
+                    _update(v, a, kappa, e, omega, i, j)
+
+
+@jit
+def _packed_sweeps(v, a, kappa, e, sweeps, omega):
+    """`solve_discontinuity` on colours packed row by row, for images of 3 rows and columns or more."""
+    m, n = v.shape
     # Each colour packed row by row (`grid.pack_colours`), as in `regularizer.sor_increment`:
     # the same sums in the same order, in loops that vectorize.
     x, aa = pack_colours(v), pack_colours(a)

@@ -84,7 +84,13 @@ def divergence_at(px, py, i, j):
 def squared_gradient_norm(u):
     """``|grad u|^2`` with the forward differences of `gradient`."""
     ux, uy = gradient(u)
-    return ux * ux + uy * uy
+    # A loop, not the array expression ``ux * ux + uy * uy``: the same numbers, and much
+    # less to compile.
+    m, n = u.shape
+    for i in range(m):
+        for j in range(n):
+            ux[i, j] = ux[i, j] * ux[i, j] + uy[i, j] * uy[i, j]
+    return ux
 
 
 @jit

@@ -19,12 +19,13 @@ from .._jit import jit
 
 
 @jit
-def _select_weighted_median(values, weights, count):
-    """The smallest of ``values[:count]`` whose cumulative weight reaches half the total.
+def _select_weighted_median(values, weights):
+    """The smallest of ``values`` whose cumulative weight reaches half the total.
 
     Quickselect with a three-way partition (linear on average, in place):
     no sort of the whole window.
     """
+    count = values.shape[0]
     half = 0.0
     for k in range(count):
         half += weights[k]
@@ -112,7 +113,9 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
                     values[count] = d[a, b]
                     weights[count] = math.exp(-c * inv_color - spatial[a - i + radius, b - j + radius])
                     count += 1
-            out[i, j] = _select_weighted_median(values, weights, count)
+            # Views, not a count: a count passed on is typed first as the literal 0 (its
+            # initial value), which would compile a second specialization.
+            out[i, j] = _select_weighted_median(values[:count], weights[:count])
     return out
 
 

@@ -335,10 +335,12 @@ def _flow_pass(phi, e_blur, t, nu, eps_h, eta, tau, h, px, py, g):
     # g and the step: inner rows in a loop without tests, the border pixels one by one.
     for i in range(m):
         if 0 < i < m - 1 and n > 2:
-            _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, 0)
             _flow_row(phi[i, 1:n - 1], e_blur[i, 1:n - 1], t, nu, eps_h, tau, px[i, 1:n - 1],
                       px[i, 0:n - 2], py[i, 1:n - 1], py[i - 1, 1:n - 1], g[i, 1:n - 1])
-            _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, n - 1)
+            # Columns 0 and n - 1, by a loop: a literal column 0 would compile a second
+            # specialization of `_flow_pixel`.
+            for j in range(0, n, n - 1):
+                _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, j)
         else:
             for j in range(n):
                 _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, j)

@@ -26,4 +26,5 @@ def rho(s2, eta, robust):
 @jit
 def rho_prime(s2, eta, robust):
     """``d rho / d(s^2)``."""
-    return psi_prime(s2, eta) if robust else 1.0
+    # psi_prime computes in float64 anyway: one specialization for float32 and float64 ``s2``.
+    return psi_prime(np.float64(s2), eta) if robust else 1.0

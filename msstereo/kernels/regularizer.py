@@ -72,7 +72,6 @@ def smoothness_gradient(d, weight, beta, eta, robust):
     return -divergence(2.0 * g * ux, 2.0 * g * uy)
 
 
-@jit
 def sor_increment(dd, d0, a, b, g, sweeps, omega):
     """Red-black SOR for the lagged-diffusivity equation of one warp, in place.
 
@@ -97,14 +96,27 @@ def sor_increment(dd, d0, a, b, g, sweeps, omega):
     omega : float
         Over-relaxation factor.
     """
+    # Images of fewer than 3 rows or columns take the plain sweep: a kernel of its own, so
+    # that a first run compiles only the packed one.
+    sweep = _sor_packed if min(dd.shape) >= 3 else _sor_plain
+    sweep(dd, d0, a, b, g, sweeps, omega)
+
+
+@jit
+def _sor_plain(dd, d0, a, b, g, sweeps, omega):
+    """`sor_increment` pixel by pixel, for any image."""
     m, n = dd.shape
-    if m < 3 or n < 3:
-        for _ in range(sweeps):
-            for colour in range(2):
-                for i in range(m):
-                    for j in range((i + colour) % 2, n, 2):
-                        _sor_update(dd, d0, a, b, g, omega, i, j)
-        return
+    for _ in range(sweeps):
+        for colour in range(2):
+            for i in range(m):
+                for j in range((i + colour) % 2, n, 2):
+                    _sor_update(dd, d0, a, b, g, omega, i, j)
+
+
+@jit
+def _sor_packed(dd, d0, a, b, g, sweeps, omega):
+    """`sor_increment` on colours packed row by row, for images of 3 rows and columns or more."""
+    m, n = dd.shape
     # Each colour's pixels packed row by row (`pack_colours`): a row of one colour reads the
     # other at fixed offsets, in loops that the compiler vectorizes. The sums and their
     # order are the plain update's, so the result is the plain red-black sweep's, bit for bit.

@@ -35,7 +35,9 @@ from .._jit import jit
 def _parabola(cost, i, j, a, k0, h, b):
     """``C(x, a)``: the parabola through the sample nearest ``a`` and its neighbours.
 
-    ``b``: the pixel's first sample, ``k0 + b h`` (its `base`).
+    ``b``: the pixel's first sample, ``k0 + b h`` (its `base`). ``a`` is float64 at
+    every call (it meets ``k0`` first, so a float32 ``a`` gives the same numbers): one
+    specialization to compile.
     """
     count = cost.shape[2]
     c = int(np.floor((a - k0) / h + 0.5)) - b
@@ -72,7 +74,7 @@ def interpolated_cost(cost, a, k0, h, base):
     out = np.empty_like(a)
     for i in range(m):
         for j in range(n):
-            out[i, j] = _parabola(cost, i, j, a[i, j], k0, h, base[i, j])
+            out[i, j] = _parabola(cost, i, j, np.float64(a[i, j]), k0, h, base[i, j])
     return out
 
 
@@ -158,7 +160,7 @@ def search(cost, floor, d, a, gate, theta, k0, h, base):
                     best = f
                     a_best = cand
             ra = dv - a[i, j]
-            if g * _parabola(cost, i, j, a[i, j], k0, h, b) + inv * ra * ra <= best:
+            if g * _parabola(cost, i, j, np.float64(a[i, j]), k0, h, b) + inv * ra * ra <= best:
                 a_best = a[i, j]
             out[i, j] = a_best
     return out
@@ -203,7 +205,7 @@ def census_transform(gray, radius):
     (M, N) uint64 ndarray
     """
     m, n = gray.shape
-    out = np.zeros((m, n), dtype=np.uint64)
+    out = np.empty((m, n), dtype=np.uint64)  # every pixel written: no zero fill to compile
     one = np.uint64(1)
     for i in range(m):
         for j in range(n):

@@ -63,7 +63,7 @@ def warp(features, d, sign, order):
     k_count, m, n = features.shape
     values = np.empty_like(features)
     slopes = np.empty_like(features)
-    outside = np.zeros((m, n), dtype=np.bool_)
+    outside = np.empty((m, n), dtype=np.bool_)  # every pixel written: no zero fill to compile
     # Interpolation taps and weights of one row, then every feature along that row: the
     # features are (K, M, N), so a pixel's K samples lie far apart while a row's are close.
     left = np.empty(n, dtype=np.int64)
@@ -106,8 +106,8 @@ def warp(features, d, sign, order):
                     values[k, i, j] = a + weight[0, j] * (b - a)
                     slopes[k, i, j] = 0.0 if flat[j] else b - a
             else:
-                _cubic_gather(f, left, flat, weight, values[k, i], slopes[k, i], 0, lo)
-                _cubic_gather(f, left, flat, weight, values[k, i], slopes[k, i], hi, n)
+                _cubic_gather(f, left, flat, weight, values[k, i], slopes[k, i], range(lo))
+                _cubic_gather(f, left, flat, weight, values[k, i], slopes[k, i], range(hi, n))
     return values, slopes, outside
 
 
@@ -143,10 +143,11 @@ def _cubic_run(f, w0, w1, w2, w3, g0, g1, g2, g3, values, slopes):
 
 
 @jit
-def _cubic_gather(f, left, flat, weight, values, slopes, start, stop):
-    """Cubic values and slopes of the columns ``start <= j < stop`` of a row, tap by tap."""
+def _cubic_gather(f, left, flat, weight, values, slopes, columns):
+    """Cubic values and slopes of the ``columns`` (a range) of a row, tap by tap."""
+    # A range, not its bounds: a literal 0 bound would compile a second specialization.
     n = f.shape[0]
-    for j in range(start, stop):
+    for j in columns:
         x0 = left[j]
         f0 = f[max(x0 - 1, 0)]
         f1 = f[x0]
