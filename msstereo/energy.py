@@ -120,7 +120,8 @@ class DisparityEnergy:
                                     if stacks is None else stacks)
         self.weights = feature_weights(reference.shape[2], model.lam, self.dtype)
         self.shape = reference.shape[:2]
-        self._set_weight(np.ones(self.shape, self.dtype) if weight is None else weight.astype(self.dtype))
+        self._fixed_weight = np.ones(self.shape, self.dtype) if weight is None else weight.astype(self.dtype)
+        self.weight = self._fixed_weight  # every pixel visible so far: nothing gates it
         self.w = np.zeros((2,) + self.shape, self.dtype) if model.tgv > 0 else None
 
     @property
@@ -130,16 +131,20 @@ class DisparityEnergy:
     @visibility.setter
     def visibility(self, h):
         self._visibility = h
-        self._set_weight(self._model_weight)
+        self._set_weight()
 
     @property
     def _weight_gate(self):
         """``H`` where it gates the regularizer weight (``occluded_weight="none"``), else None."""
         return self._visibility if self.model.occluded_weight == "none" else None
 
-    def _set_weight(self, weight):
-        """Keep the model's weight ``w`` and the weight in effect, ``H w + 1 - H`` or ``w``."""
-        self._model_weight = weight
+    def _model_weight(self):
+        """The model's weight ``w``, before the visibility gates it."""
+        return self._fixed_weight
+
+    def _set_weight(self):
+        """The weight in effect, ``H w + 1 - H`` or ``w``: made anew, not kept beside ``w`` (large levels)."""
+        weight = self._model_weight()
         h = self._weight_gate
         self.weight = weight if h is None else (h * weight + (1 - h)).astype(self.dtype)
 
@@ -359,13 +364,19 @@ class MumfordShahEnergy(DisparityEnergy):
 
     def __init__(self, reference, other, sign, model, v, image_weight=None, stacks=None):
         super().__init__(reference, other, sign, model, stacks=stacks)
-        self.image_weight = self._model_weight if image_weight is None else image_weight.astype(self.dtype)
+        self.image_weight = self._fixed_weight if image_weight is None else image_weight.astype(self.dtype)
+        self._fixed_weight = None  # the weight is v_I^2 v^2 (`_model_weight`)
         self.set_v(v)
+
+    def _model_weight(self):
+        weight = self.image_weight * self.v
+        weight *= self.v
+        return weight
 
     def set_v(self, v):
         """Replace ``v`` (and the regularizer weight ``v_I^2 v^2``)."""
         self.v = np.ascontiguousarray(v, dtype=self.dtype)
-        self._set_weight(self.image_weight * self.v * self.v)
+        self._set_weight()
 
     def edge_strength(self, d):
         """``a = beta v_I^2 [H] rho(|grad d - w|^2)``: what ``v^2`` multiplies (``H`` if it gates ``w``)."""
