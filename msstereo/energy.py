@@ -146,7 +146,10 @@ class DisparityEnergy:
         """The weight in effect, ``H w + 1 - H`` or ``w``: made anew, not kept beside ``w`` (large levels)."""
         weight = self._model_weight()
         h = self._weight_gate
-        self.weight = weight if h is None else (h * weight + (1 - h)).astype(self.dtype)
+        if h is not None:
+            weight = h * weight
+            weight += 1 - h
+        self.weight = weight.astype(self.dtype, copy=False)
 
     _warped = None
     _data_of = None
