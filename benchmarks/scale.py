@@ -26,6 +26,7 @@ Usage::
     python benchmarks/scale.py                 # 0.1, 0.37, 1.5, 3.3, 5.9 MP
     python benchmarks/scale.py --quick         # 0.1 and 0.37 MP
     python benchmarks/scale.py --sizes 0.37 1.5
+    python benchmarks/scale.py --sizes 5.93 --no-sgbm --mmap-threshold 1048576
 """
 
 import os
@@ -115,19 +116,15 @@ def child_sgbm(scale, repeat=3):
                       "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
 
 
-MMAP_THRESHOLD = str(2**20)
-"""glibc's ``MALLOC_MMAP_THRESHOLD_`` of the children (bytes): arrays from 1 MiB up are mapped
-and given back to the system when freed. By default glibc raises the threshold up to 32 MiB as
-large blocks are freed, and then keeps freed temporaries of the two view threads in its heaps,
-which the peak resident memory counts (measured at 1.5 MP: 750 MiB against 576 during the
-iterations)."""
+def run_child(kind, scale, mmap_threshold=None):
+    """Run one size in a child process; its JSON line, or None and the error on failure.
 
-
-def run_child(kind, scale, malloc_default=False):
-    """Run one size in a child process; its JSON line, or None and the error on failure."""
+    ``mmap_threshold``: glibc's ``MALLOC_MMAP_THRESHOLD_`` of the child (bytes), to compare
+    with its default allocator (None: the environment's, as a user's process has).
+    """
     env = dict(os.environ)
-    if not malloc_default:
-        env["MALLOC_MMAP_THRESHOLD_"] = MMAP_THRESHOLD
+    if mmap_threshold is not None:
+        env["MALLOC_MMAP_THRESHOLD_"] = str(mmap_threshold)
     out = subprocess.run([sys.executable, os.path.abspath(__file__), f"--{kind}", repr(scale)],
                          capture_output=True, text=True, env=env)
     if out.returncode != 0:
@@ -142,8 +139,8 @@ def main(argv=None):
                         help="sizes in megapixels (the nearest scale of the 0.37 MP pair)")
     parser.add_argument("--quick", action="store_true", help="0.1 and 0.37 MP only")
     parser.add_argument("--no-sgbm", action="store_true")
-    parser.add_argument("--malloc-default", action="store_true",
-                        help="leave glibc's mmap threshold dynamic (see MMAP_THRESHOLD)")
+    parser.add_argument("--mmap-threshold", type=int, metavar="BYTES",
+                        help="glibc's MALLOC_MMAP_THRESHOLD_ of the match children (default: glibc's own)")
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--match", type=float, help=argparse.SUPPRESS)  # child: one size
     parser.add_argument("--sgbm", type=float, help=argparse.SUPPRESS)
@@ -161,7 +158,7 @@ def main(argv=None):
     print("\n".join(header), flush=True)
     rows, reference = [], None
     for scale in sorted(scales, key=lambda s: s != REFERENCE):  # the reference first, for the ratios
-        got = run_child("match", scale, args.malloc_default)
+        got = run_child("match", scale, args.mmap_threshold)
         if got is None:
             print(f"scale {scale}: the match failed", file=sys.stderr)
             continue
@@ -184,9 +181,9 @@ def main(argv=None):
 
         write_markdown("scale", "Seconds and peak memory of the default configuration by image size",
                        __doc__.split("\n\n")[1].replace("\n", " ") + " Machine: " +
-                       f"{os.cpu_count()} cores, shared; SGBM: median of 3 runs; glibc's "
-                       + ("default mmap threshold." if args.malloc_default else
-                          f"MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD} (see MMAP_THRESHOLD)."), body)
+                       f"{os.cpu_count()} cores, shared; SGBM: median of 3 runs; glibc's allocator "
+                       + ("with its default settings." if args.mmap_threshold is None else
+                          f"with MALLOC_MMAP_THRESHOLD_={args.mmap_threshold}."), body)
 
 
 if __name__ == "__main__":

@@ -299,6 +299,15 @@ class DisparityEnergy:
                 guided_filter(channels(self.f_ref, self.stride), volume, model.aggregate, model.aggregate_eps, rows)
         return volume
 
+    def drop_features(self):
+        """Let go of the feature stacks (and the last warp): the data term can no longer be evaluated.
+
+        For a solver that has sampled the data term into a cost volume and
+        reads it there only (`msstereo.solvers.relax`): on a large image the
+        stacks of both views are hundreds of MiB the iterations do not need.
+        """
+        self.f_ref = self.f_other = self._warped = self._data_of = None
+
     def gradient(self, d):
         """Exact gradient of `energy` in ``d``, shape (M, N)."""
         m = self.model

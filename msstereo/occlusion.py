@@ -86,6 +86,29 @@ def occlusion_step(state, model):
     return {view: e_blur for (view, _), (e_blur, _) in zip(VIEWS, outs)}
 
 
+def _view_solvers(left, right, state, model, options, bounds):
+    """The energy and the stepper of each view at one level, by view name.
+
+    The feature stacks live in the energies only, so that a solver can let
+    them go (`msstereo.energy.DisparityEnergy.drop_features`).
+    """
+    images = {"l": (left, right), "r": (right, left)}
+    # Read only: both views share them.
+    stacks = {"l": features(left, stride(model.lam) == 3), "r": features(right, stride(model.lam) == 3)}
+
+    def setup(view_sign):
+        # The energy (its image edge map) and the stepper of one view.
+        view, sign = view_sign
+        other = "r" if view == "l" else "l"
+        energy = MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1),
+                                   image_weight(images[view][0], model), stacks=(stacks[view], stacks[other]))
+        return energy, options.stepper(energy, bounds)
+
+    # One view per thread: each reads the images and its own fields only.
+    made = dict(zip((view for view, _ in VIEWS), map_views(setup, VIEWS)))
+    return {view: e for view, (e, _) in made.items()}, {view: s for view, (_, s) in made.items()}
+
+
 def solve_occlusion_level(left, right, state, model, options, bounds, log):
     """Solve ``ms-occ`` at one pyramid level.
 
@@ -111,23 +134,8 @@ def solve_occlusion_level(left, right, state, model, options, bounds, log):
     dict
         The updated state.
     """
-    images = {"l": (left, right), "r": (right, left)}
     names = [view for view, _ in VIEWS]
-    # Read only: both views share them.
-    stacks = {"l": features(left, stride(model.lam) == 3), "r": features(right, stride(model.lam) == 3)}
-
-    def setup(view_sign):
-        # The energy (its image edge map) and the stepper of one view.
-        view, sign = view_sign
-        other = "r" if view == "l" else "l"
-        energy = MumfordShahEnergy(*images[view], sign, model, np.clip(state[f"v_{view}"], 0, 1),
-                                   image_weight(images[view][0], model), stacks=(stacks[view], stacks[other]))
-        return energy, options.stepper(energy, bounds)
-
-    # One view per thread: each reads the images and its own fields only.
-    made = dict(zip(names, map_views(setup, VIEWS)))
-    energies = {view: made[view][0] for view in names}
-    steppers = {view: made[view][1] for view in names}
+    energies, steppers = _view_solvers(left, right, state, model, options, bounds)
     # The relax stepper samples its cost volume in start: one per view, side by side.
     starts = map_views(lambda view: steppers[view].start(state[f"d_{view}"]), names)
     for view, d in zip(names, starts):

@@ -7,8 +7,9 @@ from scipy.ndimage import uniform_filter
 
 import naive
 from msstereo.kernels.data_term import data_term, lagged_data_weights, linearize
-from msstereo.kernels.grid import box_mean, central_gradient, divergence, gradient
-from msstereo.kernels.regularizer import diffusivity, smoothness, smoothness_gradient, sor_increment
+from msstereo.kernels.grid import box_mean, central_gradient, divergence, gradient, squared_gradient_norm
+from msstereo.kernels.regularizer import (SorSystem, diffusivity, smoothness, smoothness_gradient,
+                                          sor_increment)
 from msstereo.kernels.warp import warp
 
 RNG = np.random.default_rng(1)
@@ -174,6 +175,29 @@ def test_sor_matches_the_plain_red_black_order_bit_for_bit(dtype, shape):
     want = naive.red_black_sor(dd, d0, a, b, g, 4, 1.7)
     sor_increment(dd, d0, a, b, g, 4, 1.7)
     np.testing.assert_array_equal(dd, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 5), (3, 3), (6, 9), (9, 10)])
+@pytest.mark.parametrize("constant", [False, True])
+def test_sor_system_is_sor_increment_bit_for_bit(dtype, shape, constant):
+    # Packed once for several diffusivities (and b), with a an array or a number.
+    d0, b, b2, dd = (RNG.standard_normal(shape).astype(dtype) for _ in range(4))
+    a = np.full(shape, 0.7, dtype) if constant else RNG.uniform(0.0, 2.0, shape).astype(dtype)
+    system = SorSystem(d0, 0.7 if constant else a, b)
+    want = dd.copy()
+    for k, rhs in enumerate((None, b2, None)):
+        g = RNG.uniform(0.0, 1.0, shape).astype(dtype)
+        sor_increment(want, d0, a, b if rhs is None else rhs, g, 3 + k, 1.7)
+        system.solve(dd, g, 3 + k, 1.7, rhs)
+        np.testing.assert_array_equal(dd, want)
+
+
+def test_squared_gradient_norm_is_the_gradients_bit_for_bit(dtype):
+    for shape in [(1, 1), (1, 5), (5, 1), (7, 9)]:
+        u = RNG.standard_normal(shape).astype(dtype)
+        ux, uy = gradient(u)
+        np.testing.assert_array_equal(squared_gradient_norm(u), ux * ux + uy * uy)
 
 
 def test_sor_converges_to_the_sparse_solution():

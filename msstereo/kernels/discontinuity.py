@@ -20,14 +20,20 @@ from .grid import divergence, gradient, pack_colours, unpack_colours
 
 @jit
 def discontinuity_energy(v, a, kappa, e):
-    """``A(v) = sum a v^2 + kappa (v - 1)^2 + e |grad v|^2`` (float64 sum)."""
-    vx, vy = gradient(v)
+    """``A(v) = sum a v^2 + kappa (v - 1)^2 + e |grad v|^2`` (float64 sum).
+
+    The forward differences of `gradient` pixel by pixel (the clamped
+    neighbour gives its zero at the last column and row), without its arrays.
+    """
     total = 0.0
     m, n = v.shape
     for i in range(m):
+        below = min(i + 1, m - 1)
         for j in range(n):
+            vx = v[i, min(j + 1, n - 1)] - v[i, j]
+            vy = v[below, j] - v[i, j]
             total += (a[i, j] * v[i, j] ** 2 + kappa * (v[i, j] - 1.0) ** 2
-                      + e * (vx[i, j] ** 2 + vy[i, j] ** 2))
+                      + e * (vx ** 2 + vy ** 2))
     return total
 
 

@@ -82,15 +82,22 @@ def divergence_at(px, py, i, j):
 
 @jit
 def squared_gradient_norm(u):
-    """``|grad u|^2`` with the forward differences of `gradient`."""
-    ux, uy = gradient(u)
-    # A loop, not the array expression ``ux * ux + uy * uy``: the same numbers, and much
-    # less to compile.
+    """``|grad u|^2`` with the forward differences of `gradient`.
+
+    One pass, without the gradient's arrays (an image-sized float each, on
+    every call of the solvers' inner loops); the difference to the clamped
+    neighbour is `gradient`'s zero at the last column and row, so the
+    values are its ``ux * ux + uy * uy`` bit for bit.
+    """
     m, n = u.shape
+    out = np.empty_like(u)
     for i in range(m):
+        below = min(i + 1, m - 1)
         for j in range(n):
-            ux[i, j] = ux[i, j] * ux[i, j] + uy[i, j] * uy[i, j]
-    return ux
+            ux = u[i, min(j + 1, n - 1)] - u[i, j]
+            uy = u[below, j] - u[i, j]
+            out[i, j] = ux * ux + uy * uy
+    return out
 
 
 @jit

@@ -87,7 +87,9 @@ def consistency_residual(d_ref, d_other, sign, order):
     # run time to `warp` was reloaded, so the call stays at Python level, as
     # in `msstereo.energy`.
     values, _, outside = warp(np.ascontiguousarray(d_other)[None], d_ref, sign, order)
-    return d_ref - values[0], outside
+    u = values[0]
+    np.subtract(d_ref, u, out=u)  # in place: an image-sized array less per view and step
+    return u, outside
 
 
 @jit
@@ -169,6 +171,20 @@ def _blur_axis0(image, w, radius):
 
 
 @jit
+def _blur_axis1_inplace(image, w, radius):
+    """`_blur_axis0` along axis 1, in place: each row is copied first (the same sums)."""
+    m, n = image.shape
+    row = np.empty(n, image.dtype)
+    for i in range(m):
+        row[:] = image[i]
+        for j in range(n):
+            acc = 0.0
+            for k in range(-radius, radius + 1):
+                acc += w[k + radius] * row[min(max(j + k, 0), n - 1)]
+            image[i, j] = acc
+
+
+@jit
 def gaussian_blur(image, sigma):
     """Separable Gaussian blur ``G_sigma * image`` of eq. 19.
 
@@ -195,9 +211,9 @@ def gaussian_blur(image, sigma):
         return image.copy()
     radius = gaussian_radius(sigma)
     w = _gaussian_weights(sigma, radius)
-    columns = _blur_axis0(image, w, radius)
-    # Rows are the columns of the transpose.
-    return np.ascontiguousarray(_blur_axis0(np.ascontiguousarray(columns.T), w, radius).T)
+    out = _blur_axis0(image, w, radius)
+    _blur_axis1_inplace(out, w, radius)
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -120,7 +120,19 @@ def _sor_packed(dd, d0, a, b, g, sweeps, omega):
     # Each colour's pixels packed row by row (`pack_colours`): a row of one colour reads the
     # other at fixed offsets, in loops that the compiler vectorizes. The sums and their
     # order are the plain update's, so the result is the plain red-black sweep's, bit for bit.
-    x, x0, aa, bb, gg = pack_colours(dd), pack_colours(d0), pack_colours(a), pack_colours(b), pack_colours(g)
+    x = pack_colours(dd)
+    packed_sor(x, pack_colours(d0), pack_colours(a), pack_colours(b), pack_colours(g), n, sweeps, omega)
+    unpack_colours(x, dd)
+
+
+@jit
+def packed_sor(x, x0, aa, bb, gg, n, sweeps, omega):
+    """The sweeps of `sor_increment` on its arrays packed by `pack_colours`, ``x`` in place.
+
+    ``n`` is the width of the image (at least 3, as its height); the packed
+    arrays are read at the image's pixels only.
+    """
+    m = x.shape[1]
     for _ in range(sweeps):
         for c in range(2):
             o = 1 - c
@@ -142,7 +154,34 @@ def _sor_packed(dd, d0, a, b, g, sweeps, omega):
                     _packed_update(x, x0, aa, bb, gg, c, i, k, sh, n, omega)
                 for k in range(max(hi, lo), count):
                     _packed_update(x, x0, aa, bb, gg, c, i, k, sh, n, omega)
-    unpack_colours(x, dd)
+
+
+class SorSystem:
+    """`sor_increment` with ``d0``, ``a`` and ``b`` fixed over several solves: packed once.
+
+    A lagged-diffusivity loop solves with the same ``d0``, ``a`` and
+    (mostly) ``b`` and a new ``g`` each time; `sor_increment` packs all its
+    arrays on every call, image-sized arrays that add up on large images.
+    ``a`` may be a number, the same at every pixel: no image of it is made.
+    """
+
+    def __init__(self, d0, a, b):
+        self.n = d0.shape[1]
+        self.packed = min(d0.shape) >= 3
+        prepare = pack_colours if self.packed else (lambda u: u)
+        self.d0, self.b = prepare(d0), prepare(b)
+        # (The packed constant differs from a packed image of it past the rows' ends, never read.)
+        self.a = np.full(self.d0.shape, a, d0.dtype) if np.ndim(a) == 0 else prepare(a)
+
+    def solve(self, dd, g, sweeps, omega, b=None):
+        """`sor_increment` of ``dd`` (in place) with diffusivity ``g``; ``b`` instead of the system's."""
+        if not self.packed:
+            sor_increment(dd, self.d0, self.a, self.b if b is None else b, g, sweeps, omega)
+            return
+        x = pack_colours(dd)
+        packed_sor(x, self.d0, self.a, self.b if b is None else pack_colours(b), pack_colours(g), self.n,
+                   sweeps, omega)
+        unpack_colours(x, dd)
 
 
 @jit

@@ -43,7 +43,7 @@ import numpy as np
 
 from .. import checks
 from ..kernels.grid import divergence
-from ..kernels.regularizer import sor_increment
+from ..kernels.regularizer import SorSystem
 from ..kernels.search import interpolated_cost, search, winner_take_all
 from . import SolverOptions
 
@@ -300,7 +300,9 @@ class RelaxStep:
         Over the whole range the incoming ``d`` is not used. At a banded
         level (`Relax.band_samples`) ``d`` is the coarser level's solution,
         upsampled, and each pixel's samples are the ``band`` samples of the
-        grid centred on it (shifted inwards at the ends of the range).
+        grid centred on it (shifted inwards at the ends of the range). The
+        energy's feature stacks go once the volume holds the data term
+        (`DisparityEnergy.drop_features`).
         """
         shape = self.energy.shape
         samples = self.count if self.band is None else self.band
@@ -312,9 +314,16 @@ class RelaxStep:
                 rows = None
             self.cost = self.energy.cost_volume(self.k0, self.h, self.count, rows=rows)
         else:
-            centre = np.floor((d - self.k0) / self.h + 0.5)
-            self.base = np.clip(centre - self.band // 2, 0, self.count - self.band).astype(np.int32)
+            # floor((d - k0) / h + 0.5) - band // 2, clipped: in place, the level is large.
+            first = d - self.k0
+            first /= self.h
+            first += 0.5
+            np.floor(first, out=first)
+            first -= self.band // 2
+            self.base = np.clip(first, 0, self.count - self.band, out=first).astype(np.int32)
             self.cost = self.energy.cost_volume(self.k0, self.h, self.band, self.base, rows=rows)
+        # The iterations read the data term from the volume only.
+        self.energy.drop_features()
         self.floor = self.cost.min(axis=2)
         self.a = winner_take_all(self.cost, self.k0, self.h, self.base)
         return self.a.copy()
@@ -323,13 +332,16 @@ class RelaxStep:
         """``sum H C(a)``, kept until ``a`` or the gate changes."""
         key = (self.a, self.energy.visibility)
         if self._data_key is None or any(x is not y for x, y in zip(key, self._data_key)):
-            data = self._gate() * interpolated_cost(self.cost, self.a, self.k0, self.h, self.base)
+            data = interpolated_cost(self.cost, self.a, self.k0, self.h, self.base)
+            data *= self._gate()
             self._data_key, self._data_sum = key, float(data.sum(dtype=np.float64))
         return self._data_sum
 
     def objective(self, d):
         """The relaxed energy ``E_theta(d, a)`` at the current ``theta``."""
-        coupling = (d - self.a) ** 2 / (2.0 * self.theta)
+        coupling = d - self.a  # (d - a)^2 / (2 theta), in place: the iterations' arrays are large
+        coupling *= coupling
+        coupling /= 2.0 * self.theta
         return self._data() + float(coupling.sum(dtype=np.float64)) + self.energy.regularization(d)
 
     def step(self, d, e, log):
@@ -364,16 +376,22 @@ class RelaxStep:
         field ``|grad d - w|`` may grow where the clip acts; it acts only
         where SOR overshoots the range, which ``a`` never leaves).
         """
-        c = np.full(d.shape, 0.5 / theta, d.dtype)
-        b = c * (d - self.a)
+        c = 0.5 / theta
+        b = d - self.a
+        b *= c
+        # d, c and b are the same in every lagged-diffusivity iteration: packed for SOR once.
+        system = SorSystem(d, c, b)
         dd = np.zeros_like(d)
         w = self.energy.w
+        if w is None:
+            del b  # the system's packed copy is the one used
         for _ in range(self.options.inner):
             g = self.energy.diffusivity(d + dd)
             # With a second-order field the term is g |grad d - w|^2: its -div(g w) joins b.
-            rhs = b if w is None else b + divergence(g * w[0], g * w[1])
-            sor_increment(dd, d, c, rhs, g, self.options.sweeps, self.options.omega)
-        return np.clip(d + dd, *self.bounds)
+            rhs = None if w is None else b + divergence(g * w[0], g * w[1])
+            system.solve(dd, g, self.options.sweeps, self.options.omega, rhs)
+        dd += d
+        return np.clip(dd, *self.bounds, out=dd)
 
 
 Relax.step_class = RelaxStep
