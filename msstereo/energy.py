@@ -144,6 +144,7 @@ class DisparityEnergy:
 
     def _set_weight(self):
         """The weight in effect, ``H w + 1 - H`` or ``w``: made anew, not kept beside ``w`` (large levels)."""
+        self.weight = None  # not read in making the new one: let it go first (large levels)
         weight = self._model_weight()
         h = self._weight_gate
         if h is not None:
@@ -420,7 +421,11 @@ class MumfordShahEnergy(DisparityEnergy):
         """Descend in ``v`` with ``d`` fixed: projected SOR on its linear equation."""
         m = self.model
         v = self.v.copy()
-        solve_discontinuity(v, self.edge_strength(d), m.alpha, m.eps, sweeps, omega)
+        strength = self.edge_strength(d)
+        # The weight of the old v is not read again (`set_v` makes the new one): let it go
+        # while the sweeps and their packed copies run, the peak of a large level.
+        self.weight = None
+        solve_discontinuity(v, strength, m.alpha, m.eps, sweeps, omega)
         self.set_v(v)
         return v
 

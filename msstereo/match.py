@@ -383,35 +383,37 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     check_model(options, model)
     if channel_axis is not None:
         channel_axis = checks.Integer(-3, 2)(channel_axis, "channel_axis")
-    il, ir, intensity = _prepare_pair(left, right, dtype, channel_axis)
-    shape = il.shape[:2]
+    # A list that `coarse_to_fine` empties: no reference here keeps the images through the levels.
+    *images, intensity = _prepare_pair(left, right, dtype, channel_axis)
+    shape, work_dtype = images[0].shape[:2], images[0].dtype
     d_min, d_max = _disparity_range(d_min, d_max, shape[1])
     factor = _number(factor, "factor", 0.0, MAX_FACTOR, open_low=True)
     min_size = checks.Integer(2)(min_size, "min_size")
-    _check_work(shape, model, options, (d_min, d_max), il.dtype)
+    _check_work(shape, model, options, (d_min, d_max), work_dtype)
     if threads is not None:
         threads = checks.Integer(1)(threads, "threads")
     shapes = options.level_shapes(shape, factor, min_size, (d_min, d_max), 2 if model.occlusion else 1,
-                                  np.dtype(il.dtype).itemsize)
+                                  work_dtype.itemsize)
     report = reporter(progress, shapes[::-1], options.outer_iterations)
     LOG.info(intensity)
     logs = []
     v_image = None  # edge map v_I of the latest level (tv-edge): the finest one is returned
 
-    def solve_level(level, left_k, right_k, state):
+    def solve_level(level, images_k, state):
         nonlocal v_image
         t0 = time.perf_counter()
-        log = LevelLog(level, left_k.shape[:2])
+        log = LevelLog(level, images_k[0].shape[:2])
         if report:
             report.start_level(log)
-        state = _initial_state(log.shape, il.dtype, model) if state is None else state
-        scale = left_k.shape[1] / shape[1]
+        state = _initial_state(log.shape, work_dtype, model) if state is None else state
+        scale = log.shape[1] / shape[1]
         bounds = (d_min * scale, d_max * scale)
         if model.occlusion:
-            state = solve_occlusion_level(left_k, right_k, state, model, options, bounds, log)
+            state = solve_occlusion_level(images_k, state, model, options, bounds, log)
         else:
-            v_image = edge_map(left_k, model) if model.edge_weighted else None
-            energy = _level_energy(left_k, right_k, model, state, v_image)
+            v_image = edge_map(images_k[0], model) if model.edge_weighted else None
+            energy = _level_energy(*images_k, model, state, v_image)
+            images_k.clear()  # the energy holds what it needs of them
             state["d"] = solve_view(options, energy, state["d"], bounds, log)
             if model.joint_v:
                 state["v"] = energy.v
@@ -423,9 +425,9 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
 
     disparity_fields = ("d_l", "d_r") if model.occlusion else ("d",)
     with reporting(report), using_threads(threads):
-        state = coarse_to_fine(il, ir, solve_level, shapes=shapes, disparity_fields=disparity_fields)
+        state = coarse_to_fine(images, solve_level, shapes=shapes, disparity_fields=disparity_fields)
         masks = occlusion_masks(state) if model.occlusion else None
-        state = _finish(state, model, il, ir)
+        state = _finish(state, model, lambda: _prepare_pair(left, right, dtype, channel_axis)[:2])
     common = dict(model=model, solver=options, levels=logs, intensity=intensity.removeprefix("intensity: "),
                   d_range=(d_min, d_max))
     if model.occlusion:
@@ -467,11 +469,16 @@ def _check_params(params, model, options):
     raise ValueError(start + hint)
 
 
-def _finish(state, model, il, ir):
-    """What follows the finest level: the occlusion fill, then the weighted median (model options)."""
+def _finish(state, model, make_pair):
+    """What follows the finest level: the occlusion fill, then the weighted median (model options).
+
+    ``make_pair()`` gives the float images of the pair, the median's guides:
+    made anew, since the levels do not keep them (`coarse_to_fine`).
+    """
     if model.occlusion:
         state = fill_occlusions(state, model)
     if model.weighted_median:
+        il, ir = make_pair()
         guides = {"d": il, "d_l": il, "d_r": ir}
         keys = sorted(guides.keys() & state.keys())
         filtered = map_views(lambda key: weighted_median(state[key], guides[key], np.ones(state[key].shape, bool),

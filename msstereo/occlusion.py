@@ -109,13 +109,15 @@ def _view_solvers(left, right, state, model, options, bounds):
     return {view: e for view, (e, _) in made.items()}, {view: s for view, (_, s) in made.items()}
 
 
-def solve_occlusion_level(left, right, state, model, options, bounds, log):
+def solve_occlusion_level(images, state, model, options, bounds, log):
     """Solve ``ms-occ`` at one pyramid level.
 
     Parameters
     ----------
-    left, right : (M, N, C) ndarray
-        Images of the level.
+    images : list of (M, N, C) ndarray
+        ``[left, right]``, the images of the level: emptied once the views'
+        energies hold what they need of them, so that they are freed unless
+        the caller keeps them (`msstereo.pyramid.coarse_to_fine`).
     state : dict
         ``d_l, d_r, v_l, v_r, phi_l, phi_r`` from the coarser level (or
         `initial_occlusion_state`); updated and returned.
@@ -135,7 +137,8 @@ def solve_occlusion_level(left, right, state, model, options, bounds, log):
         The updated state.
     """
     names = [view for view, _ in VIEWS]
-    energies, steppers = _view_solvers(left, right, state, model, options, bounds)
+    energies, steppers = _view_solvers(*images, state, model, options, bounds)
+    images.clear()  # the energies hold what the iterations need of them
     # The relax stepper samples its cost volume in start: one per view, side by side.
     starts = map_views(lambda view: steppers[view].start(state[f"d_{view}"]), names)
     for view, d in zip(names, starts):

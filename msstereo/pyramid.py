@@ -73,20 +73,25 @@ def upsample(field, shape, is_disparity=False):
     return out
 
 
-def coarse_to_fine(left, right, solve_level, *, factor=0.5, min_size=24, levels=None,
+def coarse_to_fine(images, solve_level, *, factor=0.5, min_size=24, levels=None,
                    disparity_fields=("d",), shapes=None):
     """Solve from the coarsest pyramid level to the finest.
 
     Parameters
     ----------
-    left, right : (M, N, C) ndarray
-        Float images of the pair.
+    images : list of (M, N, C) ndarray
+        Float images of the pair, ``[left, right]``. The list is emptied
+        when the finest level starts: its images are then held by
+        ``solve_level``'s list alone, and the solver can let them go once it
+        has made what it needs of them (on a large pair they are hundreds of
+        MB that the iterations do not read).
     solve_level : callable
-        ``solve_level(level, left_k, right_k, state) -> state``, where
-        ``level`` counts from 0 at the coarsest level, ``left_k`` and
-        ``right_k`` are the images at that level and ``state`` is the dict
-        of fields from the previous level, upsampled (``None`` at the
-        coarsest level: the solver initializes it).
+        ``solve_level(level, images_k, state) -> state``, where ``level``
+        counts from 0 at the coarsest level, ``images_k`` is the list
+        ``[left_k, right_k]`` of the images at that level (the solver may
+        empty it) and ``state`` is the dict of fields from the previous
+        level, upsampled (``None`` at the coarsest level: the solver
+        initializes it).
     factor, min_size, levels
         See `pyramid_shapes`.
     disparity_fields : tuple of str
@@ -100,13 +105,15 @@ def coarse_to_fine(left, right, solve_level, *, factor=0.5, min_size=24, levels=
         The state returned at the finest level.
     """
     if shapes is None:
-        shapes = pyramid_shapes(left.shape[:2], factor, min_size, levels)
+        shapes = pyramid_shapes(images[0].shape[:2], factor, min_size, levels)
     shapes = list(shapes)[::-1]
     state = None
     for level, shape in enumerate(shapes):
         if state is not None:
             state = {key: upsample(value, shape, key in disparity_fields)
                      for key, value in state.items()}
-        state = solve_level(level, downsample(left, shape), downsample(right, shape), state)
+        images_k = [downsample(image, shape) for image in images]
+        if level == len(shapes) - 1:
+            images.clear()  # the finest level's images are images_k (downsample keeps them)
+        state = solve_level(level, images_k, state)
     return state
-

@@ -195,3 +195,34 @@ def test_progress_lines_and_summary_count_levels_alike():
     assert [line.split(":")[0] for line in level_lines] == ["level 1/3 14x17", "level 2/3 24x29",
                                                            "level 3/3 40x48"]
     assert result.summary().splitlines()[2:] == [f"  {line}" for line in level_lines]
+
+
+@pytest.mark.parametrize("model, solver", [("default", "relax"), ("ms-occ", "pde"), ("tv", "relax")])
+def test_the_finest_levels_iterations_run_without_the_float_images(monkeypatch, model, solver):
+    # On a large pair the float images are hundreds of MB that the iterations do not read:
+    # once the energies are made, nothing holds them (`coarse_to_fine` hands them over).
+    import importlib
+    import weakref
+
+    match_module = importlib.import_module("msstereo.match")
+    occlusion_module = importlib.import_module("msstereo.occlusion")
+    made, alive = [], []
+    prepare = match_module._prepare_pair
+
+    def watched_prepare(*args):
+        *pair, note = prepare(*args)
+        made.append([weakref.ref(image) for image in pair])
+        return (*pair, note)
+
+    def watched(run):
+        def inner(*args):
+            alive.append([ref() is not None for ref in made[0]])
+            return run(*args)
+        return inner
+
+    monkeypatch.setattr(match_module, "_prepare_pair", watched_prepare)
+    monkeypatch.setattr(match_module, "solve_view", watched(match_module.solve_view))
+    monkeypatch.setattr(occlusion_module, "outer_loop", watched(occlusion_module.outer_loop))
+    scene = synthetic_scene("step", shape=(32, 48))
+    msstereo.match(scene.left, scene.right, d_max=scene.ndisp, model=model, solver=solver)
+    assert alive[-1] == [False, False]  # the finest level's iterations

@@ -18,7 +18,7 @@ from msstereo.kernels.search import (_popcount, add_census_cost, census_transfor
 from msstereo.match import _initial_state, _level_energy
 from msstereo.models import get_model
 from msstereo.result import LevelLog
-from msstereo.solvers.relax import Relax, disparity_samples
+from msstereo.solvers.relax import Relax, disparity_samples, grid_index_dtype
 from msstereo.synthetic import synthetic_scene, texture
 
 RNG = np.random.default_rng(7)
@@ -568,6 +568,40 @@ def test_kernels_with_a_base_are_the_kernels_at_each_pixels_first_sample():
     # The whole range is base 0.
     np.testing.assert_array_equal(winner_take_all(full_cost, k0, h, full(full_cost)),
                                   k0 + h * full_cost.argmin(axis=2))
+
+
+@pytest.mark.parametrize("theta", [1e-3, 0.3, 1e6])
+def test_search_without_a_floor_finds_each_pixels_least_cost_itself(theta):
+    # A banded level keeps no floor: the search then takes each pixel's least sample, the
+    # same numbers as with cost.min(axis=2), also with an int16 base (`grid_index_dtype`).
+    m, n, grid, count, k0, h = 9, 11, 40, 13, -3.0, 0.5
+    rng = np.random.default_rng(11)
+    full_cost, _ = wavy_cost(rng, m, n, grid)
+    base = rng.integers(0, grid - count + 1, (m, n)).astype(np.int32)
+    cost = banded(full_cost, base, count).astype(np.float32)
+    d = k0 + h * (base + rng.uniform(-1.0, count, (m, n)))
+    a0 = k0 + h * (base + rng.uniform(0.0, count - 1, (m, n)))
+    gate = rng.uniform(0.0, 1.0, (m, n))
+    want = search(cost, cost.min(axis=2), d, a0, gate, theta, k0, h, base)
+    np.testing.assert_array_equal(search(cost, None, d, a0, gate, theta, k0, h, base), want)
+    np.testing.assert_array_equal(search(cost, None, d, a0, gate, theta, k0, h, base.astype(np.int16)), want)
+
+
+def test_an_int16_base_gives_the_int32_bases_numbers():
+    m, n, grid, count, k0, h = 7, 10, 30, 5, -1.25, 0.5
+    rng = np.random.default_rng(12)
+    cost, _ = wavy_cost(rng, m, n, count)
+    base = rng.integers(0, grid - count + 1, (m, n)).astype(np.int32)
+    a = k0 + h * (base + rng.uniform(0.0, count - 1, (m, n)))
+    short = base.astype(np.int16)
+    np.testing.assert_array_equal(winner_take_all(cost, k0, h, short), winner_take_all(cost, k0, h, base))
+    np.testing.assert_array_equal(interpolated_cost(cost, a, k0, h, short), interpolated_cost(cost, a, k0, h, base))
+    left, right = gray_pair((11, 30))
+    energy = DisparityEnergy(left, right, -1, get_model("tv", census=0.8, census_window=5))
+    wide = np.resize(base, left.shape[:2])  # the base's values tiled over the pair
+    np.testing.assert_array_equal(energy.cost_volume(k0, h, count, wide.astype(np.int16), rows=3),
+                                  energy.cost_volume(k0, h, count, wide, rows=3))
+    assert grid_index_dtype(2**15 - 1) == np.int16 and grid_index_dtype(2**15) == np.int32
 
 
 @pytest.mark.parametrize("rows", [None, 1, 3])

@@ -79,6 +79,15 @@ def interpolated_cost(cost, a, k0, h, base):
 
 
 @jit
+def _least(cost, i, j):
+    """The least of the pixel's samples (``cost[i, j].min()``)."""
+    least = cost[i, j, 0]
+    for s in range(1, cost.shape[2]):
+        least = min(least, cost[i, j, s])
+    return least
+
+
+@jit
 def search(cost, floor, d, a, gate, theta, k0, h, base):
     """The ``a``-step: per pixel, minimize ``H C(a) + (d - a)^2 / (2 theta)``.
 
@@ -98,8 +107,10 @@ def search(cost, floor, d, a, gate, theta, k0, h, base):
     ----------
     cost : (M, N, K) ndarray
         Cost volume, ``K >= 3``.
-    floor : (M, N) ndarray
-        Least cost of each pixel over its samples (``cost.min(axis=2)``).
+    floor : (M, N) ndarray or None
+        Least cost of each pixel over its samples (``cost.min(axis=2)``);
+        None: found per pixel from its samples, which saves an image-sized
+        array where each pixel has only a few (a band).
     d : (M, N) ndarray
         Current disparity of the regularizer.
     a : (M, N) ndarray
@@ -126,10 +137,14 @@ def search(cost, floor, d, a, gate, theta, k0, h, base):
             g = gate[i, j]
             dv = d[i, j]
             b = base[i, j]
+            if floor is None:
+                least = _least(cost, i, j)
+            else:
+                least = floor[i, j]
             # Sample s of the pixel is k0 + (b + s) h; b = 0 is the whole range.
             near = min(max(int(np.floor((dv - k0) / h + 0.5)) - b, 0), count - 1)
             r = dv - (k0 + (b + near) * h)
-            reach = math.sqrt(max(g * (cost[i, j, near] - floor[i, j]) + inv * r * r, 0.0) / inv)
+            reach = math.sqrt(max(g * (cost[i, j, near] - least) + inv * r * r, 0.0) / inv)
             lo = int(max(np.ceil((dv - reach - k0) / h) - b, 0.0))
             hi = int(min(np.floor((dv + reach - k0) / h) - b, count - 1.0))
             best = np.inf

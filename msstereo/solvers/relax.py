@@ -240,6 +240,15 @@ def disparity_samples(bounds, step):
     return float(lo), (hi - lo) / (count - 1), count
 
 
+def grid_index_dtype(count):
+    """The smallest of int16 and int32 that holds the indices of a grid of ``count`` samples.
+
+    The base of a banded level is image-sized: int16 halves it for any grid
+    below 32768 samples (16384 px at the default step).
+    """
+    return np.int16 if count <= np.iinfo(np.int16).max else np.int32
+
+
 class RelaxStep:
     """One view's relaxation iterations at one level.
 
@@ -307,8 +316,9 @@ class RelaxStep:
         shape = self.energy.shape
         samples = self.count if self.band is None else self.band
         rows = max(STRIP_BYTES // (shape[1] * samples * self._itemsize), 16)
+        index = grid_index_dtype(self.count)
         if self.band is None:
-            self.base = np.zeros(shape, np.int32)
+            self.base = np.zeros(shape, index)
             # Small volumes at once, as always: strips change the aggregation by round-off.
             if shape[0] * shape[1] * self.count * self._views * self._itemsize <= self.options.budget * 2**20 / 2:
                 rows = None
@@ -320,11 +330,12 @@ class RelaxStep:
             first += 0.5
             np.floor(first, out=first)
             first -= self.band // 2
-            self.base = np.clip(first, 0, self.count - self.band, out=first).astype(np.int32)
+            self.base = np.clip(first, 0, self.count - self.band, out=first).astype(index)
             self.cost = self.energy.cost_volume(self.k0, self.h, self.band, self.base, rows=rows)
         # The iterations read the data term from the volume only.
         self.energy.drop_features()
-        self.floor = self.cost.min(axis=2)
+        # A band's few samples give each pixel's least cost in the search itself (`search`).
+        self.floor = self.cost.min(axis=2) if self.band is None else None
         self.a = winner_take_all(self.cost, self.k0, self.h, self.base)
         return self.a.copy()
 
