@@ -15,7 +15,7 @@ where ``a`` is large (edges), ``~ 1`` where it is small.
 import numpy as np
 
 from .._jit import jit
-from .grid import divergence, gradient, pack_colours, unpack_colours
+from .grid import divergence, gradient, pack_colours, packed_span, unpack_colours
 
 
 @jit
@@ -91,9 +91,7 @@ def _packed_sweeps(v, a, kappa, e, sweeps, omega):
         for c in range(2):
             o = 1 - c
             for i in range(m):
-                sh = (i + c) % 2
-                count = (n - sh + 1) // 2
-                lo, hi = (0, 0) if i == 0 or i == m - 1 else (1 - sh, (n - 2 - sh) // 2 + 1)
+                sh, count, lo, hi = packed_span(i, c, m, n)
                 if hi > lo:
                     h = slice(lo, hi)
                     _packed_row(x[c, i, h], x[o, i, lo + sh:hi + sh], x[o, i, lo + sh - 1:hi + sh - 1],

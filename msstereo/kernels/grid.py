@@ -164,6 +164,23 @@ def unpack_colours(packed, u):
 
 
 @jit
+def packed_span(i, c, m, n):
+    """Where a red-black sweep of colour ``c`` finds row ``i`` of a `pack_colours` array.
+
+    Returns ``(sh, count, lo, hi)``: the row's first column ``sh``, its
+    number of pixels of the colour, and the packed pixels ``lo .. hi - 1``
+    whose four neighbours are all inside the image (columns 1 .. n - 2 of
+    an inner row; none on the first and last rows), which a sweep updates
+    in one vectorized run and the others one by one.
+    """
+    sh = (i + c) % 2
+    count = (n - sh + 1) // 2
+    if i == 0 or i == m - 1:
+        return sh, count, 0, 0
+    return sh, count, 1 - sh, (n - 2 - sh) // 2 + 1
+
+
+@jit
 def _running_mean(u, radius, out):
     """Mean of ``u`` over ``2 radius + 1`` rows centred on each row, rows clamped at the ends.
 

@@ -10,7 +10,7 @@ discontinuity function ``v^2`` for the Mumford-Shah models; ``rho`` is ``psi``
 import numpy as np
 
 from .._jit import jit
-from .grid import divergence, gradient, pack_colours, squared_gradient_norm, unpack_colours
+from .grid import divergence, gradient, pack_colours, packed_span, squared_gradient_norm, unpack_colours
 from .penalty import rho, rho_prime
 
 
@@ -137,13 +137,8 @@ def packed_sor(x, x0, aa, bb, gg, n, sweeps, omega):
         for c in range(2):
             o = 1 - c
             for i in range(m):
-                sh = (i + c) % 2
-                count = (n - sh + 1) // 2
-                if i == 0 or i == m - 1:
-                    lo, hi = 0, 0
-                else:
-                    # Columns 1 .. n - 2 have all four neighbours.
-                    lo, hi = 1 - sh, (n - 2 - sh) // 2 + 1
+                sh, count, lo, hi = packed_span(i, c, m, n)
+                if hi > lo:
                     # Views that start at each neighbour of packed pixel lo, so the loop
                     # indexes all of them alike (the compiler then vectorizes it).
                     r, l, h = slice(lo + sh, hi + sh), slice(lo + sh - 1, hi + sh - 1), slice(lo, hi)
