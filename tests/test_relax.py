@@ -179,7 +179,7 @@ def test_search_finds_the_global_minimum_when_the_coupling_vanishes():
     samples = k0 + h * np.arange(count)
     # d and a at the far end of the range from the minimum: a local descent would stop on the way.
     d = np.where(star < count // 2, samples[-1], samples[0])
-    a = search(cost, cost.min(axis=2), d, d.copy(), np.ones((m, n)), 1e12, k0, h, full(cost))
+    a, _ = search(cost, cost.min(axis=2), d, d.copy(), np.ones((m, n)), 1e12, k0, h, full(cost))
     assert np.abs(a - samples[star]).max() <= h / 2
 
 
@@ -192,7 +192,9 @@ def test_search_is_exact_in_the_best_segment_and_never_worse():
     gate[0, 2:6] = 0.0  # no data: only the coupling
     d = rng.uniform(samples[1], samples[-2], (m, n))
     a0 = rng.uniform(samples[0], samples[-1], (m, n))
-    a = search(cost, cost.min(axis=2), d, a0, gate, theta, k0, h, full(cost))
+    a, cost_at_a = search(cost, cost.min(axis=2), d, a0, gate, theta, k0, h, full(cost))
+    # The search's C(a) is interpolated_cost's at the new a, to the bit.
+    np.testing.assert_array_equal(cost_at_a, interpolated_cost(cost, a, k0, h, full(cost)))
     f = relaxed(cost, gate, d, theta, k0, h, a)
     at_samples = gate[..., None] * cost + (d[..., None] - samples) ** 2 / (2 * theta)
     # Global over the samples, and never worse than the current a.
@@ -217,7 +219,7 @@ def test_search_is_exact_in_the_best_segment_and_never_worse():
     a_grid = grid[values.argmin(axis=2)]
     lower = values.min(axis=2) < f - 1e-9
     assert lower.any()
-    kept = search(cost, cost.min(axis=2), d, a_grid, gate, theta, k0, h, full(cost))
+    kept, _ = search(cost, cost.min(axis=2), d, a_grid, gate, theta, k0, h, full(cost))
     np.testing.assert_array_equal(kept[lower], a_grid[lower])
 
 
@@ -232,7 +234,8 @@ def test_search_limited_by_the_cost_floor_equals_the_exhaustive_scan(theta):
     a0 = rng.uniform(k0, k0 + h * (count - 1), (m, n))
     limited = search(cost, cost.min(axis=2), d, a0, gate, theta, k0, h, full(cost))
     exhaustive = search(cost, np.full((m, n), -1e9), d, a0, gate, theta, k0, h, full(cost))
-    np.testing.assert_array_equal(limited, exhaustive)
+    np.testing.assert_array_equal(limited[0], exhaustive[0])
+    np.testing.assert_array_equal(limited[1], exhaustive[1])
 
 
 # ---------------------------------------------------------------------------
@@ -554,13 +557,13 @@ def test_kernels_with_a_base_are_the_kernels_at_each_pixels_first_sample():
     d = k0 + h * (base + rng.uniform(-1.0, count, (m, n)))
     a0 = k0 + h * (base + rng.uniform(0.0, count - 1, (m, n)))
     gate = rng.uniform(0.2, 1.0, (m, n))
-    got = {"search": search(cost, floor, d, a0, gate, theta, k0, h, base),
+    got = {"search": search(cost, floor, d, a0, gate, theta, k0, h, base)[0],
            "wta": winner_take_all(cost, k0, h, base),
            "cost": interpolated_cost(cost, a0, k0, h, base)}
     for b in np.unique(base):
         at = base == b
         start = k0 + b * h  # exact in binary: the same samples
-        want = {"search": search(cost, floor, d, a0, gate, theta, start, h, full(cost)),
+        want = {"search": search(cost, floor, d, a0, gate, theta, start, h, full(cost))[0],
                 "wta": winner_take_all(cost, start, h, full(cost)),
                 "cost": interpolated_cost(cost, a0, start, h, full(cost))}
         for key in got:
@@ -583,8 +586,10 @@ def test_search_without_a_floor_finds_each_pixels_least_cost_itself(theta):
     a0 = k0 + h * (base + rng.uniform(0.0, count - 1, (m, n)))
     gate = rng.uniform(0.0, 1.0, (m, n))
     want = search(cost, cost.min(axis=2), d, a0, gate, theta, k0, h, base)
-    np.testing.assert_array_equal(search(cost, None, d, a0, gate, theta, k0, h, base), want)
-    np.testing.assert_array_equal(search(cost, None, d, a0, gate, theta, k0, h, base.astype(np.int16)), want)
+    for got in (search(cost, None, d, a0, gate, theta, k0, h, base),
+                search(cost, None, d, a0, gate, theta, k0, h, base.astype(np.int16))):
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
 
 
 def test_an_int16_base_gives_the_int32_bases_numbers():

@@ -126,12 +126,17 @@ def search(cost, floor, d, a, gate, theta, k0, h, base):
 
     Returns
     -------
-    (M, N) ndarray
+    a : (M, N) ndarray
         The new ``a``.
+    cost_at_a : (M, N) ndarray
+        ``C(x, a(x))`` at the new ``a``: `interpolated_cost`'s numbers, made
+        here while the pixel's samples are in cache, so that the relaxed
+        energy needs no second pass over the volume.
     """
     m, n, count = cost.shape
     inv = 0.5 / theta
     out = np.empty_like(a)
+    cost_at_a = np.empty_like(a)
     for i in range(m):
         for j in range(n):
             g = gate[i, j]
@@ -178,7 +183,8 @@ def search(cost, floor, d, a, gate, theta, k0, h, base):
             if g * _parabola(cost, i, j, np.float64(a[i, j]), k0, h, b) + inv * ra * ra <= best:
                 a_best = a[i, j]
             out[i, j] = a_best
-    return out
+            cost_at_a[i, j] = _parabola(cost, i, j, np.float64(out[i, j]), k0, h, b)
+    return out, cost_at_a
 
 
 @jit
