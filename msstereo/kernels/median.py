@@ -100,19 +100,40 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
     weights = np.empty(side * side)
     out = d.copy()
     for i in range(m):
+        a0, a1 = max(i - radius, 0), min(i + radius + 1, m)
         for j in range(n):
             if not mask[i, j]:
                 continue
+            b0, b1 = max(j - radius, 0), min(j + radius + 1, n)
+            width = b1 - b0
+            centre = image[i, j]
             count = 0
-            for a in range(max(i - radius, 0), min(i + radius + 1, m)):
-                for b in range(max(j - radius, 0), min(j + radius + 1, n)):
-                    c = 0.0
-                    for k in range(channels):
-                        diff = image[a, b, k] - image[i, j, k]
-                        c += diff * diff
-                    values[count] = d[a, b]
-                    weights[count] = math.exp(-c * inv_color - spatial[a - i + radius, b - j + radius])
-                    count += 1
+            for a in range(a0, a1):
+                # Row slices, read contiguously, and the centre's colour read once; the exponents
+                # here, the exponentials in a loop of their own below (the weights of Teddy in
+                # 0.59 s instead of 0.68 s fused). The same numbers as one loop per weight.
+                guide = image[a, b0:b1]
+                near = spatial[a - i + radius, b0 - j + radius:b1 - j + radius]
+                row_values = values[count:count + width]
+                row_weights = weights[count:count + width]
+                if channels == 3:  # unrolled: the same sums in the same order, a few % faster in all
+                    for b in range(width):
+                        x0 = guide[b, 0] - centre[0]
+                        x1 = guide[b, 1] - centre[1]
+                        x2 = guide[b, 2] - centre[2]
+                        row_values[b] = d[a, b0 + b]
+                        row_weights[b] = -(0.0 + x0 * x0 + x1 * x1 + x2 * x2) * inv_color - near[b]
+                else:
+                    for b in range(width):
+                        c = 0.0
+                        for k in range(channels):
+                            diff = guide[b, k] - centre[k]
+                            c += diff * diff
+                        row_values[b] = d[a, b0 + b]
+                        row_weights[b] = -c * inv_color - near[b]
+                count += width
+            for k in range(count):
+                weights[k] = math.exp(weights[k])
             # Views, not a count: a count passed on is typed first as the literal 0 (its
             # initial value), which would compile a second specialization.
             out[i, j] = _select_weighted_median(values[:count], weights[:count])
