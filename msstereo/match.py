@@ -18,6 +18,7 @@ from .parallel import map_views, using_threads
 from .progress import reporter, reporting
 from .pyramid import coarse_to_fine
 from .result import LevelLog, StereoResult
+from .sensor import remove_column_parity
 from .solvers import check_model
 from .solvers.loop import solve_view
 from .solvers.optimize import Optimize
@@ -383,8 +384,18 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     check_model(options, model)
     if channel_axis is not None:
         channel_axis = checks.Integer(-3, 2)(channel_axis, "channel_axis")
+
+    def make_pair():
+        """The float images of the pair as the model sees them, and the note on their intensities."""
+        il, ir, note = _prepare_pair(left, right, dtype, channel_axis)
+        if model.column_parity:
+            (il, a_l), (ir, a_r) = remove_column_parity(il), remove_column_parity(ir)
+            note += (f"; column parity removed, +-({', '.join(f'{x:.2g}' for x in a_l)}) left, "
+                     f"+-({', '.join(f'{x:.2g}' for x in a_r)}) right")
+        return il, ir, note
+
     # A list that `coarse_to_fine` empties: no reference here keeps the images through the levels.
-    *images, intensity = _prepare_pair(left, right, dtype, channel_axis)
+    *images, intensity = make_pair()
     shape, work_dtype = images[0].shape[:2], images[0].dtype
     d_min, d_max = _disparity_range(d_min, d_max, shape[1])
     factor = _number(factor, "factor", 0.0, MAX_FACTOR, open_low=True)
@@ -427,7 +438,7 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     with reporting(report), using_threads(threads):
         state = coarse_to_fine(images, solve_level, shapes=shapes, disparity_fields=disparity_fields)
         masks = occlusion_masks(state) if model.occlusion else None
-        state = _finish(state, model, lambda: _prepare_pair(left, right, dtype, channel_axis)[:2])
+        state = _finish(state, model, lambda: make_pair()[:2])
     common = dict(model=model, solver=options, levels=logs, intensity=intensity.removeprefix("intensity: "),
                   d_range=(d_min, d_max))
     if model.occlusion:

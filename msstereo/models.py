@@ -50,6 +50,11 @@ class Model:
     interpolation : int
         Warping interpolation along rows: 1 linear, 3 cubic. Part of the
         discrete energy, so both solvers see the same one.
+    column_parity : bool
+        Remove from each view the offset of its even columns against its
+        odd ones before anything else (beyond the paper; a sensor's fixed
+        pattern, which pulls matches towards even disparities:
+        `msstereo.sensor`). Any solver.
     weight : {"none", "edge", "v", "edge+v"}
         Regularizer weight ``w``: none, the image edge map ``v_I^2``
         (fixed per pyramid level), ``v^2`` with ``v`` estimated jointly, or
@@ -140,6 +145,7 @@ class Model:
     eta_s: float = 0.01
     robust: bool = True
     interpolation: int = 3
+    column_parity: bool = False
     weight: str = "none"
     alpha: float = 0.1
     eps: float = 0.04
@@ -183,6 +189,7 @@ class Model:
     FIELD_SPECS = {
         "name": checks.Text(), "lam": checks.Real(), "eta": checks.positive(), "beta": checks.Real(),
         "eta_s": checks.positive(), "robust": checks.Flag(), "interpolation": checks.Integer(choices=(1, 3)),
+        "column_parity": checks.Flag(),
         "weight": checks.Choice(("none", "edge", "v", "edge+v")), "alpha": checks.positive(),
         "eps": checks.Real(), "alpha_i": checks.positive(), "eps_i": checks.positive(),
         "occlusion": checks.Flag(), "t": checks.Real(), "nu": checks.Real(), "sigma": checks.Real(),
@@ -215,7 +222,7 @@ MODELS = {
     "default": Model(name="default", occlusion=True, fill="background", t=0.8, sigma=0.3, phi_steps=10,
                      weight="edge+v", alpha_i=0.4, eps_i=0.5, beta=0.1, alpha=0.06, eps=0.04,
                      lam=0.0, census=1.0, census_window=5, aggregate=4, weighted_median=8,
-                     occluded_weight="none"),
+                     occluded_weight="none", column_parity=True),
 }
 """Default parameters of each named model, tuned on the four Middlebury v2
 scenes (grids and results: ``benchmarks/results/tuning.md``)."""
