@@ -31,11 +31,12 @@ def test_ms_occ_finds_the_half_occlusions_of_teddy(v2_scene_loader):
 
 
 # The default configuration (model `default`, solver `relax`) against the bounds of
-# issue-level acceptance, on one v2 scene and one 2005 scene that no parameter was
-# tuned on. Measured (benchmarks/results/middlebury_default.md): Cones bad 1 nonocc
-# 2.94, all 8.29 (OpenCV SGBM 4.08 / 9.94); Art 8.92 (SGBM 9.15 in the same run;
-# `tv` with `pde` 36.9, left at zero disparity by the pyramid). The solver is
-# deterministic: the bounds leave room for round-off across platforms only.
+# issue-level acceptance, on v2 scenes and on 2005 scenes that no parameter was tuned
+# on. Measured (benchmarks/results/middlebury_default.md, OpenCV SGBM of the same run in
+# brackets): Cones bad 1 nonocc 2.93, all 8.28 (4.08 / 9.94); Tsukuba 2.68, bad 0.5
+# 12.30 (3.38 / 9.22); Art 8.65 (9.15; `tv` with `pde` 36.9, left at zero disparity by
+# the pyramid); Laundry 13.25 (13.93). The solver is deterministic: the bounds leave
+# room for round-off across platforms only.
 def test_default_beats_sgbm_figures_on_cones(v2_scene_loader):
     scene = v2_scene_loader("cones")
     result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
@@ -43,19 +44,29 @@ def test_default_beats_sgbm_figures_on_cones(v2_scene_loader):
     assert scores["nonocc"][1.0] < 3.2 and scores["all"][1.0] < 8.6
 
 
+# Tsukuba's even columns are brighter than its odd ones in both views: the pattern
+# matched itself at even disparities, and the background (ground truth 5) came out at
+# 4.7. Before `column_parity`: bad 1 nonocc 3.47, bad 0.5 31.2.
+def test_default_removes_tsukubas_column_pattern(v2_scene_loader):
+    scene = v2_scene_loader("tsukuba")
+    result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
+    scores = evaluate_v2(result.disparity, scene)
+    assert scores["nonocc"][1.0] < 3.0 and scores["nonocc"][0.5] < 14.0
+
+
 def test_default_reaches_the_far_disparities_of_art(data_root):
     from msstereo.datasets import get_scene
     scene = get_scene("art", data_root)
     result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
-    assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 9.15
+    assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 9.0
 
 
-# Measured: 14.98 with the regularizer weight gated by the visibility in occluded
-# pixels (`occluded_weight="none"`), 16.69 with the paper's weight there: the crate's
-# slat gaps, flagged by the left-right check, were cut off by the edges of v and v_I
-# and filled with the background. SGBM: 13.93, still ahead.
-def test_default_smooths_the_flagged_slat_gaps_of_laundry(data_root):
+# Measured: 13.25; 14.98 without TGV and column parity, 16.69 with the paper's
+# regularizer weight in occluded pixels as well (the crate's slat gaps, flagged by the
+# left-right check, were cut off by the edges of v and v_I and filled with the
+# background). SGBM: 13.93.
+def test_default_beats_sgbm_on_laundry(data_root):
     from msstereo.datasets import get_scene
     scene = get_scene("laundry", data_root)
     result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
-    assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 15.3
+    assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 13.6
