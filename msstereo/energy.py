@@ -11,7 +11,7 @@ from .aggregate import CHUNK, cross_scale, guided_filter
 from .kernels.data_term import data_term, lagged_data_weights, linearize
 from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
-from .kernels.grid import central_gradient, gradient, squared_gradient_norm
+from .kernels.grid import central_gradient, gradient, squared_gradient_norm, squared_gradient_residual
 from .kernels.regularizer import penalty, penalty_prime, smoothness_gradient, sor_increment
 from .kernels.search import add_census_cost, census_transform
 from .kernels.warp import warp
@@ -176,8 +176,7 @@ class DisparityEnergy:
         """``|grad d - w|^2`` per pixel (``|grad d|^2`` without a second-order field)."""
         if self.w is None:
             return squared_gradient_norm(d)
-        ux, uy = gradient(d)
-        return (ux - self.w[0]) ** 2 + (uy - self.w[1]) ** 2
+        return squared_gradient_residual(d, self.w[0], self.w[1])
 
     def smoothness(self, d):
         """Per-pixel regularizer ``beta * w * rho(|grad d - w|^2)`` (first-order part)."""
@@ -189,8 +188,14 @@ class DisparityEnergy:
         if self.w is None:
             return 0.0
         m = self.model
-        s2 = squared_gradient_norm(self.w[0]) + squared_gradient_norm(self.w[1])
+        s2 = self._squared_w_gradient()
         return float(penalty(s2, np.ones_like(s2), m.beta * m.tgv, m.eta_s, True).sum(dtype=np.float64))
+
+    def _squared_w_gradient(self):
+        """``|grad w_x|^2 + |grad w_y|^2`` per pixel (one temporary beside the result)."""
+        s2 = squared_gradient_norm(self.w[0])
+        s2 += squared_gradient_norm(self.w[1])
+        return s2
 
     def solve_w(self, d, inner, sweeps, omega):
         """Descend in the second-order field ``w`` with ``d`` fixed (lagged diffusivity + SOR).
@@ -204,13 +209,17 @@ class DisparityEnergy:
         grad = gradient(d)
         for _ in range(inner):
             g1 = self.diffusivity(d)
-            s2 = squared_gradient_norm(self.w[0]) + squared_gradient_norm(self.w[1])
+            s2 = self._squared_w_gradient()
             g0 = penalty_prime(s2, np.ones_like(s2), m.beta * m.tgv, m.eta_s, True)
+            del s2  # in place and freed early: on a large image every temporary counts twice (two views)
             for k in range(2):
                 w0 = self.w[k]
+                b = w0 - grad[k]
+                b *= g1
                 dw = np.zeros_like(w0)
-                sor_increment(dw, w0, g1, g1 * (w0 - grad[k]), g0, sweeps, omega)
-                self.w[k] = w0 + dw
+                sor_increment(dw, w0, g1, b, g0, sweeps, omega)
+                del b
+                w0 += dw
 
     def _gate(self, data):
         """Data-term array times the visibility ``H(phi)``, if any."""

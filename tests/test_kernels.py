@@ -7,7 +7,8 @@ from scipy.ndimage import uniform_filter
 
 import naive
 from msstereo.kernels.data_term import data_term, lagged_data_weights, linearize
-from msstereo.kernels.grid import box_mean, central_gradient, divergence, gradient, squared_gradient_norm
+from msstereo.kernels.grid import (box_mean, central_gradient, divergence, gradient, squared_gradient_norm,
+                                  squared_gradient_residual, weighted_divergence)
 from msstereo.kernels.regularizer import (SorSystem, diffusivity, smoothness, smoothness_gradient,
                                           sor_increment)
 from msstereo.kernels.warp import warp
@@ -198,6 +199,15 @@ def test_squared_gradient_norm_is_the_gradients_bit_for_bit(dtype):
         u = RNG.standard_normal(shape).astype(dtype)
         ux, uy = gradient(u)
         np.testing.assert_array_equal(squared_gradient_norm(u), ux * ux + uy * uy)
+
+
+def test_the_fused_tgv_kernels_are_numpys_arithmetic_bit_for_bit(dtype):
+    # |grad u - w|^2 and div(g w) of the TGV steps, without their temporaries: the same numbers.
+    for shape in [(1, 1), (1, 5), (5, 1), (2, 2), (3, 3), (7, 9)]:
+        u, wx, wy, g = (RNG.standard_normal(shape).astype(dtype) for _ in range(4))
+        ux, uy = gradient(u)
+        np.testing.assert_array_equal(squared_gradient_residual(u, wx, wy), (ux - wx) ** 2 + (uy - wy) ** 2)
+        np.testing.assert_array_equal(weighted_divergence(g, wx, wy), divergence(g * wx, g * wy))
 
 
 def test_sor_converges_to_the_sparse_solution():

@@ -108,6 +108,53 @@ def squared_gradient_norm(u):
 
 
 @jit
+def squared_gradient_residual(u, wx, wy):
+    """``|grad u - w|^2``: NumPy's ``(ux - wx)**2 + (uy - wy)**2`` of `gradient`, bit for bit.
+
+    One pass without the gradient's and the differences' arrays (five
+    image-sized temporaries on every call of the TGV solver).
+    """
+    m, n = u.shape
+    out = np.empty_like(u)
+    for i in range(m):
+        below = min(i + 1, m - 1)
+        for j in range(n):
+            rx = (u[i, min(j + 1, n - 1)] - u[i, j]) - wx[i, j]
+            ry = (u[below, j] - u[i, j]) - wy[i, j]
+            out[i, j] = rx * rx + ry * ry
+    return out
+
+
+@jit
+def weighted_divergence(g, px, py):
+    """``divergence(g * px, g * py)`` without the products' arrays, bit for bit.
+
+    Each product is rounded to the arrays' dtype before the sum, as NumPy's
+    would be.
+    """
+    m, n = px.shape
+    div = np.empty_like(px)
+    for i in range(m):
+        inner = 0 < i < m - 1
+        for j in range(n):
+            if inner and 0 < j < n - 1:  # the tests of the border below, all true
+                div[i, j] = (0.0 + g[i, j] * px[i, j] - g[i, j - 1] * px[i, j - 1] + g[i, j] * py[i, j]
+                             - g[i - 1, j] * py[i - 1, j])
+                continue
+            acc = 0.0
+            if j < n - 1:
+                acc += g[i, j] * px[i, j]
+            if j > 0:
+                acc -= g[i, j - 1] * px[i, j - 1]
+            if i < m - 1:
+                acc += g[i, j] * py[i, j]
+            if i > 0:
+                acc -= g[i - 1, j] * py[i - 1, j]
+            div[i, j] = acc
+    return div
+
+
+@jit
 def central_gradient(u):
     """Central-difference gradient of an image, one-sided halves at the border.
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import checks
-from ..kernels.grid import divergence
+from ..kernels.grid import weighted_divergence
 from ..kernels.regularizer import SorSystem
 from ..kernels.search import interpolated_cost, search, winner_take_all
 from . import SolverOptions
@@ -412,7 +412,10 @@ class RelaxStep:
         for _ in range(self.options.inner):
             g = self.energy.diffusivity(d + dd)
             # With a second-order field the term is g |grad d - w|^2: its -div(g w) joins b.
-            rhs = None if w is None else b + divergence(g * w[0], g * w[1])
+            rhs = None
+            if w is not None:
+                rhs = weighted_divergence(g, w[0], w[1])
+                rhs += b
             system.solve(dd, g, self.options.sweeps, self.options.omega, rhs)
         dd += d
         return np.clip(dd, *self.bounds, out=dd)
