@@ -294,7 +294,6 @@ class RelaxStep:
         self.iteration = 0
         self.a = None
         self._data_key = None
-        self._cost_at_a = None  # (a, C(a)): the cost of the search's own a
         self._visible = None
 
     @property
@@ -353,10 +352,8 @@ class RelaxStep:
         """``sum H C(a)``, kept until ``a`` or the gate changes."""
         key = (self.a, self.energy.visibility)
         if self._data_key is None or any(x is not y for x, y in zip(key, self._data_key)):
-            # C(a) comes with each search's a; only the winner-take-all start needs a pass for it.
-            if self._cost_at_a is None or self._cost_at_a[0] is not self.a:
-                self._cost_at_a = (self.a, interpolated_cost(self.cost, self.a, self.k0, self.h, self.base))
-            data = self._cost_at_a[1] * self._gate()
+            data = interpolated_cost(self.cost, self.a, self.k0, self.h, self.base)
+            data *= self._gate()
             self._data_key, self._data_sum = key, float(data.sum(dtype=np.float64))
         return self._data_sum
 
@@ -376,8 +373,11 @@ class RelaxStep:
         ``theta`` then moves on to the next value of the schedule.
         """
         theta, options = self.theta, self.options
-        self.a, cost_at_a = search(self.cost, self.floor, d, self.a, self._gate(), theta, self.k0, self.h, self.base)
-        self._cost_at_a = (self.a, cost_at_a)
+        self.a, data = search(self.cost, self.floor, d, self.a, self._gate(), theta, self.k0, self.h, self.base)
+        # The search's C(a) gives `_data` its sum now; only a new gate (the occlusion step) needs a pass.
+        data *= self._gate()
+        self._data_key, self._data_sum = (self.a, self.energy.visibility), float(data.sum(dtype=np.float64))
+        del data
         log.record(self.objective(d), "search")
         d = self._smooth(d, theta)
         if self.joint or self.energy.w is not None:
