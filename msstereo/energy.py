@@ -11,7 +11,8 @@ from .aggregate import CHUNK, cross_scale, guided_filter
 from .kernels.data_term import data_term, lagged_data_weights, linearize
 from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
-from .kernels.grid import central_gradient, gradient, squared_gradient_norm, squared_gradient_residual
+from .kernels.grid import (central_gradient, squared_gradient_norm, squared_gradient_residual,
+                          weighted_residual)
 from .kernels.regularizer import penalty, penalty_prime, smoothness_gradient, sor_increment
 from .kernels.search import add_census_cost, census_transform
 from .kernels.warp import warp
@@ -206,19 +207,15 @@ class DisparityEnergy:
         which never increases the energy.
         """
         m = self.model
-        grad = gradient(d)
         for _ in range(inner):
             g1 = self.diffusivity(d)
             s2 = self._squared_w_gradient()
             g0 = penalty_prime(s2, np.ones_like(s2), m.beta * m.tgv, m.eta_s, True)
-            del s2  # in place and freed early: on a large image every temporary counts twice (two views)
+            del s2  # fused, in place and freed early: on a large image each temporary counts twice (two views)
             for k in range(2):
                 w0 = self.w[k]
-                b = w0 - grad[k]
-                b *= g1
                 dw = np.zeros_like(w0)
-                sor_increment(dw, w0, g1, b, g0, sweeps, omega)
-                del b
+                sor_increment(dw, w0, g1, weighted_residual(g1, w0, d, k), g0, sweeps, omega)
                 w0 += dw
 
     def _gate(self, data):

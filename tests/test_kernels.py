@@ -8,7 +8,7 @@ from scipy.ndimage import uniform_filter
 import naive
 from msstereo.kernels.data_term import data_term, lagged_data_weights, linearize
 from msstereo.kernels.grid import (box_mean, central_gradient, divergence, gradient, squared_gradient_norm,
-                                  squared_gradient_residual, weighted_divergence)
+                                  squared_gradient_residual, weighted_divergence, weighted_residual)
 from msstereo.kernels.regularizer import (SorSystem, diffusivity, smoothness, smoothness_gradient,
                                           sor_increment)
 from msstereo.kernels.warp import warp
@@ -208,6 +208,8 @@ def test_the_fused_tgv_kernels_are_numpys_arithmetic_bit_for_bit(dtype):
         ux, uy = gradient(u)
         np.testing.assert_array_equal(squared_gradient_residual(u, wx, wy), (ux - wx) ** 2 + (uy - wy) ** 2)
         np.testing.assert_array_equal(weighted_divergence(g, wx, wy), divergence(g * wx, g * wy))
+        for axis, (w, du) in enumerate(((wx, ux), (wy, uy))):
+            np.testing.assert_array_equal(weighted_residual(g, w, u, axis), g * (w - du))
 
 
 def test_sor_converges_to_the_sparse_solution():

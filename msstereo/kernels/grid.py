@@ -126,6 +126,26 @@ def squared_gradient_residual(u, wx, wy):
 
 
 @jit
+def weighted_residual(g, w, u, axis):
+    """``(w - u_x) * g`` (``axis`` 0) or ``(w - u_y) * g`` (``axis`` 1), `gradient`'s differences.
+
+    NumPy's ``w - gradient(u)[axis]`` times ``g``, bit for bit, without the
+    gradient's two arrays.
+    """
+    m, n = u.shape
+    out = np.empty_like(u)
+    for i in range(m):
+        below = min(i + 1, m - 1)
+        for j in range(n):
+            if axis == 0:
+                du = u[i, min(j + 1, n - 1)] - u[i, j]
+            else:
+                du = u[below, j] - u[i, j]
+            out[i, j] = (w[i, j] - du) * g[i, j]
+    return out
+
+
+@jit
 def weighted_divergence(g, px, py):
     """``divergence(g * px, g * py)`` without the products' arrays, bit for bit.
 
