@@ -182,15 +182,15 @@ def test_sor_matches_the_plain_red_black_order_bit_for_bit(dtype, shape):
 @pytest.mark.parametrize("shape", [(2, 5), (3, 3), (6, 9), (9, 10)])
 @pytest.mark.parametrize("constant", [False, True])
 def test_sor_system_is_sor_increment_bit_for_bit(dtype, shape, constant):
-    # Packed once for several diffusivities (and b), with a an array or a number.
+    # Packed once for several diffusivities (and terms added to b), with a an array or a number.
     d0, b, b2, dd = (RNG.standard_normal(shape).astype(dtype) for _ in range(4))
     a = np.full(shape, 0.7, dtype) if constant else RNG.uniform(0.0, 2.0, shape).astype(dtype)
     system = SorSystem(d0, 0.7 if constant else a, b)
     want = dd.copy()
-    for k, rhs in enumerate((None, b2, None)):
+    for k, add in enumerate((None, b2, None)):
         g = RNG.uniform(0.0, 1.0, shape).astype(dtype)
-        sor_increment(want, d0, a, b if rhs is None else rhs, g, 3 + k, 1.7)
-        system.solve(dd, g, 3 + k, 1.7, rhs)
+        sor_increment(want, d0, a, b if add is None else b + add, g, 3 + k, 1.7)
+        system.solve(dd, g, 3 + k, 1.7, add)
         np.testing.assert_array_equal(dd, want)
 
 

@@ -168,14 +168,22 @@ class SorSystem:
         # (The packed constant differs from a packed image of it past the rows' ends, never read.)
         self.a = np.full(self.d0.shape, a, d0.dtype) if np.ndim(a) == 0 else prepare(a)
 
-    def solve(self, dd, g, sweeps, omega, b=None):
-        """`sor_increment` of ``dd`` (in place) with diffusivity ``g``; ``b`` instead of the system's."""
+    def solve(self, dd, g, sweeps, omega, add=None):
+        """`sor_increment` of ``dd`` (in place) with diffusivity ``g``; with ``b + add`` if ``add`` is given.
+
+        ``add``: a term of ``b`` that changes between solves (TGV's
+        divergence), added to the packed ``b`` once packed itself, so that
+        no image-sized ``b`` is kept beside the system.
+        """
         if not self.packed:
-            sor_increment(dd, self.d0, self.a, self.b if b is None else b, g, sweeps, omega)
+            sor_increment(dd, self.d0, self.a, self.b if add is None else self.b + add, g, sweeps, omega)
             return
+        b = self.b
+        if add is not None:
+            b = pack_colours(add)
+            b += self.b  # packing is a permutation: this is pack(b + add), to the bit
         x = pack_colours(dd)
-        packed_sor(x, self.d0, self.a, self.b if b is None else pack_colours(b), pack_colours(g), self.n,
-                   sweeps, omega)
+        packed_sor(x, self.d0, self.a, b, pack_colours(g), self.n, sweeps, omega)
         unpack_colours(x, dd)
 
 

@@ -405,18 +405,14 @@ class RelaxStep:
         b *= c
         # d, c and b are the same in every lagged-diffusivity iteration: packed for SOR once.
         system = SorSystem(d, c, b)
+        del b  # the system's packed copy is the one used
         dd = np.zeros_like(d)
         w = self.energy.w
-        if w is None:
-            del b  # the system's packed copy is the one used
         for _ in range(self.options.inner):
             g = self.energy.diffusivity(d + dd)
             # With a second-order field the term is g |grad d - w|^2: its -div(g w) joins b.
-            rhs = None
-            if w is not None:
-                rhs = weighted_divergence(g, w[0], w[1])
-                rhs += b
-            system.solve(dd, g, self.options.sweeps, self.options.omega, rhs)
+            system.solve(dd, g, self.options.sweeps, self.options.omega,
+                         None if w is None else weighted_divergence(g, w[0], w[1]))
         dd += d
         return np.clip(dd, *self.bounds, out=dd)
 
