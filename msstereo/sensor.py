@@ -21,26 +21,7 @@ means.
 
 import numpy as np
 
-__all__ = ["column_parity_offset", "remove_column_parity"]
-
-
-def column_parity_offset(image):
-    """Offset ``a`` per channel of the even columns against the odd ones (``+a`` even, ``-a`` odd).
-
-    Parameters
-    ----------
-    image : (M, N, C) ndarray
-        A float image, ``N >= 4``.
-
-    Returns
-    -------
-    (C,) float64 ndarray
-        In the image's units.
-    """
-    image = np.asarray(image, dtype=np.float64)
-    second = image[:, 1:-1] - 0.5 * (image[:, :-2] + image[:, 2:])  # column x = 1 ... N - 2
-    even, odd = second[:, 1::2], second[:, 0::2]  # x = 2, 4, ... and x = 1, 3, ...
-    return (even.mean(axis=(0, 1)) - odd.mean(axis=(0, 1))) / 4.0
+__all__ = ["remove_column_parity"]
 
 
 def remove_column_parity(image):
@@ -58,10 +39,13 @@ def remove_column_parity(image):
         odd ones, so the mean brightness stays (up to one column when ``N``
         is odd). Not clipped: an offset of a few thousandths that leaves
         ``[0, 1]`` harms nothing, a clip would bias the bright and dark ends.
-    offset : (C,) ndarray
-        The ``a`` removed (`column_parity_offset`).
+    offset : (C,) float64 ndarray
+        The ``a`` removed, per channel, in the image's units.
     """
-    offset = column_parity_offset(image)
+    x = np.asarray(image, dtype=np.float64)
+    second = x[:, 1:-1] - 0.5 * (x[:, :-2] + x[:, 2:])  # column 1 ... N - 2
+    even, odd = second[:, 1::2], second[:, 0::2]  # columns 2, 4, ... and 1, 3, ...
+    offset = (even.mean(axis=(0, 1)) - odd.mean(axis=(0, 1))) / 4.0
     out = np.array(image, copy=True)
     out[:, 0::2] -= offset.astype(out.dtype)
     out[:, 1::2] += offset.astype(out.dtype)
