@@ -23,6 +23,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter, zoom
 
 from .kernels.grid import box_mean
+from .kernels.guided import guided_coefficients, guided_output
 
 __all__ = ["guided_filter", "cross_scale"]
 
@@ -112,19 +113,17 @@ def _guided_filter(guide, volume, radius, eps):
     dtype = volume.dtype
     inv, mean, guide = (np.ascontiguousarray(x, dtype) for x in (inv, mean, guide64))
     channels = guide.shape[2]
+    zero = dtype.type(0)
     out = np.empty_like(volume)
     for start in range(0, volume.shape[2], CHUNK):
         p = np.ascontiguousarray(volume[:, :, start:start + CHUNK])
-        mean_p = _box(p, radius)
-        # cov(I_c, p) per channel, then a = (Sigma + eps)^-1 cov and b = mean_p - a . mean_I.
-        cov_ip = [_box(guide[:, :, c, None] * p, radius) - mean[:, :, c, None] * mean_p
-                  for c in range(channels)]
-        b, q = mean_p, np.zeros_like(p)
-        for c in range(channels):
-            a_c = sum(inv[:, :, c, e, None] * cov_ip[e] for e in range(channels))
-            b -= a_c * mean[:, :, c, None]
-            q += _box(a_c, radius) * guide[:, :, c, None]
-        out[:, :, start:start + CHUNK] = q + _box(b, radius)
+        mean_ip = tuple(_box(guide[:, :, c, None] * p, radius) for c in range(channels))
+        # a = (Sigma + eps)^-1 cov(I, p) and b = mean_p - a . mean_I, then their window means.
+        a, b = tuple(np.empty_like(p) for _ in range(channels)), np.empty_like(p)
+        guided_coefficients(_box(p, radius), mean_ip, mean, inv, zero, a, b)
+        del mean_ip
+        guided_output(tuple(_box(a_c, radius) for a_c in a), _box(b, radius), guide, zero,
+                      out[:, :, start:start + CHUNK])
     return out
 
 
