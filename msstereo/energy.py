@@ -13,7 +13,7 @@ from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
 from .kernels.grid import (central_gradient, squared_gradient_norm, squared_gradient_residual,
                           weighted_residual)
-from .kernels.regularizer import penalty, penalty_prime, smoothness_gradient, sor_increment
+from .kernels.regularizer import SorSystem, penalty, penalty_prime, smoothness_gradient
 from .kernels.search import add_census_cost, census_transform
 from .kernels.warp import warp
 
@@ -215,7 +215,8 @@ class DisparityEnergy:
             for k in range(2):
                 w0 = self.w[k]
                 dw = np.zeros_like(w0)
-                sor_increment(dw, w0, g1, weighted_residual(g1, w0, d, k), g0, sweeps, omega)
+                # `sor_increment` through `SorSystem`: the coupling is packed and let go before the sweeps.
+                SorSystem(w0, g1, weighted_residual(g1, w0, d, k)).solve(dw, g0, sweeps, omega)
                 w0 += dw
 
     def _gate(self, data):
