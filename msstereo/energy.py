@@ -211,7 +211,7 @@ class DisparityEnergy:
             g1 = self.diffusivity(d)
             s2 = self._squared_w_gradient()
             g0 = penalty_prime(s2, np.ones_like(s2), m.beta * m.tgv, m.eta_s, True)
-            del s2  # fused, in place and freed early: on a large image each temporary counts twice (two views)
+            del s2  # freed before the sweeps: on a large image each temporary counts twice (two views)
             for k in range(2):
                 w0 = self.w[k]
                 dw = np.zeros_like(w0)

@@ -348,13 +348,21 @@ class RelaxStep:
         self.a = winner_take_all(self.cost, self.k0, self.h, self.base)
         return self.a.copy()
 
-    def _data(self):
-        """``sum H C(a)``, kept until ``a`` or the gate changes."""
+    def _data(self, cost_at_a=None):
+        """``sum H C(a)``, kept until ``a`` or the gate changes.
+
+        ``cost_at_a``: ``C(a)`` per pixel where the caller has it (the
+        search's), summed instead of a pass over the volume.
+        """
         key = (self.a, self.energy.visibility)
-        if self._data_key is None or any(x is not y for x, y in zip(key, self._data_key)):
+        kept = self._data_key is not None and all(x is y for x, y in zip(key, self._data_key))
+        if cost_at_a is None and kept:
+            return self._data_sum
+        data = cost_at_a
+        if data is None:
             data = interpolated_cost(self.cost, self.a, self.k0, self.h, self.base)
-            data *= self._gate()
-            self._data_key, self._data_sum = key, float(data.sum(dtype=np.float64))
+        data *= self._gate()
+        self._data_key, self._data_sum = key, float(data.sum(dtype=np.float64))
         return self._data_sum
 
     def objective(self, d):
@@ -373,11 +381,11 @@ class RelaxStep:
         ``theta`` then moves on to the next value of the schedule.
         """
         theta, options = self.theta, self.options
-        self.a, data = search(self.cost, self.floor, d, self.a, self._gate(), theta, self.k0, self.h, self.base)
-        # The search's C(a) gives `_data` its sum now; only a new gate (the occlusion step) needs a pass.
-        data *= self._gate()
-        self._data_key, self._data_sum = (self.a, self.energy.visibility), float(data.sum(dtype=np.float64))
-        del data
+        self.a, cost_at_a = search(self.cost, self.floor, d, self.a, self._gate(), theta, self.k0, self.h,
+                                   self.base)
+        # Summed now, not kept: only a new gate (the occlusion step) needs a pass over the volume.
+        self._data(cost_at_a)
+        del cost_at_a
         log.record(self.objective(d), "search")
         d = self._smooth(d, theta)
         if self.joint or self.energy.w is not None:
