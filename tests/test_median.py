@@ -6,7 +6,7 @@ import pytest
 import naive
 from scipy.ndimage import median_filter
 
-from msstereo.kernels.median import median5, weighted_median
+from msstereo.kernels.median import _select_near, median5, weighted_median
 
 RNG = np.random.default_rng(11)
 
@@ -22,6 +22,21 @@ def test_weighted_median_matches_naive(radius, channels, ties):
     got = weighted_median(d, image, mask, radius, 0.2, 2.0)
     np.testing.assert_array_equal(got, naive.weighted_median(d, image, mask, radius, 0.2, 2.0))
     np.testing.assert_array_equal(got[~mask], d[~mask])
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_the_selection_near_two_guesses_is_the_weighted_median_whatever_the_guesses(ties):
+    # Guesses below, above, at and between window values, or outside it: the same answer.
+    for _ in range(200):
+        count = int(RNG.integers(1, 40))
+        values = RNG.integers(0, 5, count).astype(float) if ties else RNG.uniform(0, 10, count)
+        weights = RNG.uniform(0.01, 1.0, count)
+        order = np.argsort(values, kind="stable")
+        cumulative = np.cumsum(weights[order])
+        want = values[order][np.searchsorted(cumulative, 0.5 * weights.sum())]
+        pool = np.concatenate([values, RNG.uniform(-1, 11, 3), [-np.inf, np.inf]])
+        guesses = RNG.choice(pool, 2)
+        assert _select_near(values.copy(), weights.copy(), *guesses) == want
 
 
 def test_weighted_median_keeps_colour_edges_and_removes_specks():

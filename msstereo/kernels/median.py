@@ -19,19 +19,14 @@ from .._jit import jit
 
 
 @jit
-def _select_weighted_median(values, weights):
-    """The smallest of ``values`` whose cumulative weight reaches half the total.
+def _select_weighted(values, weights, below, half):
+    """The smallest of ``values`` at which ``below`` plus the cumulative weight reaches ``half``.
 
-    Quickselect with a three-way partition (linear on average, in place):
-    no sort of the whole window.
+    Cumulative weight: of the values up to and including it, in increasing
+    order. Quickselect with a three-way partition (linear on average, in
+    place): no sort of the whole window.
     """
-    count = values.shape[0]
-    half = 0.0
-    for k in range(count):
-        half += weights[k]
-    half *= 0.5
-    below = 0.0  # weight of the values known to be smaller than those in [lo, hi]
-    lo, hi = 0, count - 1
+    lo, hi = 0, values.shape[0] - 1
     while True:
         pivot = values[(lo + hi) // 2]
         # Partition [lo, hi] into < pivot, == pivot, > pivot (Dutch flag), summing their weights.
@@ -61,6 +56,52 @@ def _select_weighted_median(values, weights):
             lo = gt + 1
             if lo > hi:  # round-off left the half unreached: the largest value
                 return values[hi]
+
+
+@jit
+def _select_near(values, weights, guess_1, guess_2):
+    """The weighted median of ``values``, found first among the values near two guesses.
+
+    The smallest value whose cumulative weight (values in increasing order)
+    reaches half the total. Each guess ``g`` is tested by the weights below
+    and at it: the answer is ``g``, below it or above it. The guesses are
+    the medians of the pixel's left and upper neighbours, which share most
+    of its window, so that the two tests usually leave a few values between
+    them for the quickselect (`_select_weighted`) instead of the window:
+    on Teddy's 17 x 17 windows the whole selection takes a third of the
+    time. Values in ``values`` and ``weights`` are reordered.
+    """
+    count = values.shape[0]
+    half = 0.0
+    for k in range(count):
+        half += weights[k]
+    half *= 0.5
+    below_1 = at_1 = below_2 = at_2 = 0.0
+    for k in range(count):  # no branches: both guesses in one pass
+        v, w = values[k], weights[k]
+        below_1 += w if v < guess_1 else 0.0
+        at_1 += w if v == guess_1 else 0.0
+        below_2 += w if v < guess_2 else 0.0
+        at_2 += w if v == guess_2 else 0.0
+    # The answer lies in (lo, hi]: the weight up to lo (``below``) falls short of half, the
+    # weight below hi reaches it.
+    lo, hi, below = -np.inf, np.inf, 0.0
+    for guess, w_less, w_equal in ((guess_1, below_1, at_1), (guess_2, below_2, at_2)):
+        if w_less >= half:
+            hi = min(hi, guess)
+        elif w_less + w_equal >= half:
+            return guess
+        elif guess > lo:
+            lo, below = guess, w_less + w_equal
+    kept = 0
+    for k in range(count):
+        v = values[k]
+        if lo < v < hi:
+            values[kept], weights[kept] = v, weights[k]
+            kept += 1
+    if kept == 0:  # only by round-off, the two tests disagreeing: the whole window (not reordered)
+        return _select_weighted(values, weights, 0.0, half)
+    return _select_weighted(values[:kept], weights[:kept], below, half)
 
 
 @jit
@@ -134,9 +175,12 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
                 count += width
             for k in range(count):
                 weights[k] = math.exp(weights[k])
+            # Guesses: the left and upper neighbours' medians where they are made, else d itself.
+            guess_1 = out[i, j - 1] if j > 0 and mask[i, j - 1] else d[i, j]
+            guess_2 = out[i - 1, j] if i > 0 and mask[i - 1, j] else d[i, j]
             # Views, not a count: a count passed on is typed first as the literal 0 (its
             # initial value), which would compile a second specialization.
-            out[i, j] = _select_weighted_median(values[:count], weights[:count])
+            out[i, j] = _select_near(values[:count], weights[:count], guess_1, guess_2)
     return out
 
 
