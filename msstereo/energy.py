@@ -13,7 +13,7 @@ from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
 from .kernels.grid import (central_gradient, squared_gradient_norm, squared_gradient_residual,
                           weighted_residual)
-from .kernels.regularizer import SorSystem, penalty, penalty_prime, smoothness_gradient
+from .kernels.regularizer import SorSystem, penalty, penalty_prime, smoothness_gradient, sor_pack
 from .kernels.search import add_census_cost, census_transform
 from .kernels.warp import warp
 
@@ -210,14 +210,18 @@ class DisparityEnergy:
         for _ in range(inner):
             g1 = self.diffusivity(d)
             s2 = self._squared_w_gradient()
-            g0 = penalty_prime(s2, np.ones_like(s2), m.beta * m.tgv, m.eta_s, True)
-            del s2  # freed before the sweeps: on a large image each temporary counts twice (two views)
+            # Both components sweep with the same g0 and g1 (as a): packed once, and the image
+            # of g0 let go before the sweeps: on a large image each temporary counts twice (two views).
+            g0 = sor_pack(penalty_prime(s2, np.ones_like(s2), m.beta * m.tgv, m.eta_s, True))
+            del s2
+            a = sor_pack(g1)
             for k in range(2):
-                w0 = self.w[k]
-                dw = np.zeros_like(w0)
+                w_k = self.w[k]
                 # `sor_increment` through `SorSystem`: the coupling is packed and let go before the sweeps.
-                SorSystem(w0, g1, weighted_residual(g1, w0, d, k)).solve(dw, g0, sweeps, omega)
-                w0 += dw
+                system = SorSystem(w_k, a, weighted_residual(g1, w_k, d, k))
+                system.solve(g0, sweeps, omega)
+                w_k += system.increment()
+                del system
 
     def _gate(self, data):
         """Data-term array times the visibility ``H(phi)``, if any."""

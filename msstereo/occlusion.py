@@ -31,7 +31,7 @@ from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual,
                                 heaviside_field, level_set_flow, occlusion_energy, occlusion_error,
                                 stable_step)
 from .parallel import map_views
-from .result import LevelLog
+from .result import DISCARD
 from .solvers.loop import outer_loop
 
 __all__ = ["solve_occlusion_level", "initial_occlusion_state", "occlusion_step"]
@@ -143,7 +143,6 @@ def solve_occlusion_level(images, state, model, options, bounds, log):
     starts = map_views(lambda view: steppers[view].start(state[f"d_{view}"]), names)
     for view, d in zip(names, starts):
         state[f"d_{view}"] = d
-    scratch = {view: LevelLog(log.level, log.shape) for view in names}
     e_blur = blurred_occlusion_errors(state, model)
 
     def total():
@@ -160,8 +159,9 @@ def solve_occlusion_level(images, state, model, options, bounds, log):
 
     def step(e, log):
         nonlocal e_blur
-        # The views' steps are independent: each reads and writes only its own fields.
-        outs = map_views(lambda view: steppers[view].step(state[f"d_{view}"], None, scratch[view]), names)
+        # The views' steps are independent: each reads and writes only its own fields. Their own
+        # energies are not logged (`DISCARD`): the total of both views is, below.
+        outs = map_views(lambda view: steppers[view].step(state[f"d_{view}"], None, DISCARD), names)
         for view, out in zip(names, outs):
             if out is not None:
                 state[f"d_{view}"] = out[0]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["LevelLog", "StereoResult"]
+__all__ = ["LevelLog", "StereoResult", "DISCARD"]
 
 
 @dataclass
@@ -52,6 +52,9 @@ class LevelLog:
     # Told of every entry while the level runs (progress reports); None once it is done.
     _listener: object = field(default=None, repr=False, compare=False)
 
+    keeps = True
+    """Whether the log keeps its entries: steppers compute energies only for a log that does (`DISCARD`)."""
+
     def record(self, energy, step):
         """Log the energy after a step of kind ``step``."""
         self.energy.append(float(energy))
@@ -74,6 +77,20 @@ class LevelLog:
         energy = f"{self.energy[-1]:.6g}" if self.energy else "none"
         return (f"level {self.level + 1}/{count} {self.shape[0]}x{self.shape[1]}: "
                 f"{self.iterations} steps, E {energy}, {self.seconds:.2f} s")
+
+
+class _Discard:
+    """A log that keeps nothing (`DISCARD`)."""
+
+    keeps = False
+
+    def record(self, energy, step):
+        """Drop the entry."""
+
+
+DISCARD = _Discard()
+"""The log of steps whose energies nobody reads: the views of ``ms-occ``, whose total is
+logged instead. Steppers skip the energies they would compute only to log them."""
 
 
 @dataclass

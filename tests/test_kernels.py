@@ -9,7 +9,7 @@ import naive
 from msstereo.kernels.data_term import data_term, lagged_data_weights, linearize
 from msstereo.kernels.grid import (box_mean, central_gradient, divergence, gradient, squared_gradient_norm,
                                   squared_gradient_residual, weighted_divergence, weighted_residual)
-from msstereo.kernels.regularizer import (SorSystem, diffusivity, smoothness, smoothness_gradient,
+from msstereo.kernels.regularizer import (SorSystem, diffusivity, smoothness, smoothness_gradient, sor_pack,
                                           sor_increment)
 from msstereo.kernels.warp import warp
 
@@ -185,13 +185,16 @@ def test_sor_system_is_sor_increment_bit_for_bit(dtype, shape, constant):
     # Packed once for several diffusivities (and terms added to b), with a an array or a number.
     d0, b, b2, dd = (RNG.standard_normal(shape).astype(dtype) for _ in range(4))
     a = np.full(shape, 0.7, dtype) if constant else RNG.uniform(0.0, 2.0, shape).astype(dtype)
-    system = SorSystem(d0, 0.7 if constant else a, b)
+    system = SorSystem(d0, 0.7 if constant else a, b, dd)
     want = dd.copy()
-    for k, add in enumerate((None, b2, None)):
+    for k, add in enumerate((None, b2, None, b2)):
         g = RNG.uniform(0.0, 1.0, shape).astype(dtype)
         sor_increment(want, d0, a, b if add is None else b + add, g, 3 + k, 1.7)
-        system.solve(dd, g, 3 + k, 1.7, add)
-        np.testing.assert_array_equal(dd, want)
+        if k == 3:  # packed arguments (`sor_pack`), the packed add used as scratch
+            g, add = sor_pack(g), sor_pack(add.copy())
+        system.solve(g, 3 + k, 1.7, add)
+        np.testing.assert_array_equal(system.increment(), want)
+    np.testing.assert_array_equal(SorSystem(d0, a, b).increment(), 0)
 
 
 def test_squared_gradient_norm_is_the_gradients_bit_for_bit(dtype):

@@ -17,7 +17,7 @@ from msstereo.kernels.search import (_popcount, add_census_cost, census_transfor
                                      search, winner_take_all)
 from msstereo.match import _initial_state, _level_energy
 from msstereo.models import get_model
-from msstereo.result import LevelLog
+from msstereo.result import DISCARD, LevelLog
 from msstereo.solvers.relax import Relax, disparity_samples, grid_index_dtype
 from msstereo.synthetic import synthetic_scene, texture
 
@@ -702,6 +702,29 @@ def test_a_band_covering_the_range_is_the_whole_range():
     np.testing.assert_array_equal(runs[1][0], 0)
     for one, two in zip(runs[0][1:], runs[1][1:]):
         np.testing.assert_array_equal(one, two)
+
+
+def test_a_discarding_log_skips_the_energies_and_changes_nothing_else():
+    # The views of ms-occ step with DISCARD: no energy is computed, the iterates are the same.
+    scene = synthetic_scene("step", shape=(24, 40), background=2.0, foreground=6.0)
+    left, right = scene.left[..., None], scene.right[..., None]
+    model = get_model("ms-tv", tgv=2.0)
+    runs = []
+    for log in (LevelLog(0, left.shape[:2]), DISCARD):
+        energy = _level_energy(left, right, model, _initial_state(left.shape[:2], np.float64, model))
+        stepper = Relax(iterations=4).stepper(energy, (0.0, 8.0))
+        calls = []
+        objective = stepper.objective
+        stepper.objective = lambda d: calls.append(1) or objective(d)
+        d = stepper.start(np.zeros(left.shape[:2]))
+        for _ in range(4):
+            d, e = stepper.step(d, None, log)
+        runs.append((d, stepper.a, energy.v, energy.w, e, len(calls)))
+    kept, discarded = runs
+    for one, two in zip(kept[:4], discarded[:4]):
+        np.testing.assert_array_equal(one, two)
+    assert kept[4] is not None and kept[5] == 12
+    assert discarded[4] is None and discarded[5] == 0
 
 
 # Measured (bad1 %, nonocc, Relax(iterations=30)): the whole range 1.65 (tv) and 1.50

@@ -151,40 +151,65 @@ def packed_sor(x, x0, aa, bb, gg, n, sweeps, omega):
                     _packed_update(x, x0, aa, bb, gg, c, i, k, sh, n, omega)
 
 
+def sor_pack(u):
+    """``u`` as `SorSystem` sweeps it: `pack_colours` on images of 3 rows and columns or more.
+
+    An array already packed (three dimensions) is returned as it is.
+    """
+    return pack_colours(u) if u.ndim == 2 and min(u.shape) >= 3 else u
+
+
 class SorSystem:
-    """`sor_increment` with ``d0``, ``a`` and ``b`` fixed over several solves: packed once.
+    """`sor_increment` with ``d0``, ``a`` and ``b`` fixed over several solves, packed once.
 
     A lagged-diffusivity loop solves with the same ``d0``, ``a`` and
     (mostly) ``b`` and a new ``g`` each time; `sor_increment` packs all its
     arrays on every call, image-sized arrays that add up on large images.
-    ``a`` may be a number, the same at every pixel: no image of it is made.
+    Here they are packed once and the increment ``dd`` stays packed from one
+    solve to the next. ``a`` may be a number, the same at every pixel: no
+    image of it is made. Every image argument may be given packed
+    (`sor_pack`), so that a caller can let the image go before the sweeps.
+
+    Parameters
+    ----------
+    d0, a, b : (M, N) ndarray
+        As in `sor_increment` (``a`` also a number).
+    dd : (M, N) ndarray, optional
+        Initial increment (default 0).
     """
 
-    def __init__(self, d0, a, b):
-        self.n = d0.shape[1]
-        self.packed = min(d0.shape) >= 3
-        prepare = pack_colours if self.packed else (lambda u: u)
-        self.d0, self.b = prepare(d0), prepare(b)
+    def __init__(self, d0, a, b, dd=None):
+        self.shape = d0.shape
+        self.packed = min(self.shape) >= 3
+        self.d0, self.b = sor_pack(d0), sor_pack(b)
         # (The packed constant differs from a packed image of it past the rows' ends, never read.)
-        self.a = np.full(self.d0.shape, a, d0.dtype) if np.ndim(a) == 0 else prepare(a)
+        self.a = np.full(self.d0.shape, a, self.d0.dtype) if np.ndim(a) == 0 else sor_pack(a)
+        self.x = np.zeros_like(self.d0) if dd is None else pack_colours(dd) if self.packed else dd.copy()
 
-    def solve(self, dd, g, sweeps, omega, add=None):
-        """`sor_increment` of ``dd`` (in place) with diffusivity ``g``; with ``b + add`` if ``add`` is given.
+    def solve(self, g, sweeps, omega, add=None):
+        """`sor_increment` of the increment with diffusivity ``g``; with ``b + add`` if ``add`` is given.
 
         ``add``: a term of ``b`` that changes between solves (TGV's
-        divergence), added to the packed ``b`` once packed itself, so that
-        no image-sized ``b`` is kept beside the system.
+        divergence); a packed ``add`` is used as scratch (it ends as the
+        packed ``b + add``), so that no image-sized ``b`` is kept beside the
+        system.
         """
         if not self.packed:
-            sor_increment(dd, self.d0, self.a, self.b if add is None else self.b + add, g, sweeps, omega)
+            sor_increment(self.x, self.d0, self.a, self.b if add is None else self.b + add, g, sweeps, omega)
             return
         b = self.b
         if add is not None:
-            b = pack_colours(add)
+            b = add if add.ndim == 3 else pack_colours(add)
             b += self.b  # packing is a permutation: this is pack(b + add), to the bit
-        x = pack_colours(dd)
-        packed_sor(x, self.d0, self.a, b, pack_colours(g), self.n, sweeps, omega)
-        unpack_colours(x, dd)
+        packed_sor(self.x, self.d0, self.a, b, sor_pack(g), self.shape[1], sweeps, omega)
+
+    def increment(self):
+        """The increment ``dd``, as an image."""
+        if not self.packed:
+            return self.x.copy()
+        dd = np.empty(self.shape, self.x.dtype)
+        unpack_colours(self.x, dd)
+        return dd
 
 
 @jit

@@ -3,7 +3,8 @@
 Every solver's options object makes a *stepper* per view and level,
 ``options.stepper(energy, bounds)``, with ``start(d)`` (the initial
 disparity), ``objective(d)`` (the energy its steps descend) and
-``step(d, e, log) -> (d, e) or None`` (one descent step) and ``ready``
+``step(d, e, log) -> (d, e) or None`` (one descent step; ``e`` may be None
+when ``log.keeps`` is false, `msstereo.result.DISCARD`) and ``ready``
 (whether ``d`` is settled enough for ``ms-occ`` to detect occlusions);
 `msstereo.solvers.loop.outer_loop` runs the steps.
 """

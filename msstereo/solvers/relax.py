@@ -43,7 +43,7 @@ import numpy as np
 
 from .. import checks
 from ..kernels.grid import weighted_divergence
-from ..kernels.regularizer import SorSystem
+from ..kernels.regularizer import SorSystem, sor_pack
 from ..kernels.search import interpolated_cost, search, winner_take_all
 from . import SolverOptions
 
@@ -378,7 +378,9 @@ class RelaxStep:
         The search is logged as ``"search"`` and, for the Mumford-Shah
         models and TGV, the smoothing as ``"smooth"`` before their ``v`` and
         ``w`` steps (the caller logs the result);
-        ``theta`` then moves on to the next value of the schedule.
+        ``theta`` then moves on to the next value of the schedule. For a log
+        that keeps nothing (`msstereo.result.DISCARD`) no energy is computed
+        and ``E_theta`` is None.
         """
         theta, options = self.theta, self.options
         self.a, cost_at_a = search(self.cost, self.floor, d, self.a, self._gate(), theta, self.k0, self.h,
@@ -386,16 +388,17 @@ class RelaxStep:
         # Summed now, not kept: only a new gate (the occlusion step) needs a pass over the volume.
         self._data(cost_at_a)
         del cost_at_a
-        log.record(self.objective(d), "search")
+        if log.keeps:  # energies only for a log that keeps them: a tenth of an iteration's time
+            log.record(self.objective(d), "search")
         d = self._smooth(d, theta)
-        if self.joint or self.energy.w is not None:
+        if log.keeps and (self.joint or self.energy.w is not None):
             log.record(self.objective(d), "smooth")
         if self.energy.w is not None:
             self.energy.solve_w(d, options.w_inner, options.sweeps, options.omega)
         if self.joint:
             # v after d: v of the raw first search would mark every noisy pixel an edge.
             self.energy.solve_v(d, options.v_sweeps, options.omega)
-        e = self.objective(d)
+        e = self.objective(d) if log.keeps else None  # at this iteration's theta
         self.iteration += 1
         return d, e
 
@@ -414,13 +417,15 @@ class RelaxStep:
         # d, c and b are the same in every lagged-diffusivity iteration: packed for SOR once.
         system = SorSystem(d, c, b)
         del b  # the system's packed copy is the one used
-        dd = np.zeros_like(d)
         w = self.energy.w
         for _ in range(self.options.inner):
-            g = self.energy.diffusivity(d + dd)
+            g = self.energy.diffusivity(d + system.increment())
             # With a second-order field the term is g |grad d - w|^2: its -div(g w) joins b.
-            system.solve(dd, g, self.options.sweeps, self.options.omega,
-                         None if w is None else weighted_divergence(g, w[0], w[1]))
+            add = None if w is None else sor_pack(weighted_divergence(g, w[0], w[1]))
+            g = sor_pack(g)  # only the packed copies are swept: the images go first (large levels)
+            system.solve(g, self.options.sweeps, self.options.omega, add)
+            del g, add
+        dd = system.increment()
         dd += d
         return np.clip(dd, *self.bounds, out=dd)
 
