@@ -8,7 +8,7 @@ data term around a warp, all from the kernels in `msstereo.kernels`.
 import numpy as np
 
 from .aggregate import CHUNK, cross_scale, guided_filter
-from .kernels.data_term import data_term, lagged_data_weights, linearize
+from .kernels.data_term import data_cost, data_term, lagged_data_weights, linearize
 from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
 from .kernels.grid import (central_gradient, squared_gradient_norm, squared_gradient_residual,
@@ -160,7 +160,7 @@ class DisparityEnergy:
         # Kept for the last d: a PDE warp evaluates the energy and its quadratic model at the
         # same d several times (after v, the line search, the logs), and only d changes them.
         if self._warped is None or not np.array_equal(self._warped[0], d):
-            self._warped = (d.copy(), warp(self.f_other, d, self.sign, self.model.interpolation))
+            self._warped = (d.copy(), warp(self.f_other, d, self.sign, self.model.interpolation, True))
         return self._warped[1]
 
     def data(self, d):
@@ -220,7 +220,7 @@ class DisparityEnergy:
                 # `sor_increment` through `SorSystem`: the coupling is packed and let go before the sweeps.
                 system = SorSystem(w_k, a, weighted_residual(g1, w_k, d, k))
                 system.solve(g0, sweeps, omega)
-                w_k += system.increment()
+                system.add_increment(w_k)
                 del system
 
     def _gate(self, data):
@@ -294,8 +294,8 @@ class DisparityEnergy:
                     d = np.full(shape, k0 + j * h, self.dtype)
                 else:
                     d = (k0 + (base[part] + j) * h).astype(self.dtype)
-                values, slopes, _ = warp(f_other, d, self.sign, model.interpolation)
-                volume[part, :, j] = data_term(f_ref, values, slopes, self.weights, self.sign, model.eta)[0]
+                values = warp(f_other, d, self.sign, model.interpolation, False)[0]
+                volume[part, :, j] = data_cost(f_ref, values, self.weights, model.eta)
             if census is not None:
                 self._add_census(volume[part], part, census,
                                  np.zeros(shape, np.int32) if base is None else base[part])
@@ -355,7 +355,7 @@ class DisparityEnergy:
         inner = slice(part.start - lo, part.stop - lo)
         ref, other = gray(self.f_ref[:, lo:hi], self.stride), gray(self.f_other[:, lo:hi], self.stride)[None]
         shifted = np.stack([census_transform(warp(other, np.full(ref.shape, f, self.dtype), self.sign,
-                                                  m.interpolation)[0][0], radius)[inner]
+                                                  m.interpolation, False)[0][0], radius)[inner]
                             for f in fractions])
         add_census_cost(volume, np.ascontiguousarray(census_transform(ref, radius)[inner]), shifted,
                         which, whole, self.sign, m.census / ((2 * radius + 1) ** 2 - 1), base)

@@ -143,6 +143,7 @@ def solve_occlusion_level(images, state, model, options, bounds, log):
     starts = map_views(lambda view: steppers[view].start(state[f"d_{view}"]), names)
     for view, d in zip(names, starts):
         state[f"d_{view}"] = d
+    del starts, d  # the state holds the disparities: no list keeps the first ones through the level
     e_blur = blurred_occlusion_errors(state, model)
 
     def total():

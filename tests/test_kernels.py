@@ -6,7 +6,7 @@ import scipy.sparse.linalg as spla
 from scipy.ndimage import uniform_filter
 
 import naive
-from msstereo.kernels.data_term import data_term, lagged_data_weights, linearize
+from msstereo.kernels.data_term import data_cost, data_term, lagged_data_weights, linearize
 from msstereo.kernels.grid import (box_mean, central_gradient, divergence, gradient, squared_gradient_norm,
                                   squared_gradient_residual, weighted_divergence, weighted_residual)
 from msstereo.kernels.regularizer import (SorSystem, diffusivity, smoothness, smoothness_gradient, sor_pack,
@@ -49,7 +49,7 @@ def test_divergence_is_minus_adjoint_of_gradient(shape):
 def test_warp_matches_naive(order, sign, dtype):
     features = RNG.random((2, 5, 12)).astype(dtype)
     d = RNG.uniform(-2.0, 14.0, (5, 12)).astype(dtype)  # some samples fall outside
-    got = warp(features, d, sign, order)
+    got = warp(features, d, sign, order, True)
     want = naive.warp(features.astype(np.float64), d.astype(np.float64), sign, order)
     np.testing.assert_allclose(got[0], want[0], **tol(dtype))
     np.testing.assert_allclose(got[1], want[1], **tol(dtype))
@@ -66,7 +66,7 @@ def test_warp_of_a_constant_disparity_is_the_per_pixel_warp_bit_for_bit(sign, sh
     features = np.repeat(RNG.random((3, 1, n)).astype(np.float32), 2, axis=1)
     d = np.full((2, n), shift, np.float32)
     d[1, n // 2] += 0.3
-    values, slopes, outside = warp(features, d, sign, 3)
+    values, slopes, outside = warp(features, d, sign, 3, True)
     others = np.arange(n) != n // 2
     np.testing.assert_array_equal(values[:, 0, others], values[:, 1, others])
     np.testing.assert_array_equal(slopes[:, 0, others], slopes[:, 1, others])
@@ -82,19 +82,19 @@ def test_warp_slopes_are_derivatives_of_the_interpolant(order):
     d = RNG.uniform(2.1, 2.9, (3, 20))  # fractional offsets away from the integer kinks
     d[:, :4] = 1.5  # keep x - d inside the row
     h = 1e-6
-    plus, _, _ = warp(features, d + h, -1, order)
-    minus, _, _ = warp(features, d - h, -1, order)
-    _, slopes, _ = warp(features, d, -1, order)
+    plus, _, _ = warp(features, d + h, -1, order, False)
+    minus, _, _ = warp(features, d - h, -1, order, False)
+    _, slopes, _ = warp(features, d, -1, order, True)
     # d/dd f(x - d) = -f'(x - d)
     np.testing.assert_allclose((plus - minus) / (2 * h), -slopes, rtol=1e-6, atol=1e-8)
 
 
 def test_warp_by_zero_and_integer_disparity_is_exact():
     features = RNG.random((3, 4, 10))
-    values, _, outside = warp(features, np.zeros((4, 10)), -1, 3)
+    values, _, outside = warp(features, np.zeros((4, 10)), -1, 3, False)
     np.testing.assert_allclose(values, features, atol=1e-14)
     assert not outside.any()
-    values, _, outside = warp(features, np.full((4, 10), 2.0), -1, 1)
+    values, _, outside = warp(features, np.full((4, 10), 2.0), -1, 1, False)
     np.testing.assert_allclose(values[:, :, 2:], features[:, :, :-2], atol=1e-14)
     assert outside[:, :2].all() and not outside[:, 2:].any()
 
@@ -112,6 +112,26 @@ def test_data_term_matches_naive(sign, dtype):
     want = naive.data_term(*(a.astype(np.float64) for a in (fl, values, slopes, weights)), sign, 1e-3)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_the_data_cost_is_the_data_terms_e_d_bit_for_bit(dtype):
+    # What a cost volume samples: e_d without de_d, slopes or J's, the same numbers.
+    fl, values, slopes, weights = _data_inputs(dtype)
+    weights[1] = 0.0
+    np.testing.assert_array_equal(data_cost(fl, values, weights, 1e-3),
+                                  data_term(fl, values, slopes, weights, -1, 1e-3)[0])
+
+
+@pytest.mark.parametrize("order", [1, 3])
+def test_a_warp_without_slopes_has_the_same_values_bit_for_bit(order, dtype):
+    # A constant row (the vectorized run) and a varying one (the gather), some samples outside.
+    features = RNG.random((2, 2, 40)).astype(dtype)
+    d = np.stack([np.full(40, 5.5), RNG.uniform(-2.0, 42.0, 40)]).astype(dtype)
+    values, slopes, outside = warp(features, d, -1, order, True)
+    bare = warp(features, d, -1, order, False)
+    np.testing.assert_array_equal(bare[0], values)
+    np.testing.assert_array_equal(bare[2], outside)
+    assert bare[1].size == 0 and slopes.shape == values.shape
 
 
 def test_linearize_skips_zero_weights_without_changing_a_bit(dtype):
@@ -193,8 +213,9 @@ def test_sor_system_is_sor_increment_bit_for_bit(dtype, shape, constant):
         if k == 3:  # packed arguments (`sor_pack`), the packed add used as scratch
             g, add = sor_pack(g), sor_pack(add.copy())
         system.solve(g, 3 + k, 1.7, add)
-        np.testing.assert_array_equal(system.increment(), want)
-    np.testing.assert_array_equal(SorSystem(d0, a, b).increment(), 0)
+        np.testing.assert_array_equal(system.add_increment(np.zeros(shape, dtype)), want)
+    np.testing.assert_array_equal(system.add_increment(d0.copy()), d0 + want)
+    np.testing.assert_array_equal(SorSystem(d0, a, b).add_increment(d0.copy()), d0)
 
 
 def test_squared_gradient_norm_is_the_gradients_bit_for_bit(dtype):

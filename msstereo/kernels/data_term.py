@@ -57,6 +57,29 @@ def linearize(fl, values, slopes, weights, sign):
 
 
 @jit
+def data_cost(fl, values, weights, eta):
+    """Data term ``e_d = psi(s_d^2)`` alone (`data_term` without its derivative or slopes).
+
+    ``s_d^2`` is summed as `linearize` sums ``R``, so the cost is `data_term`'s
+    ``e_d`` to the bit: what a sampled cost volume needs of the data term.
+    """
+    k_count, m, n = fl.shape
+    R = np.zeros((m, n), dtype=fl.dtype)
+    for i in range(m):
+        for k in range(k_count):
+            w = weights[k]
+            if w == 0.0:
+                continue
+            for j in range(n):
+                r = values[k, i, j] - fl[k, i, j]
+                R[i, j] += w * r * r
+    for i in range(m):
+        for j in range(n):
+            R[i, j] = psi(R[i, j], eta)
+    return R
+
+
+@jit
 def data_term(fl, values, slopes, weights, sign, eta):
     """Data term ``e_d`` (eq. 4-5) and its derivative in ``d`` (section 1).
 

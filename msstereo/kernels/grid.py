@@ -238,6 +238,17 @@ def unpack_colours(packed, u):
 
 
 @jit
+def unpack_add(packed, u):
+    """``u += `` the image that `pack_colours` packed into ``packed``, in place."""
+    m, n = u.shape
+    for c in range(2):
+        for i in range(m):
+            sh = (i + c) % 2
+            for k in range((n - sh + 1) // 2):
+                u[i, sh + 2 * k] += packed[c, i, k]
+
+
+@jit
 def packed_span(i, c, m, n):
     """Where a red-black sweep of colour ``c`` finds row ``i`` of a `pack_colours` array.
 

@@ -10,7 +10,8 @@ discontinuity function ``v^2`` for the Mumford-Shah models; ``rho`` is ``psi``
 import numpy as np
 
 from .._jit import jit
-from .grid import divergence, gradient, pack_colours, packed_span, squared_gradient_norm, unpack_colours
+from .grid import (divergence, gradient, pack_colours, packed_span, squared_gradient_norm, unpack_add,
+                   unpack_colours)
 from .penalty import rho, rho_prime
 
 
@@ -203,13 +204,13 @@ class SorSystem:
             b += self.b  # packing is a permutation: this is pack(b + add), to the bit
         packed_sor(self.x, self.d0, self.a, b, sor_pack(g), self.shape[1], sweeps, omega)
 
-    def increment(self):
-        """The increment ``dd``, as an image."""
-        if not self.packed:
-            return self.x.copy()
-        dd = np.empty(self.shape, self.x.dtype)
-        unpack_colours(self.x, dd)
-        return dd
+    def add_increment(self, u):
+        """``u += dd`` in place (no image of ``dd`` is made); returns ``u``."""
+        if self.packed:
+            unpack_add(self.x, u)
+        else:
+            u += self.x
+        return u
 
 
 @jit

@@ -35,7 +35,7 @@ def _keys(t):
 
 
 @jit
-def warp(features, d, sign, order):
+def warp(features, d, sign, order, with_slopes=True):
     """Sample every feature image at ``x + sign * d(x)`` along its row.
 
     Parameters
@@ -49,6 +49,10 @@ def warp(features, d, sign, order):
         right view (``g_r = (x + d_r, y)``).
     order : int
         1 for linear, 3 for cubic interpolation.
+    with_slopes : bool
+        Whether to compute ``slopes`` (a sampled cost needs the values only:
+        half the arithmetic). Pass it always: a call that omits it compiles
+        a specialization of its own.
 
     Returns
     -------
@@ -56,13 +60,14 @@ def warp(features, d, sign, order):
         Warped features.
     slopes : (K, M, N) ndarray
         ``d/dx`` of each interpolant at the sample point (0 where clamped);
-        the derivative in ``d`` is ``sign * slopes``.
+        the derivative in ``d`` is ``sign * slopes``. Empty (shape
+        ``(1, 1, 0)``) without ``with_slopes``.
     outside : (M, N) bool ndarray
         Samples that fall outside ``[0, N - 1]``.
     """
     k_count, m, n = features.shape
     values = np.empty_like(features)
-    slopes = np.empty_like(features)
+    slopes = np.empty((k_count, m, n) if with_slopes else (1, 1, 0), features.dtype)
     outside = np.empty((m, n), dtype=np.bool_)  # every pixel written: no zero fill to compile
     # Interpolation taps and weights of one row, then every feature along that row: the
     # features are (K, M, N), so a pixel's K samples lie far apart while a row's are close.
@@ -93,10 +98,13 @@ def warp(features, d, sign, order):
         lo, hi, shift = _regular_run(left, flat, n) if order == 3 else (0, 0, 0)
         for k in range(k_count):
             f = features[k, i]
+            slope_row = slopes[k, i] if with_slopes else slopes[0, 0]  # (an empty row: never written)
             if hi > lo:
                 _cubic_run(f[lo + shift - 1:hi + shift + 2], weight[0, lo:hi], weight[1, lo:hi],
-                           weight[2, lo:hi], weight[3, lo:hi], weight[4, lo:hi], weight[5, lo:hi],
-                           weight[6, lo:hi], weight[7, lo:hi], values[k, i, lo:hi], slopes[k, i, lo:hi])
+                           weight[2, lo:hi], weight[3, lo:hi], values[k, i, lo:hi])
+                if with_slopes:
+                    _cubic_run(f[lo + shift - 1:hi + shift + 2], weight[4, lo:hi], weight[5, lo:hi],
+                               weight[6, lo:hi], weight[7, lo:hi], slope_row[lo:hi])
             if order == 1:
                 for j in range(n):
                     x0 = left[j]
@@ -104,10 +112,11 @@ def warp(features, d, sign, order):
                     a = f[x0]
                     b = f[x1]
                     values[k, i, j] = a + weight[0, j] * (b - a)
-                    slopes[k, i, j] = 0.0 if flat[j] else b - a
+                    if with_slopes:
+                        slope_row[j] = 0.0 if flat[j] else b - a
             else:
-                _cubic_gather(f, left, flat, weight, values[k, i], slopes[k, i], range(lo))
-                _cubic_gather(f, left, flat, weight, values[k, i], slopes[k, i], range(hi, n))
+                _cubic_gather(f, left, flat, weight, values[k, i], slope_row, with_slopes, range(lo))
+                _cubic_gather(f, left, flat, weight, values[k, i], slope_row, with_slopes, range(hi, n))
     return values, slopes, outside
 
 
@@ -131,20 +140,18 @@ def _regular_run(left, flat, n):
 
 
 @jit
-def _cubic_run(f, w0, w1, w2, w3, g0, g1, g2, g3, values, slopes):
-    """Cubic values and slopes along a run: ``f[t:t + 4]`` are the taps of output ``t``."""
-    for t in range(values.shape[0]):
-        f0 = f[t]
-        f1 = f[t + 1]
-        f2 = f[t + 2]
-        f3 = f[t + 3]
-        values[t] = w0[t] * f0 + w1[t] * f1 + w2[t] * f2 + w3[t] * f3
-        slopes[t] = g0[t] * f0 + g1[t] * f1 + g2[t] * f2 + g3[t] * f3
+def _cubic_run(f, w0, w1, w2, w3, out):
+    """``out[t] = sum_k w_k[t] f[t + k]`` along a run: ``f[t:t + 4]`` are the taps of output ``t``.
+
+    With the value weights the cubic values, with the derivative weights the slopes.
+    """
+    for t in range(out.shape[0]):
+        out[t] = w0[t] * f[t] + w1[t] * f[t + 1] + w2[t] * f[t + 2] + w3[t] * f[t + 3]
 
 
 @jit
-def _cubic_gather(f, left, flat, weight, values, slopes, columns):
-    """Cubic values and slopes of the ``columns`` (a range) of a row, tap by tap."""
+def _cubic_gather(f, left, flat, weight, values, slopes, with_slopes, columns):
+    """Cubic values (and slopes) of the ``columns`` (a range) of a row, tap by tap."""
     # A range, not its bounds: a literal 0 bound would compile a second specialization.
     n = f.shape[0]
     for j in columns:
@@ -154,8 +161,9 @@ def _cubic_gather(f, left, flat, weight, values, slopes, columns):
         f2 = f[min(x0 + 1, n - 1)]
         f3 = f[min(x0 + 2, n - 1)]
         values[j] = weight[0, j] * f0 + weight[1, j] * f1 + weight[2, j] * f2 + weight[3, j] * f3
+        if not with_slopes:
+            continue
         if flat[j]:
             slopes[j] = 0.0
         else:
             slopes[j] = weight[4, j] * f0 + weight[5, j] * f1 + weight[6, j] * f2 + weight[7, j] * f3
-

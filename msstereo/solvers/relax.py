@@ -419,14 +419,13 @@ class RelaxStep:
         del b  # the system's packed copy is the one used
         w = self.energy.w
         for _ in range(self.options.inner):
-            g = self.energy.diffusivity(d + system.increment())
+            g = self.energy.diffusivity(system.add_increment(d.copy()))
             # With a second-order field the term is g |grad d - w|^2: its -div(g w) joins b.
             add = None if w is None else sor_pack(weighted_divergence(g, w[0], w[1]))
             g = sor_pack(g)  # only the packed copies are swept: the images go first (large levels)
             system.solve(g, self.options.sweeps, self.options.omega, add)
             del g, add
-        dd = system.increment()
-        dd += d
+        dd = system.add_increment(d.copy())
         return np.clip(dd, *self.bounds, out=dd)
 
 
