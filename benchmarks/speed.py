@@ -1,13 +1,16 @@
 """Seconds per scene of msstereo's models and solvers beside OpenCV SGBM, as ratios.
 
-For each Middlebury v2 scene, SGBM (``benchmarks/peers.py``) is timed as the
-median of ``--repeat`` runs, then each configuration once (after a warm-up
-that compiles the kernels on a crop), and the table gives the seconds, their
-ratio to SGBM's from the same run (the machine is shared and noisy: ratios,
-not seconds, compare across runs) and the bad 1 nonocc of the same match, so
-that a faster configuration is seen to be as accurate. ``--profile`` adds,
-for the first configuration on the first scene, the kernels that take the
-time (cProfile, by internal time, on one thread).
+For each Middlebury v2 scene the timings run in ``--rounds`` rounds (after a
+warm-up that compiles the kernels on a crop): in each round SGBM
+(``benchmarks/peers.py``) is timed as the median of ``--repeat`` runs, then
+each configuration once, and the ratio is taken within the round, so that
+SGBM and the match it is compared with see the same load (the machine is
+shared and noisy: ratios, not seconds, compare across runs). The table gives
+the median seconds and ratio over the rounds with the ratio's range, and the
+bad 1 nonocc of the match, so that a faster configuration is seen to be as
+accurate. ``--profile`` adds, for the first configuration on the first
+scene, the kernels that take the time (cProfile, by internal time, on one
+thread).
 
 Saves ``benchmarks/results/speed.md`` unless ``--no-save``.
 
@@ -57,7 +60,8 @@ def main(argv=None):
     parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"))
     parser.add_argument("--scenes", nargs="+", default=["tsukuba", "venus", "teddy", "cones"])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), metavar="MODEL/SOLVER")
-    parser.add_argument("--repeat", type=int, default=5, help="SGBM runs per scene (median)")
+    parser.add_argument("--repeat", type=int, default=5, help="SGBM runs per scene and round (median)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of SGBM and every configuration")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
@@ -66,16 +70,22 @@ def main(argv=None):
     scenes = load_scenes(args.scenes, args.data)
     first = next(iter(scenes.values()))
     warm_up(first, sorted({m for m, _ in configs}), {s: SOLVERS[s]() for _, s in configs}, {})
-    lines = ["| scene | method | seconds | x sgbm | bad1 nonocc |", "|---|---|---:|---:|---:|"]
+    lines = ["| scene | method | seconds | x sgbm | x sgbm, range | bad1 nonocc |", "|---|---|---:|---:|---|---:|"]
     ratios = {c: [] for c in configs}
     for name, scene in scenes.items():
-        peer = sgbm_seconds(scene, args.repeat)
-        lines.append(f"| {name} | sgbm | {peer:.3f} | 1.0 | - |")
-        for model, solver in configs:
-            row, _ = run_scene(scene, model, solver, {})
-            ratios[(model, solver)].append(row["seconds"] / peer)
-            lines.append(f"| {name} | {model} / {solver} | {row['seconds']:.2f} | "
-                         f"{ratios[(model, solver)][-1]:.0f} | {row['bad1 nonocc']:.2f} |")
+        peer, seconds, bad = [], {c: [] for c in configs}, {}
+        for _ in range(args.rounds):
+            peer.append(sgbm_seconds(scene, args.repeat))
+            for config in configs:
+                row, _ = run_scene(scene, *config, {})
+                seconds[config].append(row["seconds"])
+                bad[config] = row["bad1 nonocc"]  # the same in every round: a match is deterministic
+        lines.append(f"| {name} | sgbm | {np.median(peer):.3f} | 1.0 | - | - |")
+        for config in configs:
+            within = np.array(seconds[config]) / np.array(peer)
+            ratios[config].append(float(np.median(within)))
+            lines.append(f"| {name} | {config[0]} / {config[1]} | {np.median(seconds[config]):.2f} | "
+                         f"{ratios[config][-1]:.0f} | {within.min():.0f}-{within.max():.0f} | {bad[config]:.2f} |")
             print(lines[-1], flush=True)
     lines.append("")
     lines.append("| method | x sgbm, mean over the scenes | x sgbm, largest |")
@@ -96,9 +106,11 @@ def main(argv=None):
     print(report)
     if not args.no_save:
         write_markdown("speed", "Seconds per scene beside OpenCV SGBM",
-                       f"SGBM is the median of {args.repeat} runs, each configuration one run after a warm-up; "
-                       "`x sgbm` is the ratio in the same run. Two cores, one process; `match` on its default "
-                       "threads (the two views of the occlusion models side by side).", report)
+                       f"{args.rounds} rounds after a warm-up, each of SGBM (the median of {args.repeat} runs) "
+                       "and one run of each configuration; `seconds` is the median over the rounds, `x sgbm` "
+                       "the median of the ratios within a round, and its range. Two cores, one process; "
+                       "`match` on its default threads (the two views of the occlusion models side by side).",
+                       report)
 
 
 if __name__ == "__main__":

@@ -180,10 +180,13 @@ def search(cost, floor, d, a, gate, theta, k0, h, base):
                     best = f
                     a_best = cand
             ra = dv - a[i, j]
-            if g * _parabola(cost, i, j, np.float64(a[i, j]), k0, h, b) + inv * ra * ra <= best:
-                a_best = a[i, j]
-            out[i, j] = a_best
-            cost_at_a[i, j] = _parabola(cost, i, j, np.float64(out[i, j]), k0, h, b)
+            kept = _parabola(cost, i, j, np.float64(a[i, j]), k0, h, b)
+            if g * kept + inv * ra * ra <= best:
+                out[i, j] = a[i, j]
+                cost_at_a[i, j] = kept
+            else:
+                out[i, j] = a_best  # in a's dtype: C is evaluated at the stored value
+                cost_at_a[i, j] = _parabola(cost, i, j, np.float64(out[i, j]), k0, h, b)
     return out, cost_at_a
 
 
