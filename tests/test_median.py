@@ -1,5 +1,7 @@
 """The image-guided weighted median (`msstereo.kernels.median`)."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -30,13 +32,14 @@ def test_the_selection_near_two_guesses_is_the_weighted_median_whatever_the_gues
     for _ in range(200):
         count = int(RNG.integers(1, 40))
         values = RNG.integers(0, 5, count).astype(float) if ties else RNG.uniform(0, 10, count)
-        weights = RNG.uniform(0.01, 1.0, count)
+        exponents = RNG.uniform(-5.0, 0.0, count)  # the kernel takes the weights' exponents
+        weights = np.array([math.exp(x) for x in exponents])
         order = np.argsort(values, kind="stable")
         cumulative = np.cumsum(weights[order])
         want = values[order][np.searchsorted(cumulative, 0.5 * weights.sum())]
         pool = np.concatenate([values, RNG.uniform(-1, 11, 3), [-np.inf, np.inf]])
         guesses = RNG.choice(pool, 2)
-        assert _select_near(values.copy(), weights.copy(), *guesses) == want
+        assert _select_near(values.copy(), exponents.copy(), *guesses) == want
 
 
 def test_weighted_median_keeps_colour_edges_and_removes_specks():

@@ -60,7 +60,7 @@ def _select_weighted(values, weights, below, half):
 
 @jit
 def _select_near(values, weights, guess_1, guess_2):
-    """The weighted median of ``values``, found first among the values near two guesses.
+    """The weighted median of ``values`` with weights ``exp(weights)``, found first near two guesses.
 
     The smallest value whose cumulative weight (values in increasing order)
     reaches half the total. Each guess ``g`` is tested by the weights below
@@ -69,20 +69,22 @@ def _select_near(values, weights, guess_1, guess_2):
     of its window, so that the two tests usually leave a few values between
     them for the quickselect (`_select_weighted`) instead of the window:
     on Teddy's 17 x 17 windows the whole selection takes a third of the
-    time. Values in ``values`` and ``weights`` are reordered.
+    time. ``weights`` holds the exponents and is turned into the weights
+    here, in the pass that sums them for the tests (each sum a chain of
+    additions that the exponentials' latency hides). Values in ``values``
+    and ``weights`` are reordered.
     """
     count = values.shape[0]
-    half = 0.0
-    for k in range(count):
-        half += weights[k]
-    half *= 0.5
-    below_1 = at_1 = below_2 = at_2 = 0.0
+    half = below_1 = at_1 = below_2 = at_2 = 0.0
     for k in range(count):  # no branches: both guesses in one pass
-        v, w = values[k], weights[k]
+        v, w = values[k], math.exp(weights[k])
+        weights[k] = w
+        half += w
         below_1 += w if v < guess_1 else 0.0
         at_1 += w if v == guess_1 else 0.0
         below_2 += w if v < guess_2 else 0.0
         at_2 += w if v == guess_2 else 0.0
+    half *= 0.5
     # The answer lies in (lo, hi]: the weight up to lo (``below``) falls short of half, the
     # weight below hi reaches it.
     lo, hi, below = -np.inf, np.inf, 0.0
@@ -151,8 +153,8 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
             count = 0
             for a in range(a0, a1):
                 # Row slices, read contiguously, and the centre's colour read once; the exponents
-                # here, the exponentials in a loop of their own below (the weights of Teddy in
-                # 0.59 s instead of 0.68 s fused). The same numbers as one loop per weight.
+                # here, the exponentials in the selection's first pass (`_select_near`). The
+                # same numbers as one loop per weight.
                 guide = image[a, b0:b1]
                 near = spatial[a - i + radius, b0 - j + radius:b1 - j + radius]
                 row_values = values[count:count + width]
@@ -173,8 +175,6 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
                         row_values[b] = d[a, b0 + b]
                         row_weights[b] = -c * inv_color - near[b]
                 count += width
-            for k in range(count):
-                weights[k] = math.exp(weights[k])
             # Guesses: the left and upper neighbours' medians where they are made, else d itself.
             guess_1 = out[i, j - 1] if j > 0 and mask[i, j - 1] else d[i, j]
             guess_2 = out[i - 1, j] if i > 0 and mask[i - 1, j] else d[i, j]
