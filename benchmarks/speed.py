@@ -12,13 +12,14 @@ accurate. ``--profile`` adds, for the first configuration on the first
 scene, the kernels that take the time (cProfile, by internal time, on one
 thread).
 
-Saves ``benchmarks/results/speed.md`` unless ``--no-save``.
+Saves ``benchmarks/results/speed.md`` (``--name``) unless ``--no-save``.
 
 Usage::
 
     export MSSTEREO_DATA=../shared/data
     python benchmarks/speed.py                       # default/relax, ms-occ/pde, tv/pde
     python benchmarks/speed.py --configs default/relax --scenes teddy --profile
+    python benchmarks/speed.py --configs default/relax ms-occ/pde --threads 1 2 --name threads
 """
 
 import os
@@ -45,6 +46,12 @@ def sgbm_seconds(scene, repeat):
     return float(np.median([sgbm(scene.left, scene.right, scene.ndisp)[1] for _ in range(repeat)]))
 
 
+def label(config):
+    """``model / solver``, and the thread count where one was set."""
+    model, solver, threads = config
+    return f"{model} / {solver}" + ("" if threads is None else f", {threads} thread{'s' * (threads > 1)}")
+
+
 def profile_table(scene, model, solver, top=12):
     """The `top` functions by internal time of one match, as text."""
     profiler = cProfile.Profile()
@@ -62,14 +69,17 @@ def main(argv=None):
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), metavar="MODEL/SOLVER")
     parser.add_argument("--repeat", type=int, default=5, help="SGBM runs per scene and round (median)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of SGBM and every configuration")
+    parser.add_argument("--threads", nargs="+", type=int, default=[None], metavar="N",
+                        help="thread counts of `match` to time each configuration with (default: its own)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--name", default="speed", help="base name of the saved table")
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
-    configs = [tuple(c.split("/")) for c in args.configs]
+    configs = [tuple(c.split("/")) + (threads,) for c in args.configs for threads in args.threads]
     load_start = os.getloadavg()
     scenes = load_scenes(args.scenes, args.data)
     first = next(iter(scenes.values()))
-    warm_up(first, sorted({m for m, _ in configs}), {s: SOLVERS[s]() for _, s in configs}, {})
+    warm_up(first, sorted({m for m, _, _ in configs}), {s: SOLVERS[s]() for _, s, _ in configs}, {})
     lines = ["| scene | method | seconds | x sgbm | x sgbm, range | bad1 nonocc |", "|---|---|---:|---:|---|---:|"]
     ratios = {c: [] for c in configs}
     for name, scene in scenes.items():
@@ -77,21 +87,22 @@ def main(argv=None):
         for _ in range(args.rounds):
             peer.append(sgbm_seconds(scene, args.repeat))
             for config in configs:
-                row, _ = run_scene(scene, *config, {})
+                model, solver, threads = config
+                row, _ = run_scene(scene, model, solver, {} if threads is None else {"threads": threads})
                 seconds[config].append(row["seconds"])
                 bad[config] = row["bad1 nonocc"]  # the same in every round: a match is deterministic
         lines.append(f"| {name} | sgbm | {np.median(peer):.3f} | 1.0 | - | - |")
         for config in configs:
             within = np.array(seconds[config]) / np.array(peer)
             ratios[config].append(float(np.median(within)))
-            lines.append(f"| {name} | {config[0]} / {config[1]} | {np.median(seconds[config]):.2f} | "
+            lines.append(f"| {name} | {label(config)} | {np.median(seconds[config]):.2f} | "
                          f"{ratios[config][-1]:.0f} | {within.min():.0f}-{within.max():.0f} | {bad[config]:.2f} |")
             print(lines[-1], flush=True)
     lines.append("")
     lines.append("| method | x sgbm, mean over the scenes | x sgbm, largest |")
     lines.append("|---|---:|---:|")
-    for (model, solver), r in ratios.items():
-        lines.append(f"| {model} / {solver} | {np.mean(r):.0f} | {max(r):.0f} |")
+    for config, r in ratios.items():
+        lines.append(f"| {label(config)} | {np.mean(r):.0f} | {max(r):.0f} |")
     # The ratios assume an otherwise idle machine: other jobs on the cores stretch the long
     # matches far more than SGBM's short runs, so the load is part of the result.
     lines.append("")
@@ -100,12 +111,12 @@ def main(argv=None):
                  + f"; {os.cpu_count()} cores.")
     report = "\n".join(lines)
     if args.profile:
-        model, solver = configs[0]
+        model, solver, _ = configs[0]
         report += (f"\n\nProfile of {model} / {solver} on {next(iter(scenes))}, one thread (by internal time):\n\n```\n"
                    + profile_table(first, model, solver) + "```\n")
     print(report)
     if not args.no_save:
-        write_markdown("speed", "Seconds per scene beside OpenCV SGBM",
+        write_markdown(args.name, "Seconds per scene beside OpenCV SGBM",
                        f"{args.rounds} rounds after a warm-up, each of SGBM (the median of {args.repeat} runs) "
                        "and one run of each configuration; `seconds` is the median over the rounds, `x sgbm` "
                        "the median of the ratios within a round, and its range. Two cores, one process; "
