@@ -221,7 +221,7 @@ class DisparityEnergy:
                 system = SorSystem(w_k, a, weighted_residual(g1, w_k, d, k))
                 system.solve(g0, sweeps, omega)
                 system.add_increment(w_k)
-                del system
+                del system  # its packed arrays go before the next component's are made
 
     def _gate(self, data):
         """Data-term array times the visibility ``H(phi)``, if any."""

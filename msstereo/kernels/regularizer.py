@@ -167,9 +167,9 @@ class SorSystem:
     (mostly) ``b`` and a new ``g`` each time; `sor_increment` packs all its
     arrays on every call, image-sized arrays that add up on large images.
     Here they are packed once and the increment ``dd`` stays packed from one
-    solve to the next. ``a`` may be a number, the same at every pixel: no
-    image of it is made. Every image argument may be given packed
-    (`sor_pack`), so that a caller can let the image go before the sweeps.
+    solve to the next. ``a`` may be a number, the same at every pixel. Every
+    image argument may be given packed (`sor_pack`), so that a caller can
+    let the image go before the sweeps.
 
     Parameters
     ----------
