@@ -186,15 +186,19 @@ def test_smoothness_gradient_matches_finite_differences(robust):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(1, 6), (6, 1), (2, 2), (3, 3), (4, 7), (7, 4), (6, 9), (9, 10)])
-def test_sor_matches_the_plain_red_black_order_bit_for_bit(dtype, shape):
-    # The kernel packs each colour for speed; it must still be the plain sweep, number for number.
+@pytest.mark.parametrize("shape,sweeps", [((1, 6), 4), ((6, 1), 4), ((2, 2), 4), ((3, 3), 4), ((4, 7), 4),
+                                          ((7, 4), 4), ((6, 9), 4), ((9, 10), 4), ((9, 10), 1), ((45, 8), 10),
+                                          ((46, 9), 3)])
+def test_sor_matches_the_plain_red_black_order_bit_for_bit(dtype, shape, sweeps):
+    # The kernel packs each colour and runs its sweeps as a wavefront over the rows (images
+    # taller and shorter than the wavefront's band); it must still be the plain sweep, number
+    # for number.
     d0, b, dd = (RNG.standard_normal(shape).astype(dtype) for _ in range(3))
     a = RNG.uniform(0.0, 2.0, shape).astype(dtype)
     g = RNG.uniform(0.0, 1.0, shape).astype(dtype)
     g[0, 0] = 0.0
-    want = naive.red_black_sor(dd, d0, a, b, g, 4, 1.7)
-    sor_increment(dd, d0, a, b, g, 4, 1.7)
+    want = naive.red_black_sor(dd, d0, a, b, g, sweeps, 1.7)
+    sor_increment(dd, d0, a, b, g, sweeps, 1.7)
     np.testing.assert_array_equal(dd, want)
 
 

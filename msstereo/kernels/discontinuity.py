@@ -86,21 +86,33 @@ def _packed_sweeps(v, a, kappa, e, sweeps, omega):
     m, n = v.shape
     # Each colour packed row by row (`grid.pack_colours`), as in `regularizer.sor_increment`:
     # the same sums in the same order, in loops that vectorize.
+    # The rows as a wavefront, as in `regularizer.packed_sor` (the same numbers, every sweep
+    # over a band of rows that stays in cache).
     x, aa = pack_colours(v), pack_colours(a)
-    for _ in range(sweeps):
-        for c in range(2):
-            o = 1 - c
-            for i in range(m):
-                sh, count, lo, hi = packed_span(i, c, m, n)
-                if hi > lo:
-                    h = slice(lo, hi)
-                    _packed_row(x[c, i, h], x[o, i, lo + sh:hi + sh], x[o, i, lo + sh - 1:hi + sh - 1],
-                                x[o, i + 1, h], x[o, i - 1, h], aa[c, i, h], kappa, e, omega)
-                for k in range(lo):
-                    _packed_update(x, aa, kappa, e, omega, c, i, k, sh, n)
-                for k in range(max(hi, lo), count):
-                    _packed_update(x, aa, kappa, e, omega, c, i, k, sh, n)
+    for t in range(m + 4 * sweeps - 2):
+        for s in range(sweeps):
+            i = t - 4 * s
+            if 0 <= i < m:
+                _packed_colour_row(x, aa, kappa, e, omega, 0, i, n)
+            if 0 <= i - 2 < m:
+                _packed_colour_row(x, aa, kappa, e, omega, 1, i - 2, n)
     unpack_colours(x, v)
+
+
+@jit
+def _packed_colour_row(x, aa, kappa, e, omega, c, i, n):
+    """The updates of colour ``c`` in row ``i`` of a projected red-black sweep on packed arrays."""
+    m = x.shape[1]
+    o = 1 - c
+    sh, count, lo, hi = packed_span(i, c, m, n)
+    if hi > lo:
+        h = slice(lo, hi)
+        _packed_row(x[c, i, h], x[o, i, lo + sh:hi + sh], x[o, i, lo + sh - 1:hi + sh - 1],
+                    x[o, i + 1, h], x[o, i - 1, h], aa[c, i, h], kappa, e, omega)
+    for k in range(lo):
+        _packed_update(x, aa, kappa, e, omega, c, i, k, sh, n)
+    for k in range(max(hi, lo), count):
+        _packed_update(x, aa, kappa, e, omega, c, i, k, sh, n)
 
 
 @jit
