@@ -120,7 +120,8 @@ def main(argv=None):
                        f"{args.rounds} rounds after a warm-up, each of SGBM (the median of {args.repeat} runs) "
                        "and one run of each configuration; `seconds` is the median over the rounds, `x sgbm` "
                        "the median of the ratios within a round, and its range. Two cores, one process; "
-                       "`match` on its default threads (the two views of the occlusion models side by side).",
+                       "`match` on its default threads (the two views of the occlusion models side by side) "
+                       "unless a thread count is given.",
                        report)
 
 
