@@ -37,10 +37,17 @@ def linearize(fl, values, slopes, weights, sign):
     -------
     R, J12, J11 : (M, N) ndarray
     """
+    return _residual_terms(fl, values, slopes, weights, sign, True)
+
+
+@jit
+def _residual_terms(fl, values, slopes, weights, sign, with_slopes):
+    """`linearize`'s ``R, J12, J11``; without ``with_slopes`` only ``R`` (the ``J`` empty, ``slopes`` unread)."""
     k_count, m, n = fl.shape
     R = np.zeros((m, n), dtype=fl.dtype)
-    J12 = np.zeros((m, n), dtype=fl.dtype)
-    J11 = np.zeros((m, n), dtype=fl.dtype)
+    shape = (m, n) if with_slopes else (0, 0)
+    J12 = np.zeros(shape, dtype=fl.dtype)
+    J11 = np.zeros(shape, dtype=fl.dtype)
     for i in range(m):
         for k in range(k_count):
             w = weights[k]
@@ -49,10 +56,11 @@ def linearize(fl, values, slopes, weights, sign):
                 continue
             for j in range(n):
                 r = values[k, i, j] - fl[k, i, j]
-                a = sign * slopes[k, i, j]
                 R[i, j] += w * r * r
-                J12[i, j] += w * r * a
-                J11[i, j] += w * a * a
+                if with_slopes:
+                    a = sign * slopes[k, i, j]
+                    J12[i, j] += w * r * a
+                    J11[i, j] += w * a * a
     return R, J12, J11
 
 
@@ -60,19 +68,11 @@ def linearize(fl, values, slopes, weights, sign):
 def data_cost(fl, values, weights, eta):
     """Data term ``e_d = psi(s_d^2)`` alone (`data_term` without its derivative or slopes).
 
-    ``s_d^2`` is summed as `linearize` sums ``R``, so the cost is `data_term`'s
-    ``e_d`` to the bit: what a sampled cost volume needs of the data term.
+    ``s_d^2`` is `linearize`'s ``R``, so the cost is `data_term`'s ``e_d`` to
+    the bit: what a sampled cost volume needs of the data term.
     """
-    k_count, m, n = fl.shape
-    R = np.zeros((m, n), dtype=fl.dtype)
-    for i in range(m):
-        for k in range(k_count):
-            w = weights[k]
-            if w == 0.0:
-                continue
-            for j in range(n):
-                r = values[k, i, j] - fl[k, i, j]
-                R[i, j] += w * r * r
+    R = _residual_terms(fl, values, values, weights, 1, False)[0]
+    m, n = R.shape
     for i in range(m):
         for j in range(n):
             R[i, j] = psi(R[i, j], eta)

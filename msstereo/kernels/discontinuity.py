@@ -96,7 +96,7 @@ def _packed_sweeps(v, a, kappa, e, sweeps, omega):
                 _packed_colour_row(x, aa, kappa, e, omega, 0, i, n)
             if 0 <= i - 2 < m:
                 _packed_colour_row(x, aa, kappa, e, omega, 1, i - 2, n)
-    unpack_colours(x, v)
+    unpack_colours(x, v, False)
 
 
 @jit

@@ -227,25 +227,17 @@ def pack_colours(u):
 
 
 @jit
-def unpack_colours(packed, u):
-    """The inverse of `pack_colours`, written into ``u``."""
+def unpack_colours(packed, u, add):
+    """The inverse of `pack_colours`, written into ``u`` (``add``: added to ``u``, in place)."""
     m, n = u.shape
     for c in range(2):
         for i in range(m):
             sh = (i + c) % 2
             for k in range((n - sh + 1) // 2):
-                u[i, sh + 2 * k] = packed[c, i, k]
-
-
-@jit
-def unpack_add(packed, u):
-    """``u += `` the image that `pack_colours` packed into ``packed``, in place."""
-    m, n = u.shape
-    for c in range(2):
-        for i in range(m):
-            sh = (i + c) % 2
-            for k in range((n - sh + 1) // 2):
-                u[i, sh + 2 * k] += packed[c, i, k]
+                if add:
+                    u[i, sh + 2 * k] += packed[c, i, k]
+                else:
+                    u[i, sh + 2 * k] = packed[c, i, k]
 
 
 @jit

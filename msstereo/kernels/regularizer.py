@@ -10,8 +10,7 @@ discontinuity function ``v^2`` for the Mumford-Shah models; ``rho`` is ``psi``
 import numpy as np
 
 from .._jit import jit
-from .grid import (divergence, gradient, pack_colours, packed_span, squared_gradient_norm, unpack_add,
-                   unpack_colours)
+from .grid import divergence, gradient, pack_colours, packed_span, squared_gradient_norm, unpack_colours
 from .penalty import rho, rho_prime
 
 
@@ -123,7 +122,7 @@ def _sor_packed(dd, d0, a, b, g, sweeps, omega):
     # order are the plain update's, so the result is the plain red-black sweep's, bit for bit.
     x = pack_colours(dd)
     packed_sor(x, pack_colours(d0), pack_colours(a), pack_colours(b), pack_colours(g), n, sweeps, omega)
-    unpack_colours(x, dd)
+    unpack_colours(x, dd, False)
 
 
 @jit
@@ -226,7 +225,7 @@ class SorSystem:
     def add_increment(self, u):
         """``u += dd`` in place (no image of ``dd`` is made); returns ``u``."""
         if self.packed:
-            unpack_add(self.x, u)
+            unpack_colours(self.x, u, True)
         else:
             u += self.x
         return u
