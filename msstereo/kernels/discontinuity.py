@@ -15,7 +15,7 @@ where ``a`` is large (edges), ``~ 1`` where it is small.
 import numpy as np
 
 from .._jit import jit
-from .grid import divergence, gradient, pack_colours, packed_span, unpack_colours
+from .grid import divergence, gradient, pack_colours, packed_span, unpack_colours, wavefront
 
 
 @jit
@@ -86,16 +86,10 @@ def _packed_sweeps(v, a, kappa, e, sweeps, omega):
     m, n = v.shape
     # Each colour packed row by row (`grid.pack_colours`), as in `regularizer.sor_increment`:
     # the same sums in the same order, in loops that vectorize.
-    # The rows as a wavefront, as in `regularizer.packed_sor` (the same numbers, every sweep
-    # over a band of rows that stays in cache).
+    # The rows as a `grid.wavefront` (the same numbers, every sweep over a band of rows in cache).
     x, aa = pack_colours(v), pack_colours(a)
-    for t in range(m + 4 * sweeps - 2):
-        for s in range(sweeps):
-            i = t - 4 * s
-            if 0 <= i < m:
-                _packed_colour_row(x, aa, kappa, e, omega, 0, i, n)
-            if 0 <= i - 2 < m:
-                _packed_colour_row(x, aa, kappa, e, omega, 1, i - 2, n)
+    for c, i in wavefront(m, sweeps):
+        _packed_colour_row(x, aa, kappa, e, omega, c, i, n)
     unpack_colours(x, v, False)
 
 

@@ -10,7 +10,8 @@ discontinuity function ``v^2`` for the Mumford-Shah models; ``rho`` is ``psi``
 import numpy as np
 
 from .._jit import jit
-from .grid import divergence, gradient, pack_colours, packed_span, squared_gradient_norm, unpack_colours
+from .grid import (divergence, gradient, pack_colours, packed_span, squared_gradient_norm, unpack_colours,
+                   wavefront)
 from .penalty import rho, rho_prime
 
 
@@ -130,25 +131,11 @@ def packed_sor(x, x0, aa, bb, gg, n, sweeps, omega):
     """The sweeps of `sor_increment` on its arrays packed by `pack_colours`, ``x`` in place.
 
     ``n`` is the width of the image (at least 3, as its height); the packed
-    arrays are read at the image's pixels only.
-
-    The rows are visited as a wavefront: at step ``t`` the red row ``t - 4 s``
-    and the black row ``t - 4 s - 2`` of every sweep ``s``. A red row reads
-    the black rows next to it from the sweep before, which are done (and
-    not yet redone), and a black row the red rows of its own sweep, likewise:
-    every update reads the very values of the sweep-by-sweep order, so the
-    result is the same to the bit, while all the sweeps run over a band of
-    ``4 sweeps`` rows that stays in cache instead of passing over the whole
-    image ``2 sweeps`` times.
+    arrays are read at the image's pixels only. The rows are swept as a
+    `wavefront`, which gives the numbers of the sweep-by-sweep order.
     """
-    m = x.shape[1]
-    for t in range(m + 4 * sweeps - 2):
-        for s in range(sweeps):
-            i = t - 4 * s
-            if 0 <= i < m:
-                _packed_colour_row(x, x0, aa, bb, gg, 0, i, n, omega)
-            if 0 <= i - 2 < m:
-                _packed_colour_row(x, x0, aa, bb, gg, 1, i - 2, n, omega)
+    for c, i in wavefront(x.shape[1], sweeps):
+        _packed_colour_row(x, x0, aa, bb, gg, c, i, n, omega)
 
 
 @jit

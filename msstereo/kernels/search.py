@@ -36,6 +36,15 @@ AHEAD = 8
 
 
 @jit
+def _prefetch_ahead(cost, i, j, disparity, k0, h, base):
+    """Ask the caches for the samples near ``disparity`` of pixel ``(i, j + AHEAD)``, if any (`prefetch`)."""
+    ahead = j + AHEAD
+    if ahead < cost.shape[1]:
+        near = int((disparity[i, ahead] - k0) / h) - base[i, ahead]
+        prefetch(cost, i, ahead, min(max(near, 0), cost.shape[2] - 1))
+
+
+@jit
 def _parabola(cost, i, j, a, k0, h, b):
     """``C(x, a)``: the parabola through the sample nearest ``a`` and its neighbours.
 
@@ -78,10 +87,7 @@ def interpolated_cost(cost, a, k0, h, base):
     out = np.empty_like(a)
     for i in range(m):
         for j in range(n):
-            if j + AHEAD < n:  # as in `search`
-                ahead = j + AHEAD
-                prefetch(cost, i, ahead, min(max(int((a[i, ahead] - k0) / h) - base[i, ahead], 0),
-                                             cost.shape[2] - 1))
+            _prefetch_ahead(cost, i, j, a, k0, h, base)
             out[i, j] = _parabola(cost, i, j, np.float64(a[i, j]), k0, h, base[i, j])
     return out
 
@@ -147,9 +153,7 @@ def search(cost, floor, d, a, gate, theta, k0, h, base):
     cost_at_a = np.empty_like(a)
     for i in range(m):
         for j in range(n):
-            if j + AHEAD < n:  # the samples near d of a pixel a few ahead (`prefetch`)
-                ahead = j + AHEAD
-                prefetch(cost, i, ahead, min(max(int((d[i, ahead] - k0) / h) - base[i, ahead], 0), count - 1))
+            _prefetch_ahead(cost, i, j, d, k0, h, base)
             g = gate[i, j]
             dv = d[i, j]
             b = base[i, j]
