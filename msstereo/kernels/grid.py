@@ -88,6 +88,13 @@ def divergence_at(px, py, i, j):
 
 
 @jit
+def forward_differences(u, i, j):
+    """`gradient` at the pixel ``(i, j)``: the differences to the clamped neighbours (0 at the end)."""
+    m, n = u.shape
+    return u[i, min(j + 1, n - 1)] - u[i, j], u[min(i + 1, m - 1), j] - u[i, j]
+
+
+@jit
 def squared_gradient_norm(u):
     """``|grad u|^2`` with the forward differences of `gradient`.
 
@@ -99,10 +106,8 @@ def squared_gradient_norm(u):
     m, n = u.shape
     out = np.empty_like(u)
     for i in range(m):
-        below = min(i + 1, m - 1)
         for j in range(n):
-            ux = u[i, min(j + 1, n - 1)] - u[i, j]
-            uy = u[below, j] - u[i, j]
+            ux, uy = forward_differences(u, i, j)
             out[i, j] = ux * ux + uy * uy
     return out
 
@@ -117,10 +122,10 @@ def squared_gradient_residual(u, wx, wy):
     m, n = u.shape
     out = np.empty_like(u)
     for i in range(m):
-        below = min(i + 1, m - 1)
         for j in range(n):
-            rx = (u[i, min(j + 1, n - 1)] - u[i, j]) - wx[i, j]
-            ry = (u[below, j] - u[i, j]) - wy[i, j]
+            ux, uy = forward_differences(u, i, j)
+            rx = ux - wx[i, j]
+            ry = uy - wy[i, j]
             out[i, j] = rx * rx + ry * ry
     return out
 
@@ -135,13 +140,8 @@ def weighted_residual(g, w, u, axis):
     m, n = u.shape
     out = np.empty_like(u)
     for i in range(m):
-        below = min(i + 1, m - 1)
         for j in range(n):
-            if axis == 0:
-                du = u[i, min(j + 1, n - 1)] - u[i, j]
-            else:
-                du = u[below, j] - u[i, j]
-            out[i, j] = (w[i, j] - du) * g[i, j]
+            out[i, j] = (w[i, j] - forward_differences(u, i, j)[axis]) * g[i, j]
     return out
 
 
