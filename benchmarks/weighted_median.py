@@ -2,7 +2,7 @@
 
 Runs the ``default`` model (solver ``relax``) without its weighted median
 once per scene, then applies the weighted median
-(`msstereo.kernels.median.weighted_median`, as `msstereo.match` does with
+(`msstereo.kernels.filters.weighted_median`, as `msstereo.match` does with
 ``weighted_median > 0``) with every setting of a grid to the same left
 disparity, and prints bad 1 (nonocc on v2 and 2005, all pixels on
 Motorcycle) per scene with the v2 mean. The OpenCV SGBM peer of the same run
@@ -26,7 +26,7 @@ import itertools  # noqa: E402
 import numpy as np  # noqa: E402
 
 from middlebury import load_scenes, run_peer, run_scene, score, write_markdown  # noqa: E402
-from msstereo.kernels.median import weighted_median  # noqa: E402
+from msstereo.kernels.filters import weighted_median  # noqa: E402
 from msstereo.match import as_float_image  # noqa: E402
 from msstereo.models import MODELS  # noqa: E402
 

@@ -22,8 +22,7 @@ low-texture and repetitive areas that a fine window alone cannot.
 import numpy as np
 from scipy.ndimage import uniform_filter, zoom
 
-from .kernels.grid import box_mean
-from .kernels.guided import guided_coefficients, guided_output
+from .kernels.filters import box_mean, guided_coefficients, guided_output
 
 __all__ = ["guided_filter", "cross_scale"]
 

@@ -13,8 +13,9 @@ from .kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                     discontinuity_gradient, solve_discontinuity)
 from .kernels.grid import (central_gradient, squared_gradient_norm, squared_gradient_residual,
                           weighted_residual)
-from .kernels.regularizer import SorSystem, penalty, penalty_prime, smoothness_gradient, sor_pack
-from .kernels.search import add_census_cost, census_transform
+from .kernels.regularizer import penalty, penalty_prime, smoothness_gradient
+from .kernels.sor import SorSystem, sor_pack
+from .kernels.census import add_census_cost, census_transform
 from .kernels.warp import warp
 
 
@@ -246,7 +247,7 @@ class DisparityEnergy:
 
         Each slice is `data` at ``d = k0 + (base + j) h`` (the same warp and
         ``e_d`` kernels, so the sampled cost is the energy's own data term),
-        plus the census cost of `msstereo.kernels.search.add_census_cost`
+        plus the census cost of `msstereo.kernels.census.add_census_cost`
         when the model mixes one in (``census > 0``), aggregated by the
         guided filter of the reference image when the model asks for it
         (``aggregate > 0``, `msstereo.aggregate.guided_filter`), at coarser

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import checks
 from .energy import DisparityEnergy, MumfordShahEnergy, edge_map
-from .kernels.median import weighted_median
+from .kernels.filters import weighted_median
 from .models import Model, get_model
 from .occlusion import fill_occlusions, initial_occlusion_state, occlusion_masks, solve_occlusion_level
 from .parallel import map_views, using_threads

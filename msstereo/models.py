@@ -126,7 +126,7 @@ class Model:
         Radius of an image-guided weighted median applied to the finished
         disparities, after the occlusion fill (beyond the paper; 0: off):
         each pixel takes the weighted median of its window, weighted by
-        colour similarity and distance (`msstereo.kernels.median`), which
+        colour similarity and distance (`msstereo.kernels.filters.weighted_median`), which
         removes the fill's streaks and isolated mismatches and keeps depth
         edges at colour edges. Any solver.
     median_color, median_space : float

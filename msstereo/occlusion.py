@@ -27,7 +27,8 @@ it does not descend one).
 import numpy as np
 
 from .energy import MumfordShahEnergy, features, image_weight, stride
-from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, gaussian_blur,
+from .kernels.filters import gaussian_blur
+from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual,
                                 heaviside_field, level_set_flow, occlusion_energy, occlusion_error,
                                 stable_step)
 from .parallel import map_views

@@ -7,10 +7,11 @@ from scipy.ndimage import uniform_filter
 
 import naive
 from msstereo.kernels.data_term import data_cost, data_term, lagged_data_weights, linearize
-from msstereo.kernels.grid import (box_mean, central_gradient, divergence, gradient, squared_gradient_norm,
+from msstereo.kernels.filters import box_mean
+from msstereo.kernels.grid import (central_gradient, divergence, gradient, squared_gradient_norm,
                                   squared_gradient_residual, weighted_divergence, weighted_residual)
-from msstereo.kernels.regularizer import (SorSystem, diffusivity, smoothness, smoothness_gradient, sor_pack,
-                                          sor_increment)
+from msstereo.kernels.regularizer import diffusivity, smoothness, smoothness_gradient
+from msstereo.kernels.sor import SorSystem, sor_increment, sor_pack
 from msstereo.kernels.warp import warp
 
 RNG = np.random.default_rng(1)

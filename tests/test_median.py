@@ -1,4 +1,4 @@
-"""The image-guided weighted median (`msstereo.kernels.median`)."""
+"""The image-guided weighted median (`msstereo.kernels.filters.weighted_median`)."""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 import naive
 from scipy.ndimage import median_filter
 
-from msstereo.kernels.median import _select_near, median5, weighted_median
+from msstereo.kernels.filters import _select_near, median5, weighted_median
 
 RNG = np.random.default_rng(11)
 

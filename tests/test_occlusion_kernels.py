@@ -5,9 +5,9 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 import naive_occlusion as naive
+from msstereo.kernels.filters import gaussian_blur, gaussian_radius
 from msstereo.kernels.occlusion import (
-    EPS_OCCL, ETA_OCCL, _arctan, background_fill, consistency_residual, dirac, gaussian_blur,
-    gaussian_radius, heaviside, heaviside_field, level_set_flow, level_set_step, occlusion_energy,
+    EPS_OCCL, ETA_OCCL, _arctan, background_fill, consistency_residual, dirac, heaviside, heaviside_field, level_set_flow, level_set_step, occlusion_energy,
     occlusion_energy_gradient, occlusion_error, stable_step)
 from msstereo.synthetic import synthetic_scene
 

@@ -13,8 +13,8 @@ from msstereo.aggregate import cross_scale, guided_filter
 from msstereo.datasets import left_right_consistent
 from msstereo.energy import DisparityEnergy, features
 from msstereo.evaluate import bad_pixels
-from msstereo.kernels.search import (_popcount, add_census_cost, census_transform, interpolated_cost,
-                                     search, winner_take_all)
+from msstereo.kernels.census import _popcount, add_census_cost, census_transform
+from msstereo.kernels.search import interpolated_cost, search, winner_take_all
 from msstereo.match import _initial_state, _level_energy
 from msstereo.models import get_model
 from msstereo.result import DISCARD, LevelLog

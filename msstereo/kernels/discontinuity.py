@@ -15,7 +15,8 @@ where ``a`` is large (edges), ``~ 1`` where it is small.
 import numpy as np
 
 from .._jit import jit
-from .grid import divergence, gradient, pack_colours, packed_span, unpack_colours, wavefront
+from .grid import divergence, gradient
+from .sor import pack_colours, packed_span, unpack_colours, wavefront
 
 
 @jit

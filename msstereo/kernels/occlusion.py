@@ -28,7 +28,7 @@ from .warp import warp
 
 __all__ = [
     "EPS_OCCL", "ETA_OCCL",
-    "consistency_residual", "occlusion_error", "gaussian_radius", "gaussian_blur",
+    "consistency_residual", "occlusion_error",
     "heaviside", "heaviside_field", "dirac", "occlusion_energy", "occlusion_energy_gradient",
     "level_set_step", "level_set_flow", "stable_step", "background_fill",
 ]
@@ -124,96 +124,6 @@ def occlusion_error(u, outside, eps_occl):
             else:
                 e[i, j] = -math.log(eps_occl + (1.0 - eps_occl) * math.exp(-abs(float(u[i, j]))))
     return e
-
-
-# ---------------------------------------------------------------------------
-# Gaussian blur ``e_occl * G_sigma`` of eq. 19
-# ---------------------------------------------------------------------------
-
-@jit
-def gaussian_radius(sigma):
-    """Radius ``ceil(3 sigma)`` of the truncated Gaussian of `gaussian_blur`.
-
-    ``ceil`` keeps at least three standard deviations on each side. The
-    same kernel is ``scipy.ndimage.gaussian_filter(..., truncate=r / sigma)``
-    (scipy's radius is ``int(truncate * sigma + 0.5)``, which gives back
-    ``r``) or ``radius=r``.
-    """
-    return int(math.ceil(3.0 * sigma))
-
-
-@jit
-def _gaussian_weights(sigma, radius):
-    """Normalized 1-D Gaussian weights on ``-radius..radius``, as scipy builds them."""
-    w = np.empty(2 * radius + 1)
-    scale = -0.5 / (sigma * sigma)
-    total = 0.0
-    for k in range(-radius, radius + 1):
-        w[k + radius] = math.exp(scale * k * k)
-        total += w[k + radius]
-    for k in range(2 * radius + 1):
-        w[k] /= total
-    return w
-
-
-@jit
-def _blur_axis0(image, w, radius):
-    """Correlate along axis 0 with edge replication (scipy mode 'nearest')."""
-    m, n = image.shape
-    out = np.empty_like(image)
-    for i in range(m):
-        for j in range(n):
-            acc = 0.0
-            for k in range(-radius, radius + 1):
-                acc += w[k + radius] * image[min(max(i + k, 0), m - 1), j]
-            out[i, j] = acc
-    return out
-
-
-@jit
-def _blur_axis1_inplace(image, w, radius):
-    """`_blur_axis0` along axis 1, in place: each row is copied first (the same sums)."""
-    m, n = image.shape
-    row = np.empty(n, image.dtype)
-    for i in range(m):
-        row[:] = image[i]
-        for j in range(n):
-            acc = 0.0
-            for k in range(-radius, radius + 1):
-                acc += w[k + radius] * row[min(max(j + k, 0), n - 1)]
-            image[i, j] = acc
-
-
-@jit
-def gaussian_blur(image, sigma):
-    """Separable Gaussian blur ``G_sigma * image`` of eq. 19.
-
-    Kernel truncated at ``radius = ceil(3 sigma)`` (`gaussian_radius`),
-    normalized to sum 1, with the edge-replicating ('nearest') boundary so
-    that an occluded band at the image border is not diluted by an
-    imaginary zero outside. Axis 0 is filtered first and the intermediate is
-    stored in the input dtype, as ``scipy.ndimage.gaussian_filter`` does, so
-    both agree to round-off.
-
-    Parameters
-    ----------
-    image : (M, N) ndarray
-    sigma : float
-        Standard deviation in pixels; 0 returns a copy.
-
-    Returns
-    -------
-    (M, N) ndarray
-    """
-    if sigma < 0.0:
-        raise ValueError("sigma must be non-negative")
-    if sigma == 0.0:
-        return image.copy()
-    radius = gaussian_radius(sigma)
-    w = _gaussian_weights(sigma, radius)
-    out = _blur_axis0(image, w, radius)
-    _blur_axis1_inplace(out, w, radius)
-    return out
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ when ``log.keeps`` is false, `msstereo.result.DISCARD`) and ``ready``
 from scipy.ndimage import median_filter
 
 from .. import checks
-from ..kernels.median import median5
+from ..kernels.filters import median5
 from ..pyramid import pyramid_shapes
 
 
@@ -21,7 +21,7 @@ def median_step(d, size):
 
     A heuristic outside the energy: it removes the isolated outliers of the
     warping scheme, which the energy does not penalize enough to avoid.
-    The default 5x5 window runs by `msstereo.kernels.median.median5`, the
+    The default 5x5 window runs by `msstereo.kernels.filters.median5`, the
     same numbers as scipy's filter in a tenth of the time.
     """
     if size == 5:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import checks
-from ..kernels.regularizer import sor_increment
+from ..kernels.sor import sor_increment
 from . import SolverOptions
 
 __all__ = ["PDE", "PDEStep"]

@@ -43,7 +43,7 @@ import numpy as np
 
 from .. import checks
 from ..kernels.grid import weighted_divergence
-from ..kernels.regularizer import SorSystem, sor_pack
+from ..kernels.sor import SorSystem, sor_pack
 from ..kernels.search import interpolated_cost, search, winner_take_all
 from . import SolverOptions
 
