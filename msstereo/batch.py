@@ -35,8 +35,9 @@ from . import checks
 from .datasets import Scene, load_scene
 from .evaluate import evaluate_v2, evaluate_v3, occlusion_scores
 from .io import OutputSet, write_pfm
-from .match import DEFAULT_MODEL, DEFAULT_SOLVER, MAX_FACTOR, _get_solver, match
+from .match import DEFAULT_MODEL, DEFAULT_SOLVER, MAX_FACTOR, match
 from .models import MODELS, Model, get_model
+from .solvers import get_solver
 
 __all__ = ["Setting", "expand", "run_batch", "score", "write_table", "command",
            "V2_KEYS", "V3_KEYS", "OCCLUSION_KEYS", "TABLE_FILES"]
@@ -116,7 +117,7 @@ class Setting:
     params: tuple = ()
 
     def __post_init__(self):
-        object.__setattr__(self, "solver", _get_solver(self.solver))
+        object.__setattr__(self, "solver", get_solver(self.solver))
         params = dict(self.params)
         for key in PIPELINE_OPTIONS.keys() & params:
             params[key] = PIPELINE_OPTIONS[key](params[key], key)
@@ -216,7 +217,7 @@ def expand(models=(DEFAULT_MODEL,), solvers=(DEFAULT_SOLVER,), params_grid=None,
     ValueError
         Naming the argument, for unknown names and refused values.
     """
-    solvers = [_get_solver(s) for s in _sequence(solvers, "solvers")]
+    solvers = [get_solver(s) for s in _sequence(solvers, "solvers")]
     solver_grid = dict(solver_grid or {})
     for key in solver_grid:
         if not any(key in s.FIELD_SPECS for s in solvers):
@@ -685,7 +686,7 @@ def parse_grid(pairs, solvers):
     ValueError
         For a pair without ``=``, an unknown name or a refused value.
     """
-    classes = [type(_get_solver(s)) for s in solvers]
+    classes = [type(get_solver(s)) for s in solvers]
     params, options = {}, {}
     for pair in pairs:
         key, sep, text = pair.partition("=")

@@ -19,11 +19,9 @@ from .progress import reporter, reporting
 from .pyramid import coarse_to_fine
 from .result import LevelLog, StereoResult
 from .sensor import remove_column_parity
-from .solvers import check_model
+from .solvers import SOLVERS, check_model, get_solver
 from .solvers.loop import solve_view
-from .solvers.optimize import Optimize
-from .solvers.pde import PDE
-from .solvers.relax import Relax, disparity_samples
+from .solvers.relax import disparity_samples
 
 __all__ = ["match", "as_float_image", "MIN_SIZE", "DEFAULT_MODEL", "DEFAULT_SOLVER"]
 
@@ -33,8 +31,6 @@ LOG = logging.getLogger("msstereo")
 MIN_SIZE = 8
 """Smallest accepted image side, in pixels: below it there is no pyramid and
 hardly a gradient to match."""
-
-SOLVERS = {"pde": PDE, "optimize": Optimize, "relax": Relax}
 
 DEFAULT_MODEL = "default"
 """The most accurate model measured (``benchmarks/results/middlebury_default.md``)."""
@@ -378,7 +374,7 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     (500, 741)
     """
     t_start = time.perf_counter()
-    options = _get_solver(solver)
+    options = get_solver(solver)
     _check_params(params, model, options)
     model = get_model(model, **params)
     check_model(options, model)
@@ -520,11 +516,3 @@ def _level_energy(left_k, right_k, model, state, v_image=None):
     if model.joint_v:
         return MumfordShahEnergy(left_k, right_k, -1, model, np.clip(state["v"], 0.0, 1.0), image_weight)
     return DisparityEnergy(left_k, right_k, -1, model, image_weight)
-
-
-def _get_solver(solver):
-    if isinstance(solver, tuple(SOLVERS.values())):
-        return solver
-    if isinstance(solver, str) and solver in SOLVERS:
-        return SOLVERS[solver]()
-    raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")

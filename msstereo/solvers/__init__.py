@@ -87,3 +87,27 @@ def check_model(options, model):
         raise ValueError(f"model parameter {name!r} of model {model.name!r} needs solver='relax', got "
                          f"solver={options.name!r} (the paper's models tv, tv-edge, ms-l2, ms-tv and "
                          f"ms-occ run with every solver)")
+
+
+# The solvers, after `SolverOptions`, which their modules import from here.
+from .optimize import Optimize  # noqa: E402
+from .pde import PDE  # noqa: E402
+from .relax import Relax  # noqa: E402
+
+SOLVERS = {"pde": PDE, "optimize": Optimize, "relax": Relax}
+"""The solvers by name: their options classes."""
+
+
+def get_solver(solver):
+    """The options of ``solver``: a name of `SOLVERS` (its defaults) or an options instance, as it is.
+
+    Raises
+    ------
+    ValueError
+        For anything else, naming the choices.
+    """
+    if isinstance(solver, tuple(SOLVERS.values())):
+        return solver
+    if isinstance(solver, str) and solver in SOLVERS:
+        return SOLVERS[solver]()
+    raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")
