@@ -4,16 +4,13 @@
 within an outer iteration are independent (they meet only in the occlusion
 step that follows). The kernels release the GIL (``nogil``) and so do
 NumPy's array operations, so the two views run concurrently on two threads
-with no change to the result. Row-parallel kernels (``numba.prange``) were
-measured first and lost: on two cores their thread launches and code
-generation made the SOR sweeps slower than serial (0.48 s on two threads
-against 0.42 s serial for 30 Teddy-size calls).
+with no change to the result.
 
 Inside `using_threads` each view keeps one thread for the whole block. With
 glibc every thread allocates from a heap (arena) of its own and a freed
-array stays in the heap that made it; fresh threads per call took the free
-heaps in turn, so every heap came to hold the temporaries of both views,
-which on a 6-megapixel pair cost hundreds of MiB of resident memory.
+array stays in the heap that made it: fresh threads per call would take the
+free heaps in turn, so that every heap came to hold the temporaries of both
+views, which on a large pair is a large share of resident memory.
 """
 
 import contextlib

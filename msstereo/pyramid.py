@@ -1,13 +1,15 @@
 """Coarse-to-fine driver, independent of energies and solvers.
 
-The driver builds an anti-aliased pyramid of the image pair, calls a per-level
-solver from the coarsest level to the finest, and carries the solver's state
-(a dict of arrays) from level to level: fields named in ``disparity_fields``
-are resampled and multiplied by the ratio of the widths, the others only
-resampled.
+The driver calls a per-level solver from the coarsest pyramid level to the
+finest and carries its state from level to level: the state resizes itself
+(``state.resized(shape)``, e.g. `msstereo.energy.ViewState.resized`, which
+resamples with `upsample`). The images of a level are made when its solver
+asks for them (`downsample` of the pair), so that the driver holds no image
+while a level runs: the solver owns what it makes of them.
 """
 
-import numpy as np
+import functools
+
 from skimage.transform import resize
 
 __all__ = ["pyramid_shapes", "downsample", "upsample", "coarse_to_fine"]
@@ -73,47 +75,35 @@ def upsample(field, shape, is_disparity=False):
     return out
 
 
-def coarse_to_fine(images, solve_level, *, factor=0.5, min_size=24, levels=None,
-                   disparity_fields=("d",), shapes=None):
+def coarse_to_fine(pair, solve_level, shapes):
     """Solve from the coarsest pyramid level to the finest.
 
     Parameters
     ----------
-    images : list of (M, N, C) ndarray
-        Float images of the pair, ``[left, right]``. The list is emptied
-        when the finest level starts: its images are then held by
-        ``solve_level``'s list alone, and the solver can let them go once it
-        has made what it needs of them (on a large pair they are hundreds of
-        MB that the iterations do not read).
+    pair : callable
+        ``pair() -> [left, right]``: the float images of the pair at full
+        size, ``(M, N, C)``, made anew at each call.
     solve_level : callable
-        ``solve_level(level, images_k, state) -> state``, where ``level``
-        counts from 0 at the coarsest level, ``images_k`` is the list
-        ``[left_k, right_k]`` of the images at that level (the solver may
-        empty it) and ``state`` is the dict of fields from the previous
-        level, upsampled (``None`` at the coarsest level: the solver
+        ``solve_level(level, shape, images, state) -> state``, where
+        ``level`` counts from 0 at the coarsest level, ``images()`` gives the
+        pair at the level's ``shape`` and ``state`` is the previous level's
+        state resized to it (``None`` at the coarsest level: the solver
         initializes it).
-    factor, min_size, levels
-        See `pyramid_shapes`.
-    disparity_fields : tuple of str
-        State fields measured in pixels, rescaled between levels.
-    shapes : list of (int, int), optional
-        The levels' shapes, finest first, instead of `pyramid_shapes`.
+    shapes : list of (int, int)
+        The levels' shapes, finest first (`pyramid_shapes`).
 
     Returns
     -------
-    dict
-        The state returned at the finest level.
+    The state returned at the finest level.
     """
-    if shapes is None:
-        shapes = pyramid_shapes(images[0].shape[:2], factor, min_size, levels)
-    shapes = list(shapes)[::-1]
     state = None
-    for level, shape in enumerate(shapes):
+    for level, shape in enumerate(list(shapes)[::-1]):
         if state is not None:
-            state = {key: upsample(value, shape, key in disparity_fields)
-                     for key, value in state.items()}
-        images_k = [downsample(image, shape) for image in images]
-        if level == len(shapes) - 1:
-            images.clear()  # the finest level's images are images_k (downsample keeps them)
-        state = solve_level(level, images_k, state)
+            state = state.resized(shape)
+        state = solve_level(level, shape, functools.partial(_images_at, pair, shape), state)
     return state
+
+
+def _images_at(pair, shape):
+    """The pair at ``shape``: each image of ``pair()`` resampled (`downsample`)."""
+    return [downsample(image, shape) for image in pair()]

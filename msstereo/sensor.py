@@ -5,11 +5,8 @@ constant offset to one set of columns against the other. Both views of a
 pair taken with one camera carry the same pattern at the same columns, so it
 matches itself at even disparities and mismatches at odd ones: in a weak
 texture, where the pattern is a large part of the signal, the matching cost
-is pulled towards even disparities. Tsukuba has such a pattern (even columns
-about 1.6/255 brighter than odd ones, in both views): at integer shifts the
-census of its textureless background costs less at 4 and 6 px than at its
-true 5 px, and the solver put that background at 4.7. The other Middlebury
-scenes have almost none (``benchmarks/results/ablation.md``).
+is pulled towards even disparities. Tsukuba has such a pattern, even columns
+about 1.6/255 brighter than odd ones in both views (``docs/results.md``).
 
 The offset is estimated per view and channel. With ``+a`` on even and ``-a``
 on odd columns, the second difference along the row,

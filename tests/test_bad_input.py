@@ -184,9 +184,9 @@ def _image_pairs(draw):
 @settings(max_examples=150, deadline=None)
 @given(pair=_image_pairs())
 def test_any_pair_is_brought_into_the_unit_interval_or_refused(pair):
-    from msstereo.match import _prepare_pair
+    from msstereo.intensity import prepare_pair
     try:
-        left, right, note = _prepare_pair(*pair, np.float32)
+        left, right, note = prepare_pair(*pair, np.float32)
     except ValueError as error:
         assert "left" in str(error) or "right" in str(error)
         assert pair[0].dtype.kind != pair[1].dtype.kind or pair[0].dtype.itemsize != pair[1].dtype.itemsize

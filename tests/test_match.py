@@ -200,14 +200,14 @@ def test_progress_lines_and_summary_count_levels_alike():
 @pytest.mark.parametrize("model, solver", [("default", "relax"), ("ms-occ", "pde"), ("tv", "relax")])
 def test_the_finest_levels_iterations_run_without_the_float_images(monkeypatch, model, solver):
     # On a large pair the float images are hundreds of MB that the iterations do not read:
-    # once the energies are made, nothing holds them (`coarse_to_fine` hands them over).
+    # once the energies are made, nothing holds them (the pyramid makes a level's images
+    # when the problem asks for them, and the problem keeps only their features).
     import importlib
     import weakref
 
-    match_module = importlib.import_module("msstereo.match")
-    occlusion_module = importlib.import_module("msstereo.occlusion")
+    problems = importlib.import_module("msstereo.problems")
     made, alive = [], []
-    prepare = match_module._prepare_pair
+    prepare = problems.prepare_pair
 
     def watched_prepare(*args):
         *pair, note = prepare(*args)
@@ -216,13 +216,13 @@ def test_the_finest_levels_iterations_run_without_the_float_images(monkeypatch, 
 
     def watched(run):
         def inner(*args):
-            alive.append([ref() is not None for ref in made[0]])
+            alive.append([ref() is not None for ref in made[-1]])
             return run(*args)
         return inner
 
-    monkeypatch.setattr(match_module, "_prepare_pair", watched_prepare)
-    monkeypatch.setattr(match_module, "solve_view", watched(match_module.solve_view))
-    monkeypatch.setattr(occlusion_module, "outer_loop", watched(occlusion_module.outer_loop))
+    monkeypatch.setattr(problems, "prepare_pair", watched_prepare)
+    monkeypatch.setattr(problems, "solve_view", watched(problems.solve_view))
+    monkeypatch.setattr(problems, "outer_loop", watched(problems.outer_loop))
     scene = synthetic_scene("step", shape=(32, 48))
     msstereo.match(scene.left, scene.right, d_max=scene.ndisp, model=model, solver=solver)
     assert alive[-1] == [False, False]  # the finest level's iterations

@@ -5,7 +5,8 @@ import pytest
 
 import msstereo
 from msstereo.compare import compare_solvers, history
-from msstereo.match import _initial_state, _level_energy, as_float_image
+from msstereo.intensity import as_float_image
+from msstereo.problems import problem_for
 from msstereo.models import get_model
 from msstereo.result import LevelLog
 from msstereo.solvers.loop import solve_view
@@ -17,18 +18,19 @@ RNG = np.random.default_rng(11)
 ALL_MODELS = ["tv", "tv-edge", "ms-l2", "ms-tv"]
 
 
+def level_energy(left, right, model):
+    """The energy of the left view at one level, as `msstereo.match` builds it for ``model``."""
+    return problem_for(model).energy_of(left, right, -1)[0]
+
+
 def random_level(model_name, shape=(6, 8)):
-    """A level energy of ``model_name`` on random float64 images, and a random state."""
+    """A level energy of ``model_name`` on random float64 images, a disparity and a ``v`` (None without one)."""
     model = get_model(model_name)
-    left = RNG.random(shape + (3,))
-    right = RNG.random(shape + (3,))
-    state = _initial_state(shape, np.float64, model)
-    if "v" in state:
-        state["v"] = RNG.uniform(0.2, 0.9, shape)
-    energy = _level_energy(left, right, model, state)
+    energy = level_energy(RNG.random(shape + (3,)), RNG.random(shape + (3,)), model)
+    v = RNG.uniform(0.2, 0.9, shape) if energy.joint else None
     # Fractional disparities off the integer knots of the interpolant (as in test_energy).
     d = RNG.uniform(0.2, 0.8, shape) + np.arange(shape[1]) % 3
-    return energy, d
+    return energy, d, v
 
 
 def central_difference(f, x, h):
@@ -47,31 +49,29 @@ def central_difference(f, x, h):
 # at the stored instead of the trial v, below) is off by 1e-2 or more.
 @pytest.mark.parametrize("model_name", ALL_MODELS)
 def test_optimizer_gradient_matches_finite_differences(model_name):
-    energy, d = random_level(model_name)
+    energy, d, v = random_level(model_name)
     objective = JointObjective(energy)
     assert objective.joint == (get_model(model_name).weight == "v")
-    x = objective.pack(d, energy.v if objective.joint else None)
+    x = objective.pack(d, v)
     e, grad = objective(x)
     assert grad.dtype == np.float64 and grad.shape == x.shape
     fd = central_difference(lambda y: objective(y)[0], x, 1e-6)
     assert np.linalg.norm(grad - fd) <= 1e-6 * np.linalg.norm(fd)
     if objective.joint:
-        # The objective is the joint energy energy_v(d, v) of the energy object.
-        dd, v = objective.unpack(x)
-        assert e == energy.energy_v(dd, v)
+        # The objective is the joint energy of (d, v).
+        dd, vv = objective.unpack(x)
+        assert e == energy.value(dd, vv)
 
 
 def test_stale_v_in_the_d_gradient_would_be_caught():
     # The check above has the power to see the d-gradient evaluated at the wrong v.
-    energy, d = random_level("ms-tv")
+    energy, d, stored = random_level("ms-tv")
     objective = JointObjective(energy)
-    stored = energy.v.copy()
     x = objective.pack(d, stored)
     x[d.size:] = RNG.uniform(0.2, 0.9, d.size)  # a trial v different from the stored one
     fd = central_difference(lambda y: objective(y)[0], x, 1e-6)
-    dd, v = objective.unpack(x)
-    energy.set_v(stored)
-    stale = np.concatenate([energy.gradient(dd).ravel(), fd[d.size:]])
+    dd, _ = objective.unpack(x)
+    stale = np.concatenate([energy.gradient(dd, stored).ravel(), fd[d.size:]])
     assert np.linalg.norm(stale - fd) > 1e-3 * np.linalg.norm(fd)
 
 
@@ -116,13 +116,15 @@ def test_optimizer_respects_the_bounds(model_name, max_step):
 def test_rounds_stay_within_max_step():
     scene = small_scene()
     il, ir = as_float_image(scene.left, "left"), as_float_image(scene.right, "right")
-    model = get_model("ms-tv")
-    state = _initial_state(il.shape[:2], il.dtype, model)
-    energy = _level_energy(il, ir, model, state)
+    problem = problem_for(get_model("ms-tv"))
+    state = problem.initial_state(il.shape[:2], il.dtype)
+    start = state.d.copy()
+    energy = level_energy(il, ir, problem.model)
     log = LevelLog(0, il.shape[:2])
-    d = solve_view(Optimize(warps=1, median=0, max_step=0.5), energy, state["d"], (0.0, scene.ndisp), log)
-    assert np.abs(d - state["d"]).max() <= 0.5 + 1e-6
-    assert energy.energy(d) == pytest.approx(log.energy[-1], rel=1e-12)
+    options = Optimize(warps=1, median=0, max_step=0.5)
+    solve_view(options.stepper(energy, (0.0, scene.ndisp)), state, options, log)
+    assert np.abs(state.d - start).max() <= 0.5 + 1e-6
+    assert energy.value(state.d, state.v) == pytest.approx(log.energy[-1], rel=1e-12)
 
 
 @pytest.mark.parametrize("model_name", ALL_MODELS)
@@ -184,11 +186,10 @@ def test_match_with_optimize_for_every_model(model_name):
     far[:, :8] = False  # left border: matches fall outside the right image
     assert np.abs(result.disparity - scene.disparity)[far].mean() < 0.1
     assert (result.v is not None) == (get_model(model_name).weight == "v")
-    # energy.v is left at the final v: the logged final energy is that of (d, v).
+    # The logged final energy is that of the returned (d, v).
     il, ir = as_float_image(scene.left, "left"), as_float_image(scene.right, "right")
-    energy = _level_energy(il, ir, get_model(model_name),
-                           {"d": result.disparity, "v": result.v} if result.v is not None else {})
-    assert energy.energy(result.disparity) == pytest.approx(result.energy, rel=1e-9)
+    energy = level_energy(il, ir, get_model(model_name))
+    assert energy.value(result.disparity, result.v) == pytest.approx(result.energy, rel=1e-9)
 
 
 def test_float64_is_kept():

@@ -30,7 +30,7 @@ __all__ = [
     "EPS_OCCL", "ETA_OCCL",
     "consistency_residual", "occlusion_error",
     "heaviside", "heaviside_field", "dirac", "occlusion_energy", "occlusion_energy_gradient",
-    "level_set_step", "level_set_flow", "stable_step", "background_fill",
+    "level_set_step", "level_set_flow", "error_bound", "stable_step", "background_fill",
 ]
 
 EPS_OCCL = 0.005
@@ -396,6 +396,18 @@ def level_set_flow(phi, e_blur, t, nu, eps_h, eta, tau, steps):
     return out
 
 
+def error_bound(t, eps_occl=EPS_OCCL):
+    """A bound on ``|e_blur - t|`` for any threshold ``t``: ``max(S, |t|, |S - t|)``, ``S = -ln(eps_occl)``.
+
+    The robust error (eq. 16) lies in ``[0, S]`` and its Gaussian blur, a
+    convex combination, too; so ``|e_blur - t|`` is at most ``max(|t|, |S - t|)``.
+    The bound is ``S`` for every ``t`` in ``[0, S]``, where ``|e_blur - t| <= S``
+    already holds, and grows with ``t`` outside that range.
+    """
+    saturated = -math.log(eps_occl)
+    return max(saturated, abs(t), abs(saturated - t))
+
+
 def stable_step(nu, eps_h, eta=ETA_OCCL, data_bound=-math.log(EPS_OCCL)):
     """Step size for which `level_set_step` never increases `occlusion_energy`.
 
@@ -422,9 +434,9 @@ def stable_step(nu, eps_h, eta=ETA_OCCL, data_bound=-math.log(EPS_OCCL)):
     nu, eps_h, eta : float
         As in `occlusion_energy`.
     data_bound : float
-        Bound on ``|e_blur - t|``; the default ``-ln(EPS_OCCL) ~ 5.3`` holds
-        when both ``e_blur`` and ``t`` lie in ``[0, -ln(eps_occl)]``.
-        Pass a larger value otherwise.
+        Bound on ``|e_blur - t|``: `error_bound` of the model's ``t`` and
+        ``eps_occl``. The default ``-ln(EPS_OCCL) ~ 5.3`` holds only for
+        ``t`` in ``[0, -ln(EPS_OCCL)]``.
 
     Returns
     -------

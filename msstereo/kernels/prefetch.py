@@ -4,11 +4,8 @@ The search of the relaxation solver reads a few samples of each pixel's
 costs at an offset that follows the disparity; the cost volume is far larger
 than the caches and the offsets change from pixel to pixel, so the hardware
 prefetcher can miss them and the pixel waits on memory. Asking for a pixel a
-few ahead takes that wait off the critical path where it is the cost: on
-Teddy's volume (375 x 450 x 119) the first search of a match went from 22
-to 16.5 ms, a late one (few samples per pixel) stayed at 18 ms, and a
-synthetic volume read cold went from 164 to 101 ns per pixel. A hint only:
-no value changes.
+few ahead takes that wait off the critical path where it is the cost (the
+gain is measured in ``docs/results.md``). A hint only: no value changes.
 """
 
 from llvmlite import ir

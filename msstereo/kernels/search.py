@@ -32,7 +32,8 @@ from .._jit import jit
 from .prefetch import prefetch
 
 AHEAD = 8
-"""Pixels ahead whose costs the search asks the caches for (3 to 16 measured alike)."""
+"""Pixels ahead whose costs the search asks the caches for (`prefetch`): far enough for the load
+to arrive before the pixel is reached, near enough for it to stay in cache."""
 
 
 @jit

@@ -1,12 +1,21 @@
 """Per-level solvers: the paper's PDE scheme, the optimization view and the relaxation.
 
 Every solver's options object makes a *stepper* per view and level,
-``options.stepper(energy, bounds)``, with ``start(d)`` (the initial
-disparity), ``objective(d)`` (the energy its steps descend) and
-``step(d, e, log) -> (d, e) or None`` (one descent step; ``e`` may be None
-when ``log.keeps`` is false, `msstereo.result.DISCARD`) and ``ready``
-(whether ``d`` is settled enough for ``ms-occ`` to detect occlusions);
-`msstereo.solvers.loop.outer_loop` runs the steps.
+``options.stepper(energy, bounds, views)``, which descends a
+`msstereo.energy.ViewEnergy` in the unknowns of a `msstereo.energy.ViewState`
+that its caller owns and passes to every call:
+
+- ``start(state)``: set the level's initial disparity ``state.d``;
+- ``objective(state)``: the energy its steps descend;
+- ``step(state, e, log)``: one descent step from energy ``e`` (None:
+  unknown), updating ``state.d`` (and ``v``, ``w``) in place; it returns the
+  energy after the step, NaN when ``log`` keeps nothing
+  (`msstereo.result.DISCARD`, the energy is not computed), or None when it
+  could not descend (the state's ``d`` is then unchanged);
+- ``ready``: whether ``d`` is settled enough for the occlusion models to
+  detect occlusions from it.
+
+`msstereo.solvers.loop.outer_loop` runs the steps of a level.
 """
 
 from scipy.ndimage import median_filter
@@ -67,10 +76,25 @@ class SolverOptions:
         """
         return pyramid_shapes(shape, factor, min_size, self.levels)
 
-    def stepper(self, energy, bounds):
-        """The descent steps of one view at one level, after `check_model`."""
+    def stepper(self, energy, bounds, views=1):
+        """The descent steps of one view at one level, after `check_model`.
+
+        ``views``: how many views solve side by side at the level (they
+        share the memory budget of a solver that has one).
+        """
         check_model(self, energy.model)
-        return self.step_class(energy, bounds, self)
+        return self.step_class(energy, bounds, self, views)
+
+    def check_filters(self, shape):
+        """Refuse a median filter wider than the image's short side (before any work)."""
+        side = min(shape)
+        median = getattr(self, "median", 0)
+        if median > side:
+            raise ValueError(f"{type(self).__name__} option 'median' ({median}) is larger than the "
+                             f"image's short side ({side} px)")
+
+    def check_memory(self, shape, bounds, views, itemsize):
+        """Refuse work beyond the machine's memory (before any work); nothing to check by default."""
 
 
 def check_model(options, model):

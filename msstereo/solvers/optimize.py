@@ -1,21 +1,18 @@
 """The optimization view: the discrete energy as a loss for L-BFGS-B.
 
-The level's energy (`msstereo.energy.DisparityEnergy`, or
-`MumfordShahEnergy` for the ``ms-*`` models) is treated as a smooth function
-of the pixel-grid unknowns and handed to scipy's bound-constrained
+The level's energy (`msstereo.energy.ViewEnergy`) is treated as a smooth
+function of the pixel-grid unknowns and handed to scipy's bound-constrained
 quasi-Newton method, ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``,
 with the bounds ``d_min <= d <= d_max`` and, for the Mumford-Shah models,
-``0 <= v <= 1``. Energy and gradient are those of the energy object (its
+``0 <= v <= 1``. Energy and gradient are those of the energy (its
 Numba kernels: discretize-then-optimize); nothing is re-derived here.
 
 Joint ``(d, v)``
-    For a `MumfordShahEnergy` the unknown is ``x = concat(d, v)`` and ``d``
-    and ``v`` are minimized *jointly*, not alternately as the PDE solver
-    does: at a trial ``x`` the energy's ``v`` is set to the trial ``v``
-    (`MumfordShahEnergy.set_v`), so that ``energy(d)`` is the joint energy
-    ``energy_v(d, v)`` and ``gradient(d)`` uses the weight ``v^2`` of the
-    trial ``v``; the ``v`` part of the gradient is ``gradient_v(d)``. At the
-    end of the level ``energy.v`` holds the final ``v``.
+    For the Mumford-Shah models the unknown is ``x = concat(d, v)``, and
+    ``d`` and ``v`` are minimized *jointly*, not alternately as the PDE
+    solver does: the energy and both parts of its gradient are evaluated at
+    the trial ``(d, v)`` (`msstereo.energy.ViewEnergy.value`, ``gradient``,
+    ``gradient_v``).
 
 Precision
     scipy works on float64 vectors. The energy is evaluated in the energy
@@ -53,35 +50,17 @@ Logging
     search failure on round-off) is discarded and ends the level.
 
 Default ``iterations``
-    40. Measured with ``ms-tv`` on Tsukuba and Teddy (final energy at the
-    finest level, seconds; PDE: 5201, 1.1 s and 19037, 1.3 s):
-
-    ==========  ===============  ===============
-    iterations  Tsukuba          Teddy
-    ==========  ===============  ===============
-    10          5559, 12 s       19456, 15 s
-    20          5284, 8 s        18920, 16 s
-    40          5060, 13 s       18681, 14 s
-    80          4955, 25 s       18478, 26 s
-    ==========  ===============  ===============
-
-    Short rounds restart the curvature memory too often and, with the median
-    filter at every round boundary, run into the ``warps`` cap (at 10) or stop
-    on ``tol`` before the energy settles; 40 is the smallest that ends below
-    the PDE solver's energy on both scenes, at about the time of 20; 80
-    lowers the energy by another 1-2% for twice the time. A box trust region
-    (``max_step=1``, the PDE clamp) did not help (5101 and 18759).
+    40: short rounds restart the curvature memory too often and, with the
+    median filter at every round boundary, stop on ``tol`` before the energy
+    settles; long rounds lower the energy little for their time (the
+    measurements are in ``docs/results.md``).
 
 Performance note
     scipy's L-BFGS-B does its vector algebra through BLAS on vectors too
-    short for threads to pay: with OpenBLAS threads on a shared two-core
-    machine a 64x96 ``ms-tv`` match took 85 s against 3.2 s with one thread.
-    Each round therefore runs with BLAS limited to one thread
+    short for threads to pay, and BLAS threads spinning on a shared machine
+    slow it many times over: each round runs with BLAS limited to one thread
     (``threadpoolctl``), whatever the environment says. Each round also
-    pays scipy's set-up of the bounds, a Python loop over the variables:
-    about 0.5 s at Tsukuba's finest level
-    (2 x 110592 unknowns), the flat first segment of every round in the
-    energy-versus-time figures.
+    pays scipy's set-up of the bounds, a Python loop over the variables.
 """
 
 import functools
@@ -146,19 +125,16 @@ class JointObjective:
 
     Parameters
     ----------
-    energy : DisparityEnergy or MumfordShahEnergy
-        The level's energy; for a `MumfordShahEnergy` (it has ``solve_v``)
-        the vector is ``concat(d, v)``, else ``d``.
-
-    Notes
-    -----
-    `__call__` sets the energy's ``v`` to the trial ``v``: call `unpack` and
-    ``energy.set_v`` on the final vector afterwards.
+    energy : ViewEnergy
+        The level's energy; for a joint energy the vector is
+        ``concat(d, v)``, else ``d``.
+    h : (M, N) ndarray or None
+        The visibility of the view (occlusion models), fixed during a round.
     """
 
-    def __init__(self, energy):
-        self.energy = energy
-        self.joint = hasattr(energy, "solve_v")
+    def __init__(self, energy, h=None):
+        self.energy, self.h = energy, h
+        self.joint = energy.joint
         self.shape = tuple(energy.shape)
         self.size = int(np.prod(self.shape))
         self.evaluations = 0
@@ -181,13 +157,11 @@ class JointObjective:
         """Energy and its exact gradient (float64 vector) at ``x``."""
         self.evaluations += 1
         d, v = self.unpack(x)
-        energy = self.energy
+        energy, h = self.energy, self.h
         if not self.joint:
-            return energy.energy(d), energy.gradient(d).astype(np.float64).ravel()
-        # energy(d) after set_v(v) is energy_v(d, v); gradient(d) then has the weight v^2.
-        energy.set_v(v)
-        grad = np.concatenate([energy.gradient(d).ravel(), energy.gradient_v(d).ravel()])
-        return energy.energy(d), grad.astype(np.float64)
+            return energy.value(d, None, None, h), energy.gradient(d, None, h).astype(np.float64).ravel()
+        grad = np.concatenate([energy.gradient(d, v, h).ravel(), energy.gradient_v(d, v, None, h).ravel()])
+        return energy.value(d, v, None, h), grad.astype(np.float64)
 
 
 class OptimizeStep:
@@ -195,19 +169,19 @@ class OptimizeStep:
 
     Parameters
     ----------
-    energy : DisparityEnergy or MumfordShahEnergy
-        The level's energy; for a `MumfordShahEnergy` the final ``v`` stays
-        in ``energy.v``.
+    energy : ViewEnergy
+        The level's energy.
     bounds : (float, float)
         ``(d_min, d_max)`` at this level.
     options : Optimize
+    views : int
+        Views at the level (not used).
     """
 
-    def __init__(self, energy, bounds, options):
+    def __init__(self, energy, bounds, options, views=1):
         self.energy, self.options = energy, options
-        self.objective_x = JointObjective(energy)
-        n = self.objective_x.size
-        size = 2 * n if self.objective_x.joint else n
+        n = int(np.prod(energy.shape))
+        size = 2 * n if energy.joint else n
         self.lower = np.full(size, float(bounds[0]))
         self.upper = np.full(size, float(bounds[1]))
         self.lower[n:], self.upper[n:] = 0.0, 1.0
@@ -215,26 +189,25 @@ class OptimizeStep:
     ready = True
     """Every step is a descent on the model's own energy: occlusions can be detected from the first."""
 
-    def start(self, d):
+    def start(self, s):
         """The initial ``d`` (and ``v``) clipped to the bounds."""
-        if self.objective_x.joint:
-            self.energy.set_v(np.clip(self.energy.v, 0.0, 1.0))
-        return np.clip(np.asarray(d, self.energy.dtype), float(self.lower[0]), float(self.upper[0]))
+        if self.energy.joint:
+            s.v = np.ascontiguousarray(np.clip(s.v, 0.0, 1.0), dtype=self.energy.dtype)
+        s.d = np.clip(np.asarray(s.d, self.energy.dtype), float(self.lower[0]), float(self.upper[0]))
 
-    def objective(self, d):
+    def objective(self, s):
         """The model's energy."""
-        return self.energy.energy(d)
+        return self.energy.value(s.d, s.v, None, s.h)
 
-    def step(self, d, e, log):
-        """One round from ``d`` of energy ``e``; ``(d, e)``, or None if it failed to descend.
+    def step(self, s, e, log):
+        """One round from ``s`` of energy ``e``; the new energy, or None if it failed to descend.
 
         Each L-BFGS-B iteration is logged as ``"iter"``.
         """
-        energy, options, objective = self.energy, self.options, self.objective_x
+        options, objective = self.options, JointObjective(self.energy, s.h)
         n = objective.size
-        v = energy.v if objective.joint else None
-        e_start = energy.energy(d) if e is None else e
-        x0 = objective.pack(d, v)
+        e_start = self.objective(s) if e is None else e
+        x0 = objective.pack(s.d, s.v)
         lo, hi = self.lower, self.upper
         if options.max_step is not None:
             lo, hi = lo.copy(), hi.copy()
@@ -244,14 +217,13 @@ class OptimizeStep:
             res = minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=Bounds(lo, hi),
                            callback=lambda intermediate_result: log.record(intermediate_result.fun, "iter"),
                            options={"maxiter": options.iterations, "maxcor": options.memory})
-        if objective.joint:
-            energy.set_v(v)  # the stored v is the state's until a round is accepted
         if not res.fun <= e_start:
             return None  # a failed round (round-off in the line search): keep the state
         d_new, v_new = objective.unpack(res.x)  # L-BFGS-B keeps x feasible
+        s.d = d_new.astype(s.d.dtype, copy=False)
         if objective.joint:
-            energy.set_v(v_new)
-        return d_new.astype(d.dtype, copy=False), float(res.fun)
+            s.v = v_new
+        return float(res.fun)
 
 
 Optimize.step_class = OptimizeStep

@@ -82,12 +82,13 @@ class PDE(SolverOptions):
     """What each option accepts (`msstereo.checks`)."""
 
 
-def _semi_implicit_direction(energy, d, bounds, options):
+def _semi_implicit_direction(energy, s, bounds, options):
     """Increment of one warp: lagged diffusivity + SOR on the linearized data term."""
-    R, J12, J11 = energy.quadratic_model(d)
+    d = s.d
+    R, J12, J11 = energy.data.quadratic_model(d)
     dd = np.zeros_like(d)
     for _ in range(options.inner):
-        a, b, g = energy.lagged_weights(R, J12, J11, dd, d)
+        a, b, g = energy.lagged_weights(R, J12, J11, dd, d, s.v, s.h)
         sor_increment(dd, d, a, b, g, options.sweeps, options.omega)
     return _project(d, dd, bounds, options.max_step)
 
@@ -98,33 +99,38 @@ def _project(d, dd, bounds, max_step):
     return np.clip(d + dd, *bounds) - d
 
 
-def _backtrack(energy, d, direction, e0, halvings):
+def _backtrack(energy, s, direction, e0, halvings):
     """First of ``d + t * direction``, ``t = 1, 1/2, ...`` that does not raise the energy."""
     t = 1.0
     for _ in range(halvings + 1):
-        trial = d + t * direction
-        e = energy.energy(trial)
+        trial = s.d + t * direction
+        e = energy.value(trial, s.v, None, s.h)
         if e <= e0:
             return trial, e
         t *= 0.5
     return None, e0
 
 
-def _explicit_warp(energy, d, e0, bounds, options):
+def _explicit_warp(energy, s, e0, bounds, options):
     """``sweeps`` projected gradient steps with backtracking (for checking); ``(d, e)`` or None."""
     m = energy.model
     # The TV stability bound tau <= eta_s / (4 beta), then halve as needed.
     tau = m.eta_s / (4.0 * max(m.beta, 1e-12))
-    moved = False
+    d, moved = s.d, False
     for _ in range(options.sweeps):
         # The gradient may come in float64: keep d in the working precision.
-        step = (-tau * energy.gradient(d)).astype(d.dtype, copy=False)
+        step = (-tau * energy.gradient(d, s.v, s.h)).astype(d.dtype, copy=False)
         direction = _project(d, step, bounds, options.max_step)
-        trial, e = _backtrack(energy, d, direction, e0, options.backtracks)
+        trial, e = _backtrack(energy, _at(s, d), direction, e0, options.backtracks)
         if trial is None:
             break
         d, e0, moved = trial, e, True
-    return (d, e0) if moved else None
+    return (d, e0) if moved else (None, e0)
+
+
+def _at(s, d):
+    """The view's unknowns with the disparity ``d``."""
+    return type(s)(d=d, v=s.v, phi=s.phi, h=s.h, w=s.w)
 
 
 class PDEStep:
@@ -132,44 +138,49 @@ class PDEStep:
 
     Parameters
     ----------
-    energy : DisparityEnergy or MumfordShahEnergy
-        The level's energy; for a `MumfordShahEnergy` each warp is preceded
-        by a ``v`` step and the final ``v`` stays in ``energy.v``.
+    energy : ViewEnergy
+        The level's energy; for a joint energy each warp is preceded by a
+        ``v`` step.
     bounds : (float, float)
         ``(d_min, d_max)`` at this level.
     options : PDE
+    views : int
+        Views at the level (not used: the scheme keeps no volume).
     """
 
-    def __init__(self, energy, bounds, options):
+    def __init__(self, energy, bounds, options, views=1):
         self.energy, self.bounds, self.options = energy, bounds, options
-        self.joint = hasattr(energy, "solve_v")
 
     ready = True
     """Every step is a descent on the model's own energy: occlusions can be detected from the first."""
 
-    def start(self, d):
+    def start(self, s):
         """The level's initial disparity, inside the bounds."""
-        return np.clip(d, *self.bounds)
+        s.d = np.clip(s.d, *self.bounds)
 
-    def objective(self, d):
+    def objective(self, s):
         """The model's energy."""
-        return self.energy.energy(d)
+        return self.energy.value(s.d, s.v, None, s.h)
 
-    def step(self, d, e, log):
-        """One warp from ``d`` of energy ``e`` (None: unknown); ``(d, e)`` or None if stalled."""
+    def step(self, s, e, log):
+        """One warp from ``s.d`` of energy ``e`` (None: unknown); the new energy, or None if stalled."""
         energy, options = self.energy, self.options
-        if self.joint:
+        if energy.joint:
             # Alternation: v by its linear equation, then d.
-            energy.solve_v(d, options.v_sweeps, options.omega)
-            e = energy.energy(d)
+            s.v = energy.step_v(s.d, s.v, None, s.h, options.v_sweeps, options.omega)
+            e = self.objective(s)
             log.record(e, "v")
         elif e is None:
-            e = energy.energy(d)
+            e = self.objective(s)
         if options.scheme == "explicit":
-            return _explicit_warp(energy, d, e, self.bounds, options)
-        trial, e_new = _backtrack(energy, d, _semi_implicit_direction(energy, d, self.bounds, options),
-                                  e, options.backtracks)
-        return None if trial is None else (trial, e_new)
+            trial, e_new = _explicit_warp(energy, s, e, self.bounds, options)
+        else:
+            trial, e_new = _backtrack(energy, s, _semi_implicit_direction(energy, s, self.bounds, options),
+                                      e, options.backtracks)
+        if trial is None:
+            return None
+        s.d = trial
+        return e_new
 
 
 PDE.step_class = PDEStep

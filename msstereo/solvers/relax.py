@@ -11,7 +11,7 @@ ICCV 2009; for stereo, Kuschk and Cremers, ICCV Workshops 2013):
 
 with ``theta`` decreasing geometrically, so that ``a`` and ``d`` meet at the
 end. ``C`` is the model's data term sampled every ``step`` pixels over the
-whole disparity range (`msstereo.energy.DisparityEnergy.cost_volume`,
+whole disparity range (`msstereo.solvers.cost.cost_volume`,
 quadratic between samples). Where that volume does not fit the memory
 budget (`Relax.budget`: large images), the solver runs coarse to fine on
 levels of half the size down to one where it fits, and each finer level
@@ -26,7 +26,7 @@ One outer iteration is
    term, ``min_d sum (d - a)^2 / (2 theta) + R(d)``, by lagged diffusivity
    with red-black SOR (the kernels of the PDE solver);
 3. with a second-order regularizer (``tgv > 0``), the step of its vector
-   field ``w`` (`msstereo.energy.DisparityEnergy.solve_w`);
+   field ``w`` (`msstereo.energy.Smoothness.solve_w`);
 4. for the Mumford-Shah models the ``v`` step of the PDE solver (projected
    SOR on its linear equation).
 
@@ -37,6 +37,7 @@ coupling instead of the linearized data term.
 """
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +45,7 @@ import numpy as np
 from .. import checks
 from ..kernels.grid import weighted_divergence
 from ..kernels.sor import SorSystem, sor_pack
+from .cost import cost_volume
 from ..kernels.search import interpolated_cost, search, winner_take_all
 from . import SolverOptions
 
@@ -71,10 +73,7 @@ class Relax(SolverOptions):
     w_inner : int
         Lagged-diffusivity iterations of each step of the second-order
         field ``w`` (``tgv > 0``). ``w`` is stepped once per outer iteration,
-        so one lagged iteration is enough: with the ``default`` model and
-        ``tgv = 4``, 1 instead of 3 moves bad 1 nonocc by -0.07 to +0.12 on the
-        seven scenes of ``benchmarks/results/middlebury_default.md`` and
-        takes a third of the ``w``-step's time (2 of 19.6 s on Teddy).
+        so one lagged iteration is enough.
     sweeps : int
         Red-black SOR sweeps per lagged-diffusivity iteration.
     omega : float
@@ -104,35 +103,18 @@ class Relax(SolverOptions):
 
     Notes
     -----
-    Measured with the ``default`` model on Teddy and Cones (bad 1 nonocc):
-    2 lagged-diffusivity iterations instead of 3 lose half a point on Teddy
-    (8.36 against 7.85), while 5 iterations or 20 sweeps gain nothing;
-    starting the occlusion steps at half the iterations instead of 70% changes
-    nothing. 60 iterations instead of 100 (the same ``theta`` range, coarser
-    steps) change the v2 mean by -0.03 and Art by -0.05, Laundry by +0.34
-    (with ``phi_steps`` 10 instead of 40 as well), for 40% less time.
-    ``theta_start = 50 / beta`` and ``theta_end = 0.05`` follow the
-    probe that preceded this solver, where ``theta_start``
-    5 instead of 50 raised the mean bad 1 from 6.7 to 13.4.
+    ``theta`` must scale with ``1 / beta`` so that the coupling starts weak
+    against the regularizer: ``theta_start * beta`` of a few and less leaves
+    the search's mismatches in the result. The choices of the defaults are
+    measured in ``docs/results.md``.
 
     Memory: the cost volume holds ``M N K`` floats per view, ``K`` the number
-    of samples (Teddy: 450 x 375 x 119 float32, 80 MB; ``ms-occ`` keeps one
-    per view). Every Middlebury v2 and 2005 scene fits the default budget,
-    so they search the whole range on one level, as before the band
-    existed; a 6-megapixel pair with 280 disparities (12.4 GiB per view
-    over the whole range) searches a band of ``2 band / step + 1`` = 13
-    samples per pixel on its two finest levels
-    (``benchmarks/results/scale.md``).
-
-    The band is not free where the whole range fits (``benchmarks/band.py``,
-    default model; bad 1 nonocc, Motorcycle at 0.37 MP bad 1 all): whole
-    range against a band of +- 4 px (+- 2 px) around a half-size level,
-    Teddy 7.28 against 6.91 (7.11), Cones 2.89 against 4.16 (4.52),
-    Motorcycle 7.43 against 9.05 (9.35). The loss is the coarse level's:
-    on Cones 2.4 % of the nonocc pixels (Motorcycle 5.9 %) lie more than
-    4 px from the upsampled half-size solution, out of any such band. So
-    the band is used only where the whole range does not fit; ``band = 3``
-    is what keeps a 6-megapixel pair within 2 GiB.
+    of samples (Teddy: 450 x 375 x 119 float32, 80 MB; the occlusion models
+    keep one per view). Where the volumes over the whole range exceed the
+    budget, a level searches a band of ``2 band / step + 1`` samples per
+    pixel around the coarser level's solution. The band is used only where
+    the whole range does not fit: a pixel whose coarse solution is off by
+    more than the band cannot reach its disparity.
     """
 
     iterations: int = 60
@@ -215,6 +197,16 @@ class Relax(SolverOptions):
             k = len(shapes)
             shapes.append((max(1, round(shape[0] * LEVEL_SCALE**k)), max(1, round(shape[1] * LEVEL_SCALE**k))))
 
+    def check_memory(self, shape, bounds, views, itemsize):
+        """Refuse cost volumes larger than the machine's memory, naming what to change."""
+        needed = self.volume_bytes(shape, bounds, views, itemsize)
+        if needed > _physical_memory():
+            count = disparity_samples(bounds, self.step)[2]
+            raise ValueError(f"the cost volumes of {shape[0]}x{shape[1]} pixels, {count} disparity "
+                             f"samples over the range and {views} view(s) need {needed / 2**30:.3g} GiB "
+                             f"at their largest level, more than this machine has: narrow [d_min, d_max], "
+                             f"raise Relax(step=...) or lower Relax(budget=...) or Relax(band=...)")
+
     def volume_bytes(self, shape, bounds, views, itemsize):
         """Bytes of the largest cost volumes of one level (every view) over `level_shapes`."""
         largest = 0
@@ -226,6 +218,14 @@ class Relax(SolverOptions):
                 samples = disparity_samples(level_bounds, self.step)[2]
             largest = max(largest, level[0] * level[1] * samples * views * itemsize)
         return largest
+
+
+def _physical_memory():
+    """Bytes of memory of this machine (inf where unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return float("inf")
 
 
 COARSEST = 24
@@ -263,12 +263,15 @@ class RelaxStep:
 
     Parameters
     ----------
-    energy : DisparityEnergy or MumfordShahEnergy
+    energy : ViewEnergy
         The level's energy: its data term is sampled once into the cost
-        volume, its regularizer (and ``v``) is the ``d``-step's.
+        volume and then let go, its regularizer (and ``v``) is the
+        ``d``-step's.
     bounds : (float, float)
         ``(d_min, d_max)`` at this level.
     options : Relax
+    views : int
+        Views solved side by side at the level: their volumes share the budget.
 
     Attributes
     ----------
@@ -278,13 +281,12 @@ class RelaxStep:
         The coupling parameter of the next iteration.
     """
 
-    def __init__(self, energy, bounds, options):
+    def __init__(self, energy, bounds, options, views=1):
         self.energy, self.options = energy, options
-        self.joint = hasattr(energy, "solve_v")
         self.bounds = bounds
         self.k0, self.h, self.count = disparity_samples(bounds, options.step)
         # Bytes of one sample of every view's volume: the budget counts them all.
-        self._views, self._itemsize = (2 if energy.model.occlusion else 1), np.dtype(energy.dtype).itemsize
+        self._views, self._itemsize = views, np.dtype(energy.dtype).itemsize
         self.band = options.band_samples(energy.shape, bounds, self._views, self._itemsize)
         if self.band is not None:
             self.k0, self.h, self.count = options.band_grid(bounds)
@@ -305,104 +307,106 @@ class RelaxStep:
         """Whether ``d`` is settled enough for occlusion detection (see `Relax`)."""
         return self.iteration >= self.options.occlusion_after * self.options.iterations
 
-    def _gate(self):
-        """``H(phi)`` of the energy, or all ones (kept, not made anew on every call)."""
-        visibility = self.energy.visibility
-        if visibility is None and self._visible is None:
+    def _gate(self, h):
+        """The visibility ``h``, or all ones (kept, not made anew on every call)."""
+        if h is None and self._visible is None:
             self._visible = np.ones(self.energy.shape, self.energy.dtype)
-        return self._visible if visibility is None else visibility
+        return self._visible if h is None else h
 
-    def start(self, d):
+    def start(self, s):
         """Sample the cost volume; start from its winner-take-all disparity (``theta`` = infinity).
 
-        Over the whole range the incoming ``d`` is not used. At a banded
-        level (`Relax.band_samples`) ``d`` is the coarser level's solution,
+        Over the whole range the incoming ``s.d`` is not used. At a banded
+        level (`Relax.band_samples`) ``s.d`` is the coarser level's solution,
         upsampled, and each pixel's samples are the ``band`` samples of the
         grid centred on it (shifted inwards at the ends of the range). The
-        energy's feature stacks go once the volume holds the data term
-        (`DisparityEnergy.drop_features`).
+        energy's data term goes once the volume holds it: the iterations
+        read the data from the volume only.
         """
         shape = self.energy.shape
         samples = self.count if self.band is None else self.band
         rows = max(STRIP_BYTES // (shape[1] * samples * self._itemsize), 16)
         index = grid_index_dtype(self.count)
+        data = self.energy.data
+        self.energy = self.energy.without_data()
         if self.band is None:
             self.base = np.zeros(shape, index)
-            # Small volumes at once, as always: strips change the aggregation by round-off.
+            # Small volumes at once: strips change the aggregation by round-off.
             if shape[0] * shape[1] * self.count * self._views * self._itemsize <= self.options.budget * 2**20 / 2:
                 rows = None
-            self.cost = self.energy.cost_volume(self.k0, self.h, self.count, rows=rows)
+            self.cost = cost_volume(data, self.k0, self.h, self.count, rows=rows)
         else:
             # floor((d - k0) / h + 0.5) - band // 2, clipped: in place, the level is large.
-            first = d - self.k0
+            first = s.d - self.k0
             first /= self.h
             first += 0.5
             np.floor(first, out=first)
             first -= self.band // 2
             self.base = np.clip(first, 0, self.count - self.band, out=first).astype(index)
-            self.cost = self.energy.cost_volume(self.k0, self.h, self.band, self.base, rows=rows)
-        # The iterations read the data term from the volume only.
-        self.energy.drop_features()
+            del first
+            self.cost = cost_volume(data, self.k0, self.h, self.band, self.base, rows=rows)
+        del data
         # A band's few samples give each pixel's least cost in the search itself (`search`).
         self.floor = self.cost.min(axis=2) if self.band is None else None
         self.a = winner_take_all(self.cost, self.k0, self.h, self.base)
-        return self.a.copy()
+        s.d = self.a.copy()
 
-    def _data(self, cost_at_a=None):
-        """``sum H C(a)``, kept until ``a`` or the gate changes.
+    def _data(self, h, cost_at_a=None):
+        """``sum H C(a)``, kept until ``a`` or the visibility ``h`` changes.
 
         ``cost_at_a``: ``C(a)`` per pixel where the caller has it (the
         search's), summed instead of a pass over the volume.
         """
-        key = (self.a, self.energy.visibility)
+        key = (self.a, h)
         kept = self._data_key is not None and all(x is y for x, y in zip(key, self._data_key))
         if cost_at_a is None and kept:
             return self._data_sum
         data = cost_at_a
         if data is None:
             data = interpolated_cost(self.cost, self.a, self.k0, self.h, self.base)
-        data *= self._gate()
+        data *= self._gate(h)
         self._data_key, self._data_sum = key, float(data.sum(dtype=np.float64))
         return self._data_sum
 
-    def objective(self, d):
+    def objective(self, s):
         """The relaxed energy ``E_theta(d, a)`` at the current ``theta``."""
-        coupling = d - self.a  # (d - a)^2 / (2 theta), in place: the iterations' arrays are large
+        coupling = s.d - self.a  # (d - a)^2 / (2 theta), in place
         coupling *= coupling
         coupling /= 2.0 * self.theta
-        return self._data() + float(coupling.sum(dtype=np.float64)) + self.energy.regularization(d)
+        return self._data(s.h) + float(coupling.sum(dtype=np.float64)) + self.energy.regularization(s.d, s.v, s.w,
+                                                                                                     s.h)
 
-    def step(self, d, e, log):
-        """One iteration (search, smoothing, ``v``) at the current ``theta``; returns ``(d, E_theta)``.
+    def step(self, s, e, log):
+        """One iteration (search, smoothing, ``w``, ``v``) at the current ``theta``; returns ``E_theta``.
 
         The search is logged as ``"search"`` and, for the Mumford-Shah
         models and TGV, the smoothing as ``"smooth"`` before their ``v`` and
-        ``w`` steps (the caller logs the result);
-        ``theta`` then moves on to the next value of the schedule. For a log
-        that keeps nothing (`msstereo.result.DISCARD`) no energy is computed
-        and ``E_theta`` is None.
+        ``w`` steps (the caller logs the result); ``theta`` then moves on to
+        the next value of the schedule. For a log that keeps nothing
+        (`msstereo.result.DISCARD`) no energy is computed and the result is
+        NaN.
         """
-        theta, options = self.theta, self.options
-        self.a, cost_at_a = search(self.cost, self.floor, d, self.a, self._gate(), theta, self.k0, self.h,
+        theta, options, energy = self.theta, self.options, self.energy
+        self.a, cost_at_a = search(self.cost, self.floor, s.d, self.a, self._gate(s.h), theta, self.k0, self.h,
                                    self.base)
-        # Summed now, not kept: only a new gate (the occlusion step) needs a pass over the volume.
-        self._data(cost_at_a)
+        # Summed now, not kept: only a new visibility (the occlusion step) needs a pass over the volume.
+        self._data(s.h, cost_at_a)
         del cost_at_a
-        if log.keeps:  # energies only for a log that keeps them: a tenth of an iteration's time
-            log.record(self.objective(d), "search")
-        d = self._smooth(d, theta)
-        if log.keeps and (self.joint or self.energy.w is not None):
-            log.record(self.objective(d), "smooth")
-        if self.energy.w is not None:
-            self.energy.solve_w(d, options.w_inner, options.sweeps, options.omega)
-        if self.joint:
+        if log.keeps:  # energies only for a log that keeps them
+            log.record(self.objective(s), "search")
+        s.d = self._smooth(s, theta)
+        if log.keeps and (energy.joint or s.w is not None):
+            log.record(self.objective(s), "smooth")
+        if s.w is not None:
+            energy.solve_w(s.d, s.v, s.w, s.h, options.w_inner, options.sweeps, options.omega)
+        if energy.joint:
             # v after d: v of the raw first search would mark every noisy pixel an edge.
-            self.energy.solve_v(d, options.v_sweeps, options.omega)
-        e = self.objective(d) if log.keeps else None  # at this iteration's theta
+            s.v = energy.step_v(s.d, s.v, s.w, s.h, options.v_sweeps, options.omega)
+        e = self.objective(s) if log.keeps else math.nan  # at this iteration's theta
         self.iteration += 1
-        return d, e
+        return e
 
-    def _smooth(self, d, theta):
+    def _smooth(self, s, theta):
         """The ``d``-step: lagged diffusivity + SOR on ``(d - a)^2 / (2 theta) + R(d)``.
 
         The result is clipped to the bounds: with ``a`` inside them, clipping
@@ -411,20 +415,23 @@ class RelaxStep:
         field ``|grad d - w|`` may grow where the clip acts; it acts only
         where SOR overshoots the range, which ``a`` never leaves).
         """
+        d, w = s.d, s.w
         c = 0.5 / theta
         b = d - self.a
         b *= c
         # d, c and b are the same in every lagged-diffusivity iteration: packed for SOR once.
         system = SorSystem(d, c, b)
-        del b  # the system's packed copy is the one used
-        w = self.energy.w
+        del b
+        # The weight is fixed during the step (v and the visibility are).
+        weight = self.energy.smoothness.weight(s.v, s.h)
         for _ in range(self.options.inner):
-            g = self.energy.diffusivity(system.add_increment(d.copy()))
+            g = self.energy.smoothness.diffusivity(system.add_increment(d.copy()), weight, w)
             # With a second-order field the term is g |grad d - w|^2: its -div(g w) joins b.
             add = None if w is None else sor_pack(weighted_divergence(g, w[0], w[1]))
-            g = sor_pack(g)  # only the packed copies are swept: the images go first (large levels)
+            g = sor_pack(g)
             system.solve(g, self.options.sweeps, self.options.omega, add)
             del g, add
+        del weight
         dd = system.add_increment(d.copy())
         return np.clip(dd, *self.bounds, out=dd)
 
