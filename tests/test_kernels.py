@@ -1,12 +1,14 @@
-"""Numba kernels against the naive NumPy references of `naive.py`."""
+"""The grid, warp, data-term and regularizer kernels against the naive NumPy references of `naive.py`.
+
+The other kernel modules have test modules of their own (`test_sor`, `test_filters`,
+`test_census`, `test_search`, `test_discontinuity`, `test_occlusion_kernels`).
+"""
 
 import numpy as np
 import pytest
-from scipy.ndimage import uniform_filter
 
 import naive
 from msstereo.kernels.data_term import data_cost, data_term, lagged_data_weights, linearize
-from msstereo.kernels.filters import box_mean
 from msstereo.kernels.grid import (central_gradient, divergence, gradient, squared_gradient_norm,
                                   squared_gradient_residual, weighted_divergence, weighted_residual)
 from msstereo.kernels.regularizer import diffusivity, smoothness, smoothness_gradient
@@ -200,15 +202,3 @@ def test_the_fused_tgv_kernels_are_numpys_arithmetic_bit_for_bit(dtype):
         np.testing.assert_array_equal(weighted_divergence(g, wx, wy), divergence(g * wx, g * wy))
         for axis, (w, du) in enumerate(((wx, ux), (wy, uy))):
             np.testing.assert_array_equal(weighted_residual(g, w, u, axis), g * (w - du))
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(23, 31, 5), (7, 9, 1), (1, 12, 3), (12, 1, 2), (3, 4, 16)])
-@pytest.mark.parametrize("radius", [1, 4])
-def test_box_mean_is_scipys_uniform_filter_bit_for_bit(dtype, shape, radius):
-    u = RNG.standard_normal(shape).astype(dtype)
-    want = uniform_filter(u, size=(2 * radius + 1, 2 * radius + 1, 1), mode="nearest")
-    got = box_mean(u, radius)
-    assert got.dtype == dtype
-    np.testing.assert_array_equal(got, want)
-
