@@ -14,7 +14,7 @@ from .problems import problem_for
 from .progress import reporter, reporting
 from .pyramid import coarse_to_fine
 from .result import LevelLog, StereoResult
-from .solvers import SOLVERS, check_model, get_solver
+from .solvers import SOLVERS, check_model, get_solver  # noqa: F401 (msstereo.match.SOLVERS, as before)
 
 __all__ = ["match", "as_float_image", "MIN_SIZE", "DEFAULT_MODEL", "DEFAULT_SOLVER"]
 

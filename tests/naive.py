@@ -1,4 +1,8 @@
-"""Naive NumPy references for the Numba kernels: short, obvious, slow."""
+"""Naive NumPy references for the Numba kernels: short, obvious, slow.
+
+Also the cost volumes that the tests of the search kernels and of the
+relaxation solver share.
+"""
 
 import numpy as np
 import scipy.sparse as sp
@@ -172,6 +176,31 @@ def color_gradient_norm(image):
         ix, iy = central_gradient(image[:, :, c])
         total = total + ix**2 + iy**2
     return np.sqrt(total)
+
+
+# ---------------------------------------------------------------------------
+# Cost volumes of the tests of the search kernels and of the relaxation solver
+# ---------------------------------------------------------------------------
+
+def full(cost):
+    """The base of a volume over the whole range: every pixel's first sample is the grid's."""
+    return np.zeros(cost.shape[:2], np.int32)
+
+
+def banded(cost, base, count):
+    """The ``count`` samples of a whole-range volume from each pixel's ``base``."""
+    return np.take_along_axis(cost, base[..., None] + np.arange(count), axis=2)
+
+
+def wavy_cost(rng, m, n, count, depth=1.5):
+    """Sums of cosines with several local minima per pixel, and a deep one at a random sample."""
+    s = np.arange(count)
+    cost = (1.0 + 0.4 * np.cos(2 * np.pi * s / rng.uniform(3, 9, (m, n, 1)) + rng.uniform(0, 6.3, (m, n, 1)))
+            + 0.3 * np.cos(2 * np.pi * s / rng.uniform(2, 5, (m, n, 1)) + rng.uniform(0, 6.3, (m, n, 1))))
+    star = rng.integers(0, count, (m, n))
+    star[0, :2] = [0, count - 1]  # the minimum at either end of the range, too
+    cost[np.arange(m)[:, None], np.arange(n)[None, :], star] -= depth
+    return cost, star
 
 
 # ---------------------------------------------------------------------------

@@ -101,18 +101,3 @@ def test_ms_l2_error_near_the_step_is_lower_than_tv(seed):
     bad_tv, _ = _near_step_bad1("tv", scene, contrast=0.1)
     bad_l2, _ = _near_step_bad1("ms-l2", scene, contrast=0.1)
     assert bad_l2 < 0.5 * bad_tv
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape,sweeps", [((1, 6), 4), ((6, 1), 4), ((2, 2), 4), ((3, 3), 4), ((4, 7), 4),
-                                          ((7, 4), 4), ((6, 9), 4), ((9, 10), 4), ((9, 10), 1), ((45, 8), 10),
-                                          ((46, 9), 3)])
-def test_projected_sor_matches_the_plain_red_black_order_bit_for_bit(dtype, shape, sweeps):
-    # The kernel packs each colour and runs its sweeps as a wavefront over the rows; it must
-    # still be the plain sweep, number for number.
-    v = RNG.uniform(0.0, 1.0, shape).astype(dtype)
-    a = RNG.uniform(0.0, 3.0, shape).astype(dtype)
-    want = naive.projected_red_black_sor(v, a, 0.06, 0.3, sweeps, 1.8)
-    solve_discontinuity(v, a, 0.06, 0.3, sweeps, 1.8)
-    np.testing.assert_array_equal(v, want)
-

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from msstereo.energy import DataTerm, edge_map, features, view_energy
+from msstereo.energy import edge_map, features, view_energy
 from msstereo.models import Model, get_model
 
 RNG = np.random.default_rng(7)

@@ -1,17 +1,17 @@
-"""Numba kernels against the naive NumPy references of `naive.py`."""
+"""The grid, warp, data-term and regularizer kernels against the naive NumPy references of `naive.py`.
+
+The other kernel modules have test modules of their own (`test_sor`, `test_filters`,
+`test_census`, `test_search`, `test_discontinuity`, `test_occlusion_kernels`).
+"""
 
 import numpy as np
 import pytest
-import scipy.sparse.linalg as spla
-from scipy.ndimage import uniform_filter
 
 import naive
 from msstereo.kernels.data_term import data_cost, data_term, lagged_data_weights, linearize
-from msstereo.kernels.filters import box_mean
 from msstereo.kernels.grid import (central_gradient, divergence, gradient, squared_gradient_norm,
                                   squared_gradient_residual, weighted_divergence, weighted_residual)
 from msstereo.kernels.regularizer import diffusivity, smoothness, smoothness_gradient
-from msstereo.kernels.sor import SorSystem, sor_increment, sor_pack
 from msstereo.kernels.warp import warp
 
 RNG = np.random.default_rng(1)
@@ -186,43 +186,6 @@ def test_smoothness_gradient_matches_finite_differences(robust):
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape,sweeps", [((1, 6), 4), ((6, 1), 4), ((2, 2), 4), ((3, 3), 4), ((4, 7), 4),
-                                          ((7, 4), 4), ((6, 9), 4), ((9, 10), 4), ((9, 10), 1), ((45, 8), 10),
-                                          ((46, 9), 3)])
-def test_sor_matches_the_plain_red_black_order_bit_for_bit(dtype, shape, sweeps):
-    # The kernel packs each colour and runs its sweeps as a wavefront over the rows (images
-    # taller and shorter than the wavefront's band); it must still be the plain sweep, number
-    # for number.
-    d0, b, dd = (RNG.standard_normal(shape).astype(dtype) for _ in range(3))
-    a = RNG.uniform(0.0, 2.0, shape).astype(dtype)
-    g = RNG.uniform(0.0, 1.0, shape).astype(dtype)
-    g[0, 0] = 0.0
-    want = naive.red_black_sor(dd, d0, a, b, g, sweeps, 1.7)
-    sor_increment(dd, d0, a, b, g, sweeps, 1.7)
-    np.testing.assert_array_equal(dd, want)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(2, 5), (3, 3), (6, 9), (9, 10)])
-@pytest.mark.parametrize("constant", [False, True])
-def test_sor_system_is_sor_increment_bit_for_bit(dtype, shape, constant):
-    # Packed once for several diffusivities (and terms added to b), with a an array or a number.
-    d0, b, b2, dd = (RNG.standard_normal(shape).astype(dtype) for _ in range(4))
-    a = np.full(shape, 0.7, dtype) if constant else RNG.uniform(0.0, 2.0, shape).astype(dtype)
-    system = SorSystem(d0, 0.7 if constant else a, b, dd)
-    want = dd.copy()
-    for k, add in enumerate((None, b2, None, b2)):
-        g = RNG.uniform(0.0, 1.0, shape).astype(dtype)
-        sor_increment(want, d0, a, b if add is None else b + add, g, 3 + k, 1.7)
-        if k == 3:  # packed arguments (`sor_pack`), the packed add used as scratch
-            g, add = sor_pack(g), sor_pack(add.copy())
-        system.solve(g, 3 + k, 1.7, add)
-        np.testing.assert_array_equal(system.add_increment(np.zeros(shape, dtype)), want)
-    np.testing.assert_array_equal(system.add_increment(d0.copy()), d0 + want)
-    np.testing.assert_array_equal(SorSystem(d0, a, b).add_increment(d0.copy()), d0)
-
-
 def test_squared_gradient_norm_is_the_gradients_bit_for_bit(dtype):
     for shape in [(1, 1), (1, 5), (5, 1), (7, 9)]:
         u = RNG.standard_normal(shape).astype(dtype)
@@ -239,28 +202,3 @@ def test_the_fused_tgv_kernels_are_numpys_arithmetic_bit_for_bit(dtype):
         np.testing.assert_array_equal(weighted_divergence(g, wx, wy), divergence(g * wx, g * wy))
         for axis, (w, du) in enumerate(((wx, ux), (wy, uy))):
             np.testing.assert_array_equal(weighted_residual(g, w, u, axis), g * (w - du))
-
-
-def test_sor_converges_to_the_sparse_solution():
-    m, n = 9, 12
-    d0 = RNG.standard_normal((m, n))
-    a = RNG.uniform(0.0, 2.0, (m, n))
-    b = RNG.standard_normal((m, n))
-    g = RNG.uniform(0.1, 1.0, (m, n))
-    matrix, rhs = naive.lagged_system(d0, a, b, g)
-    want = spla.spsolve(matrix.tocsc(), rhs).reshape(m, n)
-    dd = np.zeros((m, n))
-    sor_increment(dd, d0, a, b, g, 300, 1.5)
-    np.testing.assert_allclose(dd, want, rtol=1e-9, atol=1e-9)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(23, 31, 5), (7, 9, 1), (1, 12, 3), (12, 1, 2), (3, 4, 16)])
-@pytest.mark.parametrize("radius", [1, 4])
-def test_box_mean_is_scipys_uniform_filter_bit_for_bit(dtype, shape, radius):
-    u = RNG.standard_normal(shape).astype(dtype)
-    want = uniform_filter(u, size=(2 * radius + 1, 2 * radius + 1, 1), mode="nearest")
-    got = box_mean(u, radius)
-    assert got.dtype == dtype
-    np.testing.assert_array_equal(got, want)
-

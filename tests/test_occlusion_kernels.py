@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-from scipy.ndimage import gaussian_filter
 
 import naive_occlusion as naive
-from msstereo.kernels.filters import gaussian_blur, gaussian_radius
+from msstereo.kernels.filters import gaussian_blur
 from msstereo.kernels.occlusion import (
     EPS_OCCL, ETA_OCCL, _arctan, background_fill, consistency_residual, dirac, heaviside, heaviside_field, level_set_flow, level_set_step, occlusion_energy,
     occlusion_energy_gradient, occlusion_error, stable_step)
@@ -45,32 +44,6 @@ def test_occlusion_error_matches_naive(dtype):
     e = occlusion_error(u, outside, EPS_OCCL)
     assert e.dtype == dtype
     np.testing.assert_allclose(e, naive.occlusion_error(u, outside, EPS_OCCL), **tol(dtype))
-
-
-@pytest.mark.parametrize("sigma", [0.3, 0.5, 0.7, 1.0, 1.5, 2.3])
-def test_gaussian_blur_matches_naive_and_scipy(sigma, dtype):
-    image = RNG.random((9, 13)).astype(dtype)
-    got = gaussian_blur(image, sigma)
-    assert got.dtype == dtype
-    np.testing.assert_allclose(got, naive.gaussian_blur(image, sigma), **tol(dtype))
-    # radius = ceil(3 sigma); scipy's rule int(truncate * sigma + 0.5) gives it back for this truncate.
-    r = gaussian_radius(sigma)
-    assert r == int(np.ceil(3 * sigma))
-    np.testing.assert_allclose(got, gaussian_filter(image, sigma, mode="nearest", truncate=r / sigma),
-                               **tol(dtype))
-    np.testing.assert_allclose(got, gaussian_filter(image, sigma, mode="nearest", radius=r),
-                               **tol(dtype))
-
-
-def test_gaussian_blur_of_zero_sigma_is_a_copy_and_constants_are_kept(dtype):
-    image = RNG.random((4, 5)).astype(dtype)
-    out = gaussian_blur(image, 0.0)
-    np.testing.assert_array_equal(out, image)
-    assert out is not image and not np.shares_memory(out, image)
-    flat = np.full((6, 7), 3.25, dtype)
-    np.testing.assert_allclose(gaussian_blur(flat, 1.7), flat, **tol(dtype))
-    with pytest.raises(ValueError):
-        gaussian_blur(image, -1.0)
 
 
 def test_heaviside_and_dirac_match_naive_and_each_other():

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._jit import jit
 from .grid import divergence, gradient
-from .sor import pack_colours, packed_span, unpack_colours, wavefront
+from .sor import sor_increment
 
 
 @jit
@@ -51,7 +51,11 @@ def solve_discontinuity(v, a, kappa, e, sweeps, omega):
     Each half-sweep minimizes `discontinuity_energy` over one colour of
     pixels (relaxed by ``omega``, then clipped to [0, 1]); for ``0 < omega < 2``
     no half-sweep increases the energy, so a few sweeps from a warm start are
-    a valid descent step of an alternating scheme.
+    a valid descent step of an alternating scheme. The equation is
+    `sor.sor_increment`'s ``a x + b - div(g grad(x0 + x)) = 0`` with ``x = v``,
+    ``x0 = 0``, coefficient ``a + kappa``, ``b = -kappa`` and ``g = e``;
+    ``kappa`` and ``e`` are numbers, so the updates sum in float64 whatever
+    the dtype of ``v``.
 
     Parameters
     ----------
@@ -64,116 +68,7 @@ def solve_discontinuity(v, a, kappa, e, sweeps, omega):
     sweeps : int
     omega : float
     """
-    # As in `regularizer.sor_increment`: the plain sweep, for images of fewer than 3 rows or
-    # columns, is a kernel of its own, not compiled on a first run.
-    sweep = _packed_sweeps if min(v.shape) >= 3 else _plain_sweeps
-    sweep(v, a, kappa, e, sweeps, omega)
-
-
-@jit
-def _plain_sweeps(v, a, kappa, e, sweeps, omega):
-    """`solve_discontinuity` pixel by pixel, for any image."""
-    m, n = v.shape
-    for _ in range(sweeps):
-        for colour in range(2):
-            for i in range(m):
-                for j in range((i + colour) % 2, n, 2):
-                    _update(v, a, kappa, e, omega, i, j)
-
-
-@jit
-def _packed_sweeps(v, a, kappa, e, sweeps, omega):
-    """`solve_discontinuity` on colours packed row by row, for images of 3 rows and columns or more."""
-    m, n = v.shape
-    # Each colour packed row by row (`grid.pack_colours`), as in `regularizer.sor_increment`:
-    # the same sums in the same order, in loops that vectorize.
-    # The rows as a `grid.wavefront` (the same numbers, every sweep over a band of rows in cache).
-    x, aa = pack_colours(v), pack_colours(a)
-    for c, i in wavefront(m, sweeps):
-        _packed_colour_row(x, aa, kappa, e, omega, c, i, n)
-    unpack_colours(x, v, False)
-
-
-@jit
-def _packed_colour_row(x, aa, kappa, e, omega, c, i, n):
-    """The updates of colour ``c`` in row ``i`` of a projected red-black sweep on packed arrays."""
-    m = x.shape[1]
-    o = 1 - c
-    sh, count, lo, hi = packed_span(i, c, m, n)
-    if hi > lo:
-        h = slice(lo, hi)
-        _packed_row(x[c, i, h], x[o, i, lo + sh:hi + sh], x[o, i, lo + sh - 1:hi + sh - 1],
-                    x[o, i + 1, h], x[o, i - 1, h], aa[c, i, h], kappa, e, omega)
-    for k in range(lo):
-        _packed_update(x, aa, kappa, e, omega, c, i, k, sh, n)
-    for k in range(max(hi, lo), count):
-        _packed_update(x, aa, kappa, e, omega, c, i, k, sh, n)
-
-
-@jit
-def _packed_row(x, xr, xl, xb, xa, a, kappa, e, omega):
-    """`_update` of a run of packed pixels of an inner row (views from the run's start:
-    the pixels, their right, left, lower and upper neighbours, and ``a``)."""
-    for k in range(x.shape[0]):
-        num = kappa + e * xr[k]
-        den = a[k] + kappa + e
-        num += e * xl[k]
-        den += e
-        num += e * xb[k]
-        den += e
-        num += e * xa[k]
-        den += e
-        # den > 0 always (kappa > 0, a >= 0); the test spares the division numba's zero check,
-        # which would keep the loop from vectorizing.
-        if den > 0.0:
-            value = x[k] + omega * (num / den - x[k])
-            x[k] = min(max(value, 0.0), 1.0)
-
-
-@jit
-def _packed_update(x, a, kappa, e, omega, c, i, k, sh, n):
-    """`_update` of the packed pixel ``(c, i, k)`` (column ``sh + 2 k``), any pixel."""
-    m = x.shape[1]
-    o = 1 - c
-    j = sh + 2 * k
-    num = kappa
-    den = a[c, i, k] + kappa
-    if j < n - 1:
-        num += e * x[o, i, k + sh]
-        den += e
-    if j > 0:
-        num += e * x[o, i, k + sh - 1]
-        den += e
-    if i < m - 1:
-        num += e * x[o, i + 1, k]
-        den += e
-    if i > 0:
-        num += e * x[o, i - 1, k]
-        den += e
-    value = x[c, i, k] + omega * (num / den - x[c, i, k])
-    x[c, i, k] = min(max(value, 0.0), 1.0)
-
-
-@jit
-def _update(v, a, kappa, e, omega, i, j):
-    """The projected SOR update of pixel ``(i, j)`` of `solve_discontinuity`."""
-    m, n = v.shape
-    num = kappa
-    den = a[i, j] + kappa
-    if j < n - 1:
-        num += e * v[i, j + 1]
-        den += e
-    if j > 0:
-        num += e * v[i, j - 1]
-        den += e
-    if i < m - 1:
-        num += e * v[i + 1, j]
-        den += e
-    if i > 0:
-        num += e * v[i - 1, j]
-        den += e
-    value = v[i, j] + omega * (num / den - v[i, j])
-    v[i, j] = min(max(value, 0.0), 1.0)
+    sor_increment(v, 0.0, (a, kappa), -kappa, e, sweeps, omega, (0.0, 1.0))
 
 
 @jit

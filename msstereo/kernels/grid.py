@@ -55,6 +55,8 @@ def divergence(px, py):
     Returns
     -------
     (M, N) ndarray
+        ``px[i, j] - px[i, j-1] + py[i, j] - py[i-1, j]``, without the terms
+        that fall outside the image or on the ignored entries.
     """
     m, n = px.shape
     div = np.empty_like(px)

@@ -1,17 +1,79 @@
-"""The image-guided weighted median (`msstereo.kernels.filters.weighted_median`)."""
+"""The filters (`msstereo.kernels.filters`) against naive references and SciPy.
+
+The Gaussian blur of the occlusion error, the box mean of the guided filter,
+the 5x5 median of the PDE solver and the image-guided weighted median (with
+the `msstereo.match` option that applies it).
+"""
 
 import math
 
 import numpy as np
 import pytest
+from scipy.ndimage import gaussian_filter, median_filter, uniform_filter
 
 import naive
-from scipy.ndimage import median_filter
-
-from msstereo.kernels.filters import _select_near, median5, weighted_median
+import naive_occlusion
+from msstereo.kernels.filters import _select_near, box_mean, gaussian_blur, gaussian_radius, median5, weighted_median
 
 RNG = np.random.default_rng(11)
 
+
+def tol(dtype):
+    return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# Gaussian blur
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sigma", [0.3, 0.5, 0.7, 1.0, 1.5, 2.3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_gaussian_blur_matches_naive_and_scipy(sigma, dtype):
+    image = RNG.random((9, 13)).astype(dtype)
+    got = gaussian_blur(image, sigma)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, naive_occlusion.gaussian_blur(image, sigma), **tol(dtype))
+    # radius = ceil(3 sigma); scipy's rule int(truncate * sigma + 0.5) gives it back for this truncate.
+    r = gaussian_radius(sigma)
+    assert r == int(np.ceil(3 * sigma))
+    np.testing.assert_allclose(got, gaussian_filter(image, sigma, mode="nearest", truncate=r / sigma),
+                               **tol(dtype))
+    np.testing.assert_allclose(got, gaussian_filter(image, sigma, mode="nearest", radius=r),
+                               **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_gaussian_blur_of_zero_sigma_is_a_copy_and_constants_are_kept(dtype):
+    image = RNG.random((4, 5)).astype(dtype)
+    out = gaussian_blur(image, 0.0)
+    np.testing.assert_array_equal(out, image)
+    assert out is not image and not np.shares_memory(out, image)
+    flat = np.full((6, 7), 3.25, dtype)
+    np.testing.assert_allclose(gaussian_blur(flat, 1.7), flat, **tol(dtype))
+    with pytest.raises(ValueError):
+        gaussian_blur(image, -1.0)
+
+
+
+# ---------------------------------------------------------------------------
+# Box mean
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(23, 31, 5), (7, 9, 1), (1, 12, 3), (12, 1, 2), (3, 4, 16)])
+@pytest.mark.parametrize("radius", [1, 4])
+def test_box_mean_is_scipys_uniform_filter_bit_for_bit(dtype, shape, radius):
+    u = RNG.standard_normal(shape).astype(dtype)
+    want = uniform_filter(u, size=(2 * radius + 1, 2 * radius + 1, 1), mode="nearest")
+    got = box_mean(u, radius)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
+
+
+
+# ---------------------------------------------------------------------------
+# The weighted median, and the match option that applies it
+# ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("radius", [1, 3])
 @pytest.mark.parametrize("channels", [1, 3])
@@ -98,6 +160,10 @@ def test_bad_weighted_median_parameters_raise(params, message):
     with pytest.raises(ValueError, match=message):
         msstereo.match(scene.left, scene.right, model="tv", solver="pde", d_max=12, **params)
 
+
+# ---------------------------------------------------------------------------
+# The 5x5 median
+# ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (2, 3), (4, 4), (6, 5), (23, 31)])
