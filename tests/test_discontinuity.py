@@ -10,7 +10,6 @@ import naive
 from msstereo.energy import features
 from msstereo.kernels.discontinuity import (color_gradient_norm, discontinuity_energy,
                                             discontinuity_gradient, solve_discontinuity)
-from msstereo.models import get_model
 from msstereo.synthetic import synthetic_scene
 
 RNG = np.random.default_rng(3)
