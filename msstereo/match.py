@@ -8,13 +8,13 @@ import numpy as np
 
 from . import checks
 from .intensity import MIN_SIZE, as_float_image
-from .models import check_parameters, get_model
+from .models import get_model
 from .parallel import using_threads
 from .problems import problem_for
 from .progress import reporter, reporting
 from .pyramid import coarse_to_fine
 from .result import LevelLog, StereoResult
-from .solvers import SOLVERS, check_model, get_solver  # noqa: F401 (msstereo.match.SOLVERS, as before)
+from .solvers import SOLVERS, check_model, check_parameters, get_solver  # noqa: F401 (msstereo.match.SOLVERS)
 
 __all__ = ["match", "as_float_image", "MIN_SIZE", "DEFAULT_MODEL", "DEFAULT_SOLVER"]
 

@@ -104,7 +104,7 @@ def data_term(fl, values, slopes, weights, sign, eta):
 
 @jit
 def lagged_data_weights(R, J12, J11, dd, eta):
-    """Data coefficients ``a, b`` of `regularizer.sor_increment` at increment ``dd``.
+    """Data coefficients ``a, b`` of `msstereo.kernels.sor.sor_increment` at increment ``dd``.
 
     The quadratic model ``s_d^2(dd)`` enters ``psi`` (concave in ``s^2``); its
     lagged weight ``psi'(s_d^2(dd))`` turns the Euler-Lagrange equation into

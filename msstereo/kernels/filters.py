@@ -277,9 +277,8 @@ def _select_near(values, weights, guess_1, guess_2):
     them for the quickselect (`_select_weighted`) instead of the window.
     ``weights`` holds the exponents and is turned into the weights here, in
     the pass that sums them for the tests (each sum a chain of additions
-    that the exponentials' latency hides). With both, the filter of a
-    Teddy view (17 x 17 windows) takes 0.84 s instead of 1.07 s. Values in
-    ``values`` and ``weights`` are reordered.
+    that the exponentials' latency hides). Values in ``values`` and
+    ``weights`` are reordered.
     """
     count = values.shape[0]
     half = below_1 = at_1 = below_2 = at_2 = 0.0

@@ -18,10 +18,13 @@ that its caller owns and passes to every call:
 `msstereo.solvers.loop.outer_loop` runs the steps of a level.
 """
 
+import difflib
+
 from scipy.ndimage import median_filter
 
 from .. import checks
 from ..kernels.filters import median5
+from ..models import Model
 from ..pyramid import pyramid_shapes
 
 
@@ -120,6 +123,42 @@ from .relax import Relax  # noqa: E402
 
 SOLVERS = {"pde": PDE, "optimize": Optimize, "relax": Relax}
 """The solvers by name: their options classes."""
+
+
+def check_parameters(params, model, options, match_options):
+    """Refuse a keyword of `msstereo.match` that is neither one of its options nor a model parameter.
+
+    Kept apart from the model's own check (`get_model`) so that the message
+    says which of the two was meant: the nearest name of either, or the
+    solver whose option it is.
+
+    Parameters
+    ----------
+    params : dict
+        The keywords of `msstereo.match` beyond its options.
+    model : str or Model
+        The model asked for (for the message).
+    options : SolverOptions
+        The solver's options.
+    match_options : list of str
+        The names of `msstereo.match`'s own options.
+    """
+    parameters = sorted(set(Model.FIELD_SPECS) - {"name"})
+    unknown = sorted(set(params) - set(parameters))
+    if not unknown:
+        return
+    key = unknown[0]
+    start = (f"unknown parameter {key!r}: not a match option nor a parameter of model "
+             f"{getattr(model, 'name', model)!r}")
+    owners = [cls for cls in SOLVERS.values() if key in cls.FIELD_SPECS]
+    if owners:
+        owner = type(options) if type(options) in owners else owners[0]
+        raise ValueError(f"{start}, but an option of solver {owner.name!r}: pass "
+                         f"solver=msstereo.{owner.__name__}({key}=...)")
+    close = difflib.get_close_matches(key, match_options + parameters, n=1, cutoff=0.7)
+    hint = (f"; did you mean {close[0]!r}?" if close else
+            f"; match options: {', '.join(match_options)}; model parameters: {', '.join(parameters)}")
+    raise ValueError(start + hint)
 
 
 def get_solver(solver):
