@@ -44,6 +44,11 @@ def signal_of(error):
     return getattr(error, "signum", signal.SIGINT)
 
 
+def _restore(signum, handler):
+    """Put ``handler`` back for ``signum`` (one set outside Python, None here, as the default)."""
+    signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
 def _raise_for(signum, frame):
     """Signal handler: Ctrl-C as `KeyboardInterrupt`, SIGTERM as `Terminated`."""
     raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
@@ -67,7 +72,7 @@ def signals_raise():
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            _restore(signum, handler)
 
 
 @contextmanager
@@ -93,7 +98,7 @@ def interrupts_deferred():
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            _restore(signum, handler)
     for signum in dict.fromkeys(caught):
         signal.raise_signal(signum)
 

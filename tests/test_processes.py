@@ -154,8 +154,9 @@ def _previous_set(folder, monkeypatch, capsys):
 # SIGTERM and Ctrl-C
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("moment", ["match", "stage", "publish"])
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("signum, moment", [(signal.SIGTERM, "match"), (signal.SIGTERM, "stage"),
+                                            (signal.SIGTERM, "publish"), (signal.SIGINT, "publish")],
+                         ids=["SIGTERM-match", "SIGTERM-stage", "SIGTERM-publish", "SIGINT-publish"])
 def test_a_signal_at_any_moment_leaves_the_old_set_or_the_new_one_and_no_temporary(
         tmp_path, monkeypatch, capsys, moment, signum):
     inputs, before = _previous_set(tmp_path, monkeypatch, capsys)
