@@ -8,6 +8,18 @@ divisor and raising: the same numbers wherever nothing is divided by zero
 (divisors are positive or tested in the kernels), and less code to compile,
 about a tenth of a first run's compile time (`benchmarks/cold_start.py`).
 
+The cache lives in a per-user folder (`cache_dir`), never inside the
+installed package: Numba's default, a ``__pycache__`` folder beside each
+kernel module, puts files into ``site-packages/msstereo`` that no installer
+recorded, so uninstalling leaves ``site-packages/msstereo/kernels/__pycache__``
+behind, and Python then imports that leftover folder as an empty namespace
+package ``msstereo`` in place of an editable install (``cannot import name
+'__version__' from 'msstereo' (unknown location)``). The folder is set
+before Numba is imported here and before any kernel is decorated, both in
+``NUMBA_CACHE_DIR`` (which Numba reads again when it compiles, and which
+worker processes inherit) and in Numba's configuration (for a Numba imported
+earlier by the caller).
+
 Kernels are serial. Row-parallel versions (``parallel=True``) were measured on
 two cores: no faster on a lone run (0.89 s against 0.87 s on Cones) and three
 times slower when two processes shared the cores (OpenMP threads spin while
@@ -16,7 +28,39 @@ cores are used one level up instead: the kernels release the GIL, and the two
 views of the occlusion models run on two threads (`msstereo.parallel`).
 """
 
-import numba
+import os
+from pathlib import Path
+
+
+def cache_dir():
+    """The folder of the compiled kernels: ``NUMBA_CACHE_DIR`` if set, else a per-user folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$NUMBA_CACHE_DIR`` when it is set and not empty; else
+        ``$XDG_CACHE_HOME/msstereo/numba``, or ``~/.cache/msstereo/numba``
+        without ``XDG_CACHE_HOME`` (``%LOCALAPPDATA%\\msstereo\\numba`` on
+        Windows).
+    """
+    given = os.environ.get("NUMBA_CACHE_DIR")
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME") or (os.environ.get("LOCALAPPDATA") if os.name == "nt" else None)
+    if not base:
+        try:
+            base = Path.home() / ".cache"
+        except (RuntimeError, KeyError):  # no home folder: a per-user folder in the temporary one
+            import tempfile
+            base = Path(tempfile.gettempdir()) / f"cache-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    return Path(base) / "msstereo" / "numba"
+
+
+os.environ["NUMBA_CACHE_DIR"] = str(cache_dir())
+
+import numba  # noqa: E402  (after NUMBA_CACHE_DIR is set)
+
+numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 """Kernel decorator."""

@@ -22,7 +22,9 @@ import itertools
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from contextlib import ExitStack, contextmanager
@@ -303,12 +305,22 @@ def run_task(scene, setting):
     Returns
     -------
     dict
-        ``scores`` (`score`) and ``disparity`` (float32, (H, W)).
+        ``scores`` (`score`) and ``disparity`` (float32, (H, W)); or
+        ``error``, the type and message of what the run raised: returned,
+        not raised, so that the worker logs no traceback of its own.
     """
-    _warm_up(scene, setting)
-    result = setting.run(scene)
-    return {"scores": score(scene, result.disparity, result.seconds, result.occlusion),
-            "disparity": result.disparity}
+    try:
+        _warm_up(scene, setting)
+        result = setting.run(scene)
+        return {"scores": score(scene, result.disparity, result.seconds, result.occlusion),
+                "disparity": result.disparity}
+    except Exception as error:  # one failed run must not lose the others
+        return {"error": _error_text(error)}
+
+
+def _error_text(error):
+    """``Type: message`` on one line."""
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 # --------------------------------------------------------------------------
@@ -505,10 +517,33 @@ def _client(distributed, scheduler, workers, tasks, say):
             workers = workers or max(1, min(os.cpu_count() or 1, tasks))
             say(f"starting a local Dask cluster: {workers} worker processes, one thread each")
             # Workers' warnings (tasks cancelled by Ctrl-C, say) would bury the one-line errors.
-            scheduler = stack.enter_context(distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                env=WORKER_ENV, silence_logs=logging.ERROR))
+            with _signals_blocked():
+                scheduler = stack.enter_context(distributed.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                    env=WORKER_ENV, silence_logs=logging.ERROR))
         yield stack.enter_context(distributed.Client(scheduler))
+
+
+@contextmanager
+def _signals_blocked():
+    """Ignore Ctrl-C and SIGTERM while the local cluster starts its worker processes.
+
+    A terminal's Ctrl-C (and ``timeout``'s SIGTERM) goes to every process of
+    the command, the workers too, which would print tracebacks of their
+    own. Processes started while a signal is ignored keep ignoring it (and
+    Python then leaves it so), so only this process sees the signals, and
+    it ends the cluster in its one-line exit. The price: a Ctrl-C in the
+    second or two the cluster takes to start is lost.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _headline(row):
@@ -531,7 +566,10 @@ def _collect(future, row, index, outputs):
     try:
         done = future.result()
     except Exception as error:  # one failed run must not lose the others
-        row["error"] = f"{type(error).__name__}: {' '.join(str(error).split())}"
+        row["error"] = _error_text(error)
+        return row
+    if "error" in done:
+        row["error"] = done["error"]
         return row
     row.update(done["scores"])
     if outputs is not None:

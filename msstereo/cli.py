@@ -1,9 +1,12 @@
-"""Command line: ``msstereo demo``, ``msstereo match``, ``msstereo eval``.
+"""Command line: ``msstereo demo``, ``msstereo match``, ``msstereo eval``, ``msstereo batch``.
 
 Bad input ends the command with one line on stderr and exit code 2, Ctrl-C
-with one line and 130, also while the heavy modules load. Output files are
-one `msstereo.io.OutputSet`: every file is checked before the match starts
-(none may replace an input), and the set is published at once or not at all.
+with one line and 130, SIGTERM (``kill``, ``timeout``) with one line and
+143, also while the modules load: from the first line of this module, when
+it runs as the command. Output files are one `msstereo.io.OutputSet`: every
+file is checked before the match starts (none may replace an input or a
+file of a scene folder that an input sits in), and the set is published at
+once or not at all.
 
 This module imports no NumPy, Numba, SciPy or scikit-image: the commands
 import what they use (`_load`), so that ``--help`` and ``--version`` are
@@ -11,17 +14,27 @@ instant. The names they use stay attributes of this module (PEP 562
 ``__getattr__``), so that tests can replace them.
 """
 
-import argparse
-import importlib
-import json
-import logging
-import re
+import os
 import sys
-from contextlib import contextmanager
-from pathlib import Path
 
-from . import __version__
-from ._signals import interrupts_deferred
+from ._signals import exit_on_signal
+
+if __name__ == "__main__" or os.path.basename((sys.argv or [""])[0]) in ("msstereo", "msstereo.exe",
+                                                                         "msstereo-script.py"):
+    # Run as the command (``python -m msstereo.cli`` or the console script): until `main` takes
+    # over, Ctrl-C and SIGTERM end the process with one line, not a traceback of these imports.
+    exit_on_signal()
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import re  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from . import __version__  # noqa: E402
+from ._signals import EXIT_CODES, interrupts_deferred, signal_of, signals_raise  # noqa: E402
 
 MODEL_NAMES = ("default", "ms-l2", "ms-occ", "ms-tv", "tv", "tv-edge")
 """`msstereo.models.MODELS`, named here so that ``--help`` needs no import (a test keeps them equal)."""
@@ -36,6 +49,7 @@ _LAZY = {
     "np": ("numpy", None), "match": (".match", "match"), "LOG": (".match", "LOG"),
     "SOLVERS": (".match", "SOLVERS"), "Model": (".models", "Model"), "parse_field": (".checks", "parse_field"),
     "load_scene": (".datasets", "load_scene"), "motorcycle": (".datasets", "motorcycle"),
+    "scene_files": (".datasets", "scene_files"),
     "read_mask": (".datasets", "read_mask"), "evaluate_scene": (".evaluate", "evaluate_scene"),
     "evaluate_v3_masks": (".evaluate", "evaluate_v3_masks"), "OutputSet": (".io", "OutputSet"),
     "read_disparity_png": (".io", "read_disparity_png"), "read_image": (".io", "read_image"),
@@ -156,20 +170,51 @@ def _sdk_files(folder, name):
     return Path(folder) / f"disp0{name}.pfm", Path(folder) / f"time{name}.txt"
 
 
+def manifest_path(out):
+    """The manifest of the files written after ``OUT.pfm``: ``.OUT.pfm.msstereo.json`` beside it.
+
+    It records the files of the set that a run wrote (`msstereo.io.OutputSet`),
+    so that a later run removes those it does not write again, and no file
+    that it did not write.
+    """
+    return out.with_name(f".{out.name}.msstereo.json")
+
+
 def _output_set(out, sdk=None, inputs=()):
     """``OUT.pfm`` (or None) and the `OutputSet` of every file named after it and of ``sdk``.
 
     Every file a model may write is checked before any work, whatever the
-    model, so that no run can name its outputs after an input.
+    model, so that no run can name its outputs after an input; ``-o`` and
+    ``--sdk`` may not name one file.
     """
     _load("OutputSet")
     targets = list(sdk or ())
+    manifest = None
     if out is not None:
         out = Path(out)
         if out.suffix.lower() != ".pfm":
             raise ValueError(f"output must be a .pfm file, got {out}")
-        targets = [out.with_suffix(suffix) for suffix, _, _ in OUTPUT_FILES] + targets
-    return out, OutputSet(targets, inputs)
+        files = [out.with_suffix(suffix) for suffix, _, _ in OUTPUT_FILES]
+        for path in sdk or ():
+            if any(_same_path(path, own) for own in files):
+                raise ValueError(f"-o {out} and --sdk name one file, {path}: give -o another name")
+        targets, manifest = files + targets, manifest_path(out)
+    return out, OutputSet(targets, inputs, manifest=manifest)
+
+
+def _same_path(a, b):
+    """Whether two paths name one file, existing or not."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _beside(*paths):
+    """The files of the scene folders that ``paths`` sit in (`msstereo.datasets.scene_files`)."""
+    _load("scene_files")
+    folders = dict.fromkeys(os.path.abspath(Path(p).parent) for p in paths)
+    return [f for folder in folders for f in scene_files(folder)]
 
 
 def _save(result, out, outputs, vmax=None, vmin=0.0, sdk=None):
@@ -181,8 +226,10 @@ def _save(result, out, outputs, vmax=None, vmin=0.0, sdk=None):
     ``OUT.occlusion_right.png``: 255 = occluded); discontinuity maps are gray
     PNGs, 0 = edge, 255 = none (``OUT.v.png``, ``OUT.v_right.png``,
     ``OUT.v_image.png``). ``sdk``: the Middlebury SDK's disparity and time
-    files. Files of the set that an earlier run left and this one does not
-    write are removed (inputs never); ``left`` are those that could not be.
+    files. Files named after ``OUT.pfm`` that an earlier run wrote (its
+    manifest, `manifest_path`, records them) and this one does not write are
+    removed, unless changed since; ``left`` are the files of the set this
+    run neither wrote nor removed: files it did not write, or inputs.
     """
     _load("np", "write_pfm", "write_png", "colorize")
     staged = []
@@ -211,9 +258,10 @@ def _save(result, out, outputs, vmax=None, vmin=0.0, sdk=None):
 def _report_files(written, removed, left):
     print(f"wrote {', '.join(map(str, written))}")
     if removed:
-        print(f"removed stale files of an earlier run: {', '.join(map(str, removed))}")
+        print(f"removed files of an earlier run that this one did not write: {', '.join(map(str, removed))}")
     if left:
-        print(f"left files of an earlier run or inputs: {', '.join(map(str, left))}")
+        print(f"kept files named like outputs that msstereo did not write (or changed since): "
+              f"{', '.join(map(str, left))}")
 
 
 def _print_scores(name, version, scores):
@@ -249,6 +297,10 @@ def _scene_input(args):
     if not Path(args.left).is_dir():
         raise ValueError(f"{args.left} is not a scene folder: give LEFT RIGHT images or a SCENE_DIR")
     scene = load_scene(args.left)
+    if args.d_max is None and scene.ndisp is not None and scene.ndisp > scene.shape[1]:
+        # No pixel can have a disparity of the width or more: the file is wrong, not the solver.
+        raise OSError(f"{scene.ndisp_source}: ndisp {scene.ndisp} is larger than the image width "
+                      f"({scene.shape[1]} px), which no disparity can reach; give --d-max")
     if not args.quiet:
         extent = (f"disparities 0..{scene.ndisp} (the scene's ndisp)" if scene.ndisp is not None
                   else "no ndisp: disparities 0 to a third of the width")
@@ -270,8 +322,10 @@ def cmd_match(args):
         for path in (args.left, args.right):
             if Path(path).is_dir():
                 raise ValueError(f"{path} is a folder: give a scene folder alone, or two image files")
-        # Outputs are checked before the images are read, so a bad target costs nothing.
-        out, outputs = _output_set(args.output, sdk, (args.left, args.right))
+        # Outputs are checked before the images are read, so a bad target costs nothing; the
+        # files of a scene folder the images sit in are inputs too, though this run reads two.
+        inputs = (args.left, args.right, *_beside(args.left, args.right))
+        out, outputs = _output_set(args.output, sdk, inputs)
         _load("read_image")
         left, right, scene, ndisp = read_image(args.left), read_image(args.right), None, None
     result = _run(left, right, args, ndisp)
@@ -299,6 +353,8 @@ def _reference(args):
     """``(name, ground truth, masks, scene or None, files)`` of ``eval``'s SCENE_DIR or GT file."""
     _load("np", "load_scene", "read_mask")
     reference = Path(args.reference)
+    if not reference.exists():
+        raise OSError(f"{reference}: no such scene folder or ground-truth file")
     if reference.is_dir():
         if args.mask is not None:
             raise ValueError("--mask goes with a ground-truth file; a scene folder has its own masks")
@@ -331,7 +387,8 @@ def cmd_eval(args):
         target = Path(args.error_map)
         if target.suffix.lower() != ".png":
             raise ValueError(f"--error-map must be a .png file, got {target}")
-        outputs = _output_set(None, [target], [args.disparity, *files])[1]
+        inputs = [args.disparity, *files, *_beside(args.disparity, *files)]
+        outputs = _output_set(None, [target], inputs)[1]
     disparity = _read_disparity(args.disparity, args.scale, "--scale")
     if scene is not None:
         version, scores = evaluate_scene(disparity, scene)
@@ -371,10 +428,23 @@ def _error_image(disparity, gt, mask, threshold):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error (the usage stays in ``--help``)."""
+    """argparse with a one-line error (the usage stays in ``--help``).
+
+    Negative numbers in any float notation (``--d-min -1e1``, ``-.5E+1``)
+    are values, not options: argparse alone takes only ``-1`` and ``-1.5``
+    for numbers and reads ``-1e1`` as an unknown option, i.e. a missing value.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+"""A negative number as an argument: ``-1``, ``-1.5``, ``-.5``, ``-1e1``, ``-2.5E-3``."""
 
 
 def build_parser():
@@ -449,14 +519,23 @@ def cmd_batch(args):
 
 
 def _interrupted(error):
-    """Whether ``error`` comes from Ctrl-C (Numba may wrap it in a SystemError)."""
+    """The Ctrl-C or SIGTERM (a `KeyboardInterrupt`) behind ``error``, or None.
+
+    Numba may wrap it in a SystemError.
+    """
     seen = set()
     while error is not None and id(error) not in seen:
         if isinstance(error, KeyboardInterrupt):
-            return True
+            return error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
-    return False
+    return None
+
+
+def _stopped(command, interrupt):
+    """One line for Ctrl-C (exit code 130) or SIGTERM (143)."""
+    signum = signal_of(interrupt)
+    return _fail(command, "terminated" if EXIT_CODES[signum] == 143 else "interrupted", EXIT_CODES[signum])
 
 
 def _fail(command, message, code):
@@ -470,25 +549,27 @@ def main(argv=None):
     """Entry point of the ``msstereo`` console script.
 
     Returns 0 on success, 2 for bad input (one line on stderr: a
-    ValueError, an OSError or a lack of memory) and 130 for Ctrl-C, from
-    the first moment, while modules import too; no output file is written
-    unless the whole set is.
+    ValueError, an OSError or a lack of memory), 130 for Ctrl-C and 143
+    for SIGTERM (one line each), while modules import too; no output file
+    is written unless the whole set is, and no temporary file is left.
     """
     command = None
-    try:
-        args = build_parser().parse_args(argv)
-        command = args.command
-        args.func(args)
-    except KeyboardInterrupt:
-        return _fail(command, "interrupted", 130)
-    except (ValueError, OSError) as error:
-        return _fail(command, error, 2)
-    except MemoryError as error:
-        return _fail(command, f"out of memory {error}", 2)
-    except SystemError as error:
-        if not _interrupted(error):
-            raise
-        return _fail(command, "interrupted", 130)
+    with signals_raise():
+        try:
+            args = build_parser().parse_args(argv)
+            command = args.command
+            args.func(args)
+        except KeyboardInterrupt as interrupt:  # Terminated (SIGTERM) too
+            return _stopped(command, interrupt)
+        except (ValueError, OSError) as error:
+            return _fail(command, error, 2)
+        except MemoryError as error:
+            return _fail(command, f"out of memory {error}", 2)
+        except SystemError as error:
+            interrupt = _interrupted(error)
+            if interrupt is None:
+                raise
+            return _stopped(command, interrupt)
     return 0
 
 

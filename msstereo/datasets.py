@@ -35,7 +35,7 @@ from . import checks
 from .io import read_calib, read_disparity_png, read_image, read_pfm
 
 __all__ = [
-    "Scene", "load_scene", "read_mask", "data_dir", "v2_scene", "get_scene", "motorcycle",
+    "Scene", "load_scene", "read_mask", "scene_files", "SCENE_FILES", "data_dir", "v2_scene", "get_scene", "motorcycle",
     "left_right_consistent", "consistency_masks", "V2_SCENES", "SCENES_2005", "SCENE_NAMES",
 ]
 
@@ -67,6 +67,17 @@ _LAYOUT_READS = {
              "mask0nocc.png"),
 }
 
+#: Every file name of a Middlebury scene folder in the layouts above: those :func:`load_scene`
+#: reads, the masks, and the other files of the published folders (the other views of 2003
+#: and 2005, ``dmin.txt``, the 2014 exposure and lighting variants, the y-disparities and the
+#: right masks). No output of a run may replace one of them (:func:`scene_files`).
+SCENE_FILES = frozenset(
+    [name for names in _LAYOUT_READS.values() for name in names]
+    + [f"{name}.png" for name in _MASK_NAMES]
+    + [f"im{i}.png" for i in range(9)] + [f"view{i}.png" for i in range(7)]
+    + ["dmin.txt", "im1E.png", "im1L.png", "disp0y.pfm", "disp1y.pfm", "mask1nocc.png", "occl.png"]
+)
+
 
 @dataclass
 class Scene:
@@ -91,13 +102,17 @@ class Scene:
     layout : {'v2', '2003', '2005', '2014'} or None
         Layout of that folder (:func:`load_scene`).
     files : tuple of str
-        The files of the folder that the scene was read from (images,
-        ground truth, masks, ``info.txt``, ``calib.txt``): what a run must
-        never overwrite.
+        The files of the scene's folder named in :data:`SCENE_FILES`
+        (images, ground truth, masks, ``info.txt``, ``calib.txt``, ...),
+        whichever layout they belong to: what a run must never overwrite
+        (:func:`scene_files`).
     vmin, vmax : float or None
         ``calib.txt``'s tight bounds of the ground truth (2014 layout), for
         colour maps only: the Middlebury rules forbid a stereo algorithm to
         use them, so `msstereo.match` searches ``[0, ndisp]``.
+    ndisp_source : str or None
+        The file that gave `ndisp` (``calib.txt``, ``info.txt``, or the
+        ground truth it was derived from), for messages about it.
     """
 
     name: str
@@ -112,6 +127,7 @@ class Scene:
     files: tuple = ()
     vmin: float | None = None
     vmax: float | None = None
+    ndisp_source: str | None = None
 
     @property
     def shape(self):
@@ -159,6 +175,45 @@ def _require(folder, name, layout):
     return path
 
 
+def scene_files(folder):
+    """The files of ``folder`` that a Middlebury scene folder holds (:data:`SCENE_FILES`).
+
+    Used to protect a scene folder from a run's outputs, also when the run
+    reads only two of its images: ``match g/im0.png g/im1.png`` must no
+    more replace ``g/disp0.pfm`` or ``g/calib.txt`` than ``match g`` may.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Any folder; one that is missing or unreadable has none.
+
+    Returns
+    -------
+    tuple of str
+        Paths of the entries of `folder` with those names, sorted.
+    """
+    try:
+        names = {entry.name for entry in os.scandir(folder)}
+    except OSError:
+        return ()
+    return tuple(str(Path(folder) / name) for name in sorted(names & SCENE_FILES))
+
+
+def _fits(array, path, shape):
+    """``array`` read from ``path``, or an OSError naming the file if its size is not ``shape``."""
+    if array.shape[:2] != tuple(shape):
+        raise OSError(f"{path}: size {array.shape[1]}x{array.shape[0]} differs from the left image's "
+                      f"{shape[1]}x{shape[0]}")
+    return array
+
+
+def _ground_truth(array, path, shape):
+    """A ground-truth map read from ``path``, checked: one channel, the left image's size."""
+    if array.ndim != 2:
+        raise OSError(f"{path}: ground truth must have one channel, got shape {array.shape}")
+    return _fits(array, path, shape)
+
+
 def _optional(folder, name):
     """Return ``folder / name`` if it exists, else None."""
     path = folder / name
@@ -191,9 +246,9 @@ def read_mask(path):
     return image == np.iinfo(image.dtype).max if image.dtype == np.uint16 else image == 255
 
 
-def _read_masks(folder, names=_MASK_NAMES):
-    """Read the masks ``<name>.png`` present in `folder`."""
-    return {name: read_mask(p) for name in names if (p := _optional(folder, f"{name}.png"))}
+def _read_masks(folder, shape, names=_MASK_NAMES):
+    """Read the masks ``<name>.png`` present in `folder`, each of the left image's ``shape``."""
+    return {name: _fits(read_mask(p), p, shape) for name in names if (p := _optional(folder, f"{name}.png"))}
 
 
 def left_right_consistent(disparity, disparity_right, tol=1.0):
@@ -281,6 +336,11 @@ def _ndisp_from_gt(disparity):
     return int(math.ceil(float(finite.max()))) + 1
 
 
+def _source(path, disparity):
+    """The ground-truth file that gives ``ndisp`` (`_ndisp_from_gt`), or None if it gives none."""
+    return None if _ndisp_from_gt(disparity) is None else str(path)
+
+
 def _check_shapes(folder, scene):
     """Raise OSError if the scene's arrays disagree in size."""
     arrays = {"left": scene.left, "right": scene.right}
@@ -333,19 +393,23 @@ def _read_v2_info(path):
 def _load_v2(folder, scale):
     """Read the v2 evaluation folder layout (see module docs of load_scene)."""
     left = read_image(_require(folder, "imL.png", "v2"))
-    right = read_image(_require(folder, "imR.png", "v2"))
-    info_scale, ndisp = _read_v2_info(_require(folder, "info.txt", "v2"))
+    shape = left.shape[:2]
+    right = _fits(read_image(path := _require(folder, "imR.png", "v2")), path, shape)
+    info = _require(folder, "info.txt", "v2")
+    info_scale, ndisp = _read_v2_info(info)
     scale = info_scale if scale is None else scale
-    disparity = read_disparity_png(_require(folder, "groundtruth.png", "v2"), scale)
+    gt = _require(folder, "groundtruth.png", "v2")
+    disparity = _ground_truth(read_disparity_png(gt, scale), gt, shape)
     right_gt = _optional(folder, "groundtruth_right.png")
     return Scene(
         name=folder.name,
         left=left,
         right=right,
         disparity=disparity,
-        disparity_right=read_disparity_png(right_gt, scale) if right_gt else None,
-        masks=_read_masks(folder),
+        disparity_right=_ground_truth(read_disparity_png(right_gt, scale), right_gt, shape) if right_gt else None,
+        masks=_read_masks(folder, shape),
         ndisp=ndisp,
+        ndisp_source=str(info),
     )
 
 
@@ -353,20 +417,23 @@ def _load_png_pair(folder, layout, files, scale):
     """Read a layout of two images and two optional scaled disparity PNGs."""
     left_name, right_name, disp_name, disp_right_name = files
     left = read_image(_require(folder, left_name, layout))
-    right = read_image(_require(folder, right_name, layout))
+    shape = left.shape[:2]
+    right = _fits(read_image(path := _require(folder, right_name, layout)), path, shape)
     if scale is None:
         scale = _png_scale(layout, left.shape[1])
     disp = _optional(folder, disp_name)
     disp_right = _optional(folder, disp_right_name)
-    disparity = read_disparity_png(disp, scale) if disp else None
+    disparity = _ground_truth(read_disparity_png(disp, scale), disp, shape) if disp else None
     return Scene(
         name=folder.name,
         left=left,
         right=right,
         disparity=disparity,
-        disparity_right=read_disparity_png(disp_right, scale) if disp_right else None,
-        masks=_read_masks(folder),
+        disparity_right=_ground_truth(read_disparity_png(disp_right, scale), disp_right, shape)
+        if disp_right else None,
+        masks=_read_masks(folder, shape),
         ndisp=_ndisp_from_gt(disparity),
+        ndisp_source=_source(disp, disparity),
     )
 
 
@@ -402,26 +469,31 @@ def _png_scale(layout, width):
 def _load_2014(folder):
     """Read the Middlebury 2014 layout (im0/im1, disp0 PFM, calib.txt)."""
     left = read_image(_require(folder, "im0.png", "2014"))
-    right = read_image(_require(folder, "im1.png", "2014"))
+    shape = left.shape[:2]
+    right = _fits(read_image(path := _require(folder, "im1.png", "2014")), path, shape)
     disp = _optional(folder, "disp0.pfm") or _optional(folder, "disp0GT.pfm")
     disp_right = _optional(folder, "disp1.pfm") or _optional(folder, "disp1GT.pfm")
-    disparity = read_pfm(disp) if disp else None
+    disparity = _ground_truth(read_pfm(disp), disp, shape) if disp else None
     calib_path = _optional(folder, "calib.txt")
     calib = read_calib(calib_path) if calib_path else {}
-    ndisp = _check_ndisp(calib["ndisp"], calib_path) if "ndisp" in calib else _ndisp_from_gt(disparity)
+    if "ndisp" in calib:
+        ndisp, source = _check_ndisp(calib["ndisp"], calib_path), str(calib_path)
+    else:
+        ndisp, source = _ndisp_from_gt(disparity), _source(disp, disparity)
     masks = {}
     if disparity is not None:
         masks["all"] = np.isfinite(disparity)
         # MiddEval3 training folders ship mask0nocc.png: 255 = not occluded.
         nocc = _optional(folder, "mask0nocc.png")
         if nocc:
-            masks["nonocc"] = read_mask(nocc) & masks["all"]
+            masks["nonocc"] = _fits(read_mask(nocc), nocc, shape) & masks["all"]
     return Scene(
         name=folder.name,
         left=left,
         right=right,
         disparity=disparity,
-        disparity_right=read_pfm(disp_right) if disp_right else None,
+        disparity_right=_ground_truth(read_pfm(disp_right), disp_right, shape) if disp_right else None,
+        ndisp_source=source,
         masks=masks,
         ndisp=ndisp,
         vmin=_bound(calib, "vmin", calib_path),
@@ -481,7 +553,7 @@ def load_scene(path, *, layout=None, scale=None):
     -------
     scene : Scene
         Images, ground truth (``inf`` = unknown), masks, ndisp, the layout
-        and the files read (`Scene.files`). For
+        and the scene files of the folder (`Scene.files`). For
         '2003' and '2005' ndisp is ``ceil(max ground truth) + 1``, or None
         without ground truth.
 
@@ -490,8 +562,10 @@ def load_scene(path, *, layout=None, scale=None):
     OSError
         Naming the file: if the folder is missing, matches no layout, lacks
         a required file, or its files cannot be read or hold invalid values
-        (an ``ndisp`` that is not a positive integer, a scale that is not a
-        positive number).
+        (an ``ndisp`` that is not a positive integer up to the image width,
+        a scale that is not a positive number, a ground truth of more than
+        one channel, an image, ground truth or mask whose size is not the
+        left image's).
     ValueError
         If `layout` is not one of the names above or `scale` is not positive.
     """
@@ -509,9 +583,7 @@ def load_scene(path, *, layout=None, scale=None):
         scene = _load_png_pair(folder, layout, _LAYOUT_READS[layout], scale)
     else:
         scene = _load_2014(folder)
-    scene.path, scene.layout = str(folder), layout
-    names = _LAYOUT_READS[layout] + tuple(f"{name}.png" for name in _MASK_NAMES)
-    scene.files = tuple(str(folder / name) for name in names if (folder / name).is_file())
+    scene.path, scene.layout, scene.files = str(folder), layout, scene_files(folder)
     scene = _check_shapes(folder, scene)
     return _derive_masks(scene) if layout in ("2003", "2005") else scene
 

@@ -38,7 +38,11 @@ import shutil
 import sys
 import warnings
 import zipfile
+import zlib
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+
+from ._signals import EXIT_CODES, signal_of, signals_raise
 
 __all__ = ["fetch", "main", "MIDDLEBURY_URL", "FETCH_SCENES", "DATA_FOLDER", "PINNED_SHA256",
            "UnverifiedDownloadWarning"]
@@ -225,17 +229,44 @@ def fetch(dataset, scene, *, size="third", calibration="perfect", root=None,
     root = Path(root).expanduser() if root is not None else default_root()
     base_url = base_url if base_url.endswith("/") else base_url + "/"
     downloader = pooch.HTTPDownloader(progressbar=progress)
-    if dataset == "v2":
-        return _fetch_v2(pooch, scene, root / "middlebury" / "v2" / scene, base_url, downloader)
-    if dataset == "2014":
-        folder = root / "middlebury" / "2014" / f"{scene}-{calibration}"
-        source = f"data/scenes2014/datasets/{scene}-{calibration}/"
-        for name in _2014_FILES:
-            _download(pooch, source + name, folder, base_url, downloader)
-        return folder
-    subdir = dataset if size == "third" else f"{dataset}-{size}"
-    archive = f"data/scenes{dataset}/{_SIZES[size]}/zip-2views/{scene}-2views.zip"
-    return _fetch_archive(pooch, archive, root / "middlebury" / subdir / scene, base_url, downloader)
+    with _no_empty_folders(root / "middlebury"):
+        if dataset == "v2":
+            return _fetch_v2(pooch, scene, root / "middlebury" / "v2" / scene, base_url, downloader)
+        if dataset == "2014":
+            folder = root / "middlebury" / "2014" / f"{scene}-{calibration}"
+            source = f"data/scenes2014/datasets/{scene}-{calibration}/"
+            for name in _2014_FILES:
+                _download(pooch, source + name, folder, base_url, downloader)
+            return folder
+        subdir = dataset if size == "third" else f"{dataset}-{size}"
+        archive = f"data/scenes{dataset}/{_SIZES[size]}/zip-2views/{scene}-2views.zip"
+        return _fetch_archive(pooch, archive, root / "middlebury" / subdir / scene, base_url, downloader)
+
+
+@contextmanager
+def _no_empty_folders(top):
+    """Remove the empty folders under ``top`` (and ``top``) that the block made or emptied.
+
+    A failed or interrupted download, or an unpacked archive, leaves no
+    empty folder behind. Folders that existed before are kept, except the
+    empty ones under ``top/downloads``, which holds this module's archives
+    only while they are unpacked.
+    """
+    before = {str(p) for p in top.rglob("*") if p.is_dir()} | ({str(top)} if top.is_dir() else set())
+    try:
+        yield
+    finally:
+        if top.is_dir():
+            downloads = top / "downloads"
+            made = [p for p in top.rglob("*") if p.is_dir() and (str(p) not in before or downloads in p.parents
+                                                                   or p == downloads)]
+            if str(top) not in before:
+                made.append(top)
+            for folder in sorted(made, key=lambda p: len(p.parts), reverse=True):
+                try:
+                    folder.rmdir()  # only if empty
+                except OSError:
+                    pass
 
 
 def _fetch_v2(pooch, scene, folder, base_url, downloader):
@@ -275,14 +306,24 @@ def _warn_unverified(pooch, url, path):
 def _fetch_archive(pooch, archive, folder, base_url, downloader):
     """A 2005/2006 two-view scene: download its archive, unpack the scene into `folder`.
 
-    The archive is deleted once unpacked; an unpacked scene with both
-    views is not downloaded again. Pinned files of the scene are checked
-    every time.
+    The archive is deleted once unpacked, and also when it cannot be
+    unpacked (a corrupt or truncated download, kept from an earlier run or
+    not): it is this module's own file, and kept it would fail every later
+    run the same way. An unpacked scene with both views is not downloaded
+    again. Pinned files of the scene are checked every time.
     """
     if not ((folder / "view1.png").is_file() and (folder / "view5.png").is_file()):
         downloads = folder.parent.parent / "downloads" / folder.parent.name
         path = _download(pooch, archive, downloads, base_url, downloader)
-        _unpack_scene(path, folder, marker="view1.png")
+        try:
+            _unpack_scene(path, folder, marker="view1.png")
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+            path.unlink(missing_ok=True)
+            raise OSError(f"{base_url + archive}: the downloaded archive is corrupt ({error}); it was "
+                          f"removed, so the next run downloads it again") from None
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
         path.unlink()
     _check_pinned(archive, folder)
     return folder
@@ -298,17 +339,21 @@ def _unpack_scene(archive, folder, marker):
         prefix = found[0].parent.parts
         partial = folder.with_name(folder.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
-        for info in members:
-            parts = PurePosixPath(info.filename).parts
-            if parts[:len(prefix)] != prefix:
-                continue
-            relative = parts[len(prefix):]
-            if any(part in ("..", "") for part in relative) or ":" in info.filename:
-                raise OSError(f"{archive}: unsafe member name {info.filename!r}")
-            target = partial.joinpath(*relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with handle.open(info) as source, open(target, "wb") as out:
-                shutil.copyfileobj(source, out)
+        try:
+            for info in members:
+                parts = PurePosixPath(info.filename).parts
+                if parts[:len(prefix)] != prefix:
+                    continue
+                relative = parts[len(prefix):]
+                if any(part in ("..", "") for part in relative) or ":" in info.filename:
+                    raise OSError(f"{archive}: unsafe member name {info.filename!r}")
+                target = partial.joinpath(*relative)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with handle.open(info) as source, open(target, "wb") as out:
+                    shutil.copyfileobj(source, out)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)  # no half-unpacked scene
+            raise
     shutil.rmtree(folder, ignore_errors=True)
     partial.rename(folder)
 
@@ -333,7 +378,9 @@ def main(argv=None):
 
     Without a data set, downloads :data:`DATA_FOLDER`, so that ``--root``
     can serve as ``MSSTEREO_DATA`` for the tests and benchmarks; with one
-    and no scenes, every scene of it. Returns the exit status.
+    and no scenes, every scene of it. Returns the exit status: 0, 1 with
+    one line on stderr for an error, 130 for Ctrl-C and 143 for SIGTERM
+    (one line, and no partial file or folder).
     """
     parser = argparse.ArgumentParser(
         prog="python -m msstereo.fetch", description="Download and cache public Middlebury scenes.")
@@ -350,13 +397,18 @@ def main(argv=None):
         jobs = DATA_FOLDER
     else:
         jobs = [(args.dataset, scene) for scene in args.scenes or FETCH_SCENES[args.dataset]]
-    try:
-        for dataset, scene in jobs:
-            print(fetch(dataset, scene, size=args.size, calibration=args.calibration, root=args.root,
-                        base_url=args.base_url))
-    except (ValueError, OSError, ImportError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    with signals_raise():
+        try:
+            for dataset, scene in jobs:
+                print(fetch(dataset, scene, size=args.size, calibration=args.calibration, root=args.root,
+                            base_url=args.base_url))
+        except KeyboardInterrupt as interrupt:  # SIGTERM too
+            code = EXIT_CODES[signal_of(interrupt)]
+            print(f"error: {'terminated' if code == 143 else 'interrupted'}", file=sys.stderr)
+            return code
+        except (ValueError, OSError, ImportError) as error:
+            print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -5,9 +5,16 @@ Middlebury sign convention (left disparity >= 0; left pixel ``x`` matches
 right pixel ``x - d``) and ``np.inf`` marking unknown values, as in the
 Middlebury 2014 PFM files.
 
+Readers open regular files only: a FIFO, a device or a folder is refused
+before anything is read from it (a FIFO would block forever).
+
 Every writer validates its input first and then writes to a temporary file
 in the destination directory that is moved into place with
 :func:`os.replace`, so a failed write never leaves a partial file behind.
+Temporary files are named ``.NAME.msstereo-PID-RANDOM.tmp`` after their
+target ``NAME`` and the process writing them; a later output set with that
+target removes those of processes that no longer run (a run killed by
+SIGKILL or a power cut), and no other file.
 :class:`OutputSet` does the same for a set of files that belong together:
 all targets are checked before any work, and published at once or not at
 all.
@@ -15,8 +22,12 @@ all.
 
 from __future__ import annotations
 
+import errno
+import io
+import json
 import os
 import re
+import stat
 import uuid
 import warnings
 from contextlib import contextmanager, suppress
@@ -26,6 +37,11 @@ import numpy as np
 from PIL import Image
 
 from ._signals import interrupts_deferred
+
+try:
+    import fcntl
+except ImportError:  # Windows: publishing is not locked
+    fcntl = None
 
 __all__ = [
     "read_pfm",
@@ -41,8 +57,50 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------
+# Reading regular files only
+# --------------------------------------------------------------------------
+
+
+def _kind(mode):
+    """What a file of ``mode`` (``st_mode``) is, for messages."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _open_regular(path):
+    """``path`` opened for binary reading, or an OSError naming it if it is not a regular file.
+
+    The file is opened without blocking and checked through its descriptor,
+    so a FIFO cannot block the reader and a file swapped after a check is
+    still refused.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(f"{path}: cannot read {_kind(mode)}; give a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+# --------------------------------------------------------------------------
 # Atomic writing
 # --------------------------------------------------------------------------
+
+_TEMPORARY = re.compile(r"\.(?P<name>.+)\.msstereo-(?P<pid>\d+)-[0-9a-f]{32}\.tmp\Z", re.DOTALL)
+"""The name of a temporary file of this module (`_temporary_name`)."""
 
 
 @contextmanager
@@ -52,9 +110,14 @@ def _atomic_path(path):
     The temporary file lives in the same directory so that :func:`os.replace`
     is an atomic rename on the same file system. It is created by an ordinary
     exclusive open, not :func:`tempfile.mkstemp`, so that the result gets the
-    permissions of any new file under the user's umask rather than 0600.
+    permissions of any new file under the user's umask rather than 0600. A
+    `path` that is itself a temporary file of this module (a file staged by
+    `OutputSet`) is written directly: its owner moves it into place.
     """
     path = Path(path)
+    if _TEMPORARY.match(path.name):
+        yield path
+        return
     tmp = _temporary_name(path)
     open(tmp, "xb").close()
     try:
@@ -69,8 +132,55 @@ def _atomic_path(path):
 
 
 def _temporary_name(path):
-    """A hidden, unused name beside ``path`` (same folder, so renames are atomic)."""
-    return path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    """A hidden, unused name beside ``path`` (same folder, so renames are atomic).
+
+    ``.NAME.msstereo-PID-RANDOM.tmp``: the target's name, so that a later
+    run can find the temporary files of its targets, and the writing
+    process, so that it removes only those of processes that have ended.
+    """
+    return path.parent / f".{path.name}.msstereo-{os.getpid()}-{uuid.uuid4().hex}.tmp"
+
+
+def _alive(pid):
+    """Whether process ``pid`` runs (or may run: unknown counts as running)."""
+    if os.name == "nt":  # os.kill would end it
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _remove_orphans(targets):
+    """Delete the temporary files of ``targets`` left by processes that no longer run.
+
+    Only names of the exact pattern of `_temporary_name` for one of these
+    targets are considered, so no file of the user's can be taken for one.
+    Returns the paths removed.
+    """
+    removed, folders = [], {}
+    for target in map(Path, targets):
+        folders.setdefault(target.parent, set()).add(target.name)
+    for folder, names in folders.items():
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            found = _TEMPORARY.match(entry.name)
+            if found is None or found["name"] not in names:
+                continue
+            pid = int(found["pid"])
+            if pid == os.getpid() or _alive(pid):
+                continue
+            with suppress(OSError):
+                if entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 def check_targets(targets, inputs=()):
@@ -88,17 +198,23 @@ def check_targets(targets, inputs=()):
     OSError
         Naming the path: a folder that is missing or is a file, a target
         that is a directory or not a regular file, a target that is one of
-        the inputs (also through a link), or a folder where no file can be
-        created.
+        the inputs (also through a link), a target named twice, a name too
+        long for the file system (with the temporary name it is written
+        under), or a folder where no file can be created.
+
+    Notes
+    -----
+    Each target's temporary name is created and deleted once, so that
+    every refusal a write could meet in its folder comes now, before any
+    work, rather than after it.
     """
     inputs = [Path(p) for p in inputs]
-    folders = set()
+    seen = []
     for target in map(Path, targets):
         folder = target.parent
         if not folder.is_dir():
             what = "is not a folder" if folder.exists() else "does not exist"
             raise OSError(f"output folder {folder} {what}")
-        folders.add(folder)
         if target.is_dir():
             raise OSError(f"output {target} is a directory")
         if target.exists() and not target.is_file():
@@ -106,13 +222,24 @@ def check_targets(targets, inputs=()):
         for source in inputs:
             if _same_file(target, source):
                 raise OSError(f"output {target} would overwrite the input {source}")
-    for folder in folders:
-        probe = _temporary_name(folder / "probe")
-        try:
-            open(probe, "xb").close()
-        except OSError as exc:
-            raise OSError(f"cannot write in output folder {folder}: {exc.strerror or exc}") from None
-        os.unlink(probe)
+        for other in seen:
+            if _same_file(target, other):
+                raise OSError(f"output {target} is named twice (also as {other})")
+        seen.append(target)
+        _probe(target)
+
+
+def _probe(target):
+    """Create and delete the temporary name of ``target``: an OSError now if a write would fail."""
+    probe = _temporary_name(target)
+    try:
+        open(probe, "xb").close()
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise OSError(f"output {target}: name too long for the file system ({len(target.name)} "
+                          f"characters, {len(probe.name)} with its temporary suffix)") from None
+        raise OSError(f"cannot write in output folder {target.parent}: {exc.strerror or exc}") from None
+    os.unlink(probe)
 
 
 def _same_file(a, b):
@@ -123,15 +250,52 @@ def _same_file(a, b):
         return a.resolve() == b.resolve()
 
 
+@contextmanager
+def _locked(folders):
+    """Hold an exclusive lock (``flock``) on each of ``folders`` over the block.
+
+    Publishes into one folder thus never interleave, whichever process
+    makes them. The lock is the folder's own (no lock file): the system
+    releases it when the process ends, however it ends, so a killed run
+    leaves no lock behind. Where the file system has no locks, the block
+    runs unlocked.
+    """
+    descriptors = []
+    try:
+        for folder in sorted({os.path.realpath(f) for f in folders}):
+            if fcntl is None:
+                break
+            try:
+                descriptors.append(os.open(folder, os.O_RDONLY))
+                fcntl.flock(descriptors[-1], fcntl.LOCK_EX)
+            except OSError:
+                pass
+        yield
+    finally:
+        for fd in descriptors:
+            os.close(fd)
+
+
+def _signature(path):
+    """``[size, mtime_ns, inode]`` of ``path``: what tells a file this module wrote from a later one."""
+    info = os.stat(path, follow_symlinks=False)
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+
 class OutputSet:
     """Files written as one set: checked first, staged, then published together.
 
     Each file is written to a temporary name in its target folder
     (`stage`); `publish` then moves all of them into place with
-    :func:`os.replace` while Ctrl-C is held back, restoring the previous
-    files if a move fails. Until `publish`, no target is touched, and
-    leaving a ``with`` block by an exception (Ctrl-C included) removes the
-    staged files.
+    :func:`os.replace` while Ctrl-C and SIGTERM are held back, restoring the
+    previous files if a move fails. Until `publish`, no target is touched,
+    and leaving a ``with`` block by an exception (Ctrl-C included) removes
+    the staged files.
+
+    Two processes may write one set at once: each stages its own files,
+    and publishes hold a lock on the target folders, so the last set
+    published wins, whole. Temporary files of the targets left by
+    processes that have ended are removed when a set is published.
 
     Parameters
     ----------
@@ -139,6 +303,11 @@ class OutputSet:
         Every file the set may write; checked at once by `check_targets`.
     inputs : iterable of str or os.PathLike
         Files that no target may replace.
+    manifest : str or os.PathLike, optional
+        A file, published with the set, that records the files of its
+        folder this set wrote (size, modification time and inode). Only a
+        file recorded there by an earlier set and unchanged since can be
+        removed by `publish`: without a manifest, none is.
 
     Raises
     ------
@@ -146,10 +315,11 @@ class OutputSet:
         From `check_targets`.
     """
 
-    def __init__(self, targets, inputs=()):
+    def __init__(self, targets, inputs=(), manifest=None):
         self.targets = [Path(t) for t in targets]
         self.inputs = [Path(p) for p in inputs]
-        check_targets(self.targets, self.inputs)
+        self.manifest = None if manifest is None else Path(manifest)
+        check_targets(self.targets + ([self.manifest] if self.manifest else []), self.inputs)
         self._staged = {}
 
     def stage(self, target):
@@ -163,17 +333,32 @@ class OutputSet:
         return tmp
 
     def publish(self, remove=()):
-        """Move every staged file into place; then delete ``remove`` (stale files).
+        """Move every staged file into place; then delete the files of ``remove`` this tool wrote.
+
+        A file of ``remove`` is deleted only if the manifest of an earlier
+        set records it and it has not changed since (a file the user made or
+        edited is kept), it is not an input, and this set did not write it.
+        All of it happens under the lock of the target folders: first the
+        temporary files of the targets left by ended processes are removed,
+        then the files (and a new manifest recording them) are moved into
+        place.
 
         Returns
         -------
         written, removed : list of Path
-            The published targets, and those of ``remove`` that existed and
-            were deleted (inputs are never deleted; a file that cannot be
-            deleted is left).
+            The published targets, and those of ``remove`` that were
+            deleted.
         """
-        with interrupts_deferred():
-            check_targets(self._staged, self.inputs)
+        folders = {target.parent for target in self._staged}
+        if self.manifest is not None:
+            folders.add(self.manifest.parent)
+        with _locked(folders), interrupts_deferred():
+            staged = list(self._staged)
+            check_targets(staged + ([self.manifest] if self.manifest else []), self.inputs)
+            _remove_orphans(self.targets + ([self.manifest] if self.manifest else []))
+            recorded = self._recorded()
+            if self.manifest is not None:
+                self._stage_manifest()
             moved, backups = [], []
             try:
                 for target, tmp in self._staged.items():
@@ -187,9 +372,33 @@ class OutputSet:
                 raise
             for _, backup in backups:
                 os.unlink(backup)
-            written, self._staged = moved, {}
-            removed = [path for path in map(Path, remove) if self._remove(path)]
+            written = [target for target in moved if target in staged]
+            self._staged = {}
+            removed = [path for path in map(Path, remove)
+                       if path not in written and self._remove(path, recorded)]
         return written, removed
+
+    def _recorded(self):
+        """The files the manifest records, by name: ``{name: signature}`` (empty if unreadable)."""
+        if self.manifest is None:
+            return {}
+        try:
+            with _open_regular(self.manifest) as f:
+                files = json.loads(f.read(1 << 20).decode("utf-8"))["files"]
+            return {str(name): list(value) for name, value in files.items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}
+
+    def _stage_manifest(self):
+        """Stage the manifest: the signature of every staged file in its folder, as it will be."""
+        folder = self.manifest.parent
+        files = {target.name: _signature(tmp) for target, tmp in self._staged.items()
+                 if _same_file(target.parent, folder)}
+        text = json.dumps({"written by": "msstereo", "files": files}, indent=1) + "\n"
+        tmp = _temporary_name(self.manifest)
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(text)
+        self._staged[self.manifest] = tmp
 
     def _roll_back(self, moved, backups):
         """Undo a partial publish; a previous file that cannot be restored stays at its backup name."""
@@ -201,11 +410,15 @@ class OutputSet:
                 os.replace(backup, target)
         self.discard()
 
-    def _remove(self, path):
-        """Delete a stale file unless it is an input; whether it was deleted."""
+    def _remove(self, path, recorded):
+        """Delete ``path`` if the manifest records it unchanged and it is not an input; whether it was."""
         if not path.is_file() or any(_same_file(path, source) for source in self.inputs):
             return False
+        if self.manifest is None or not _same_file(path.parent, self.manifest.parent):
+            return False
         try:
+            if recorded.get(path.name) != _signature(path):
+                return False
             os.unlink(path)
         except OSError:
             return False
@@ -275,8 +488,9 @@ def read_pfm(path):
     Raises
     ------
     OSError
-        If the file cannot be read, its header is malformed or declares an
-        empty image, or its size disagrees with the header.
+        If the file cannot be read or is not a regular file, its header is
+        malformed or declares an empty image, or its size disagrees with the
+        header.
 
     Notes
     -----
@@ -288,19 +502,24 @@ def read_pfm(path):
     whitespace byte or CR LF.
     """
     path = Path(path)
-    with open(path, "rb") as f:
-        channels, height, width, dtype, end = _pfm_header(path, f.read(_PFM_HEADER_BYTES))
-        count = width * height * channels
-        start = os.fstat(f.fileno()).st_size - count * 4
-        if start <= end:
-            raise OSError(f"{path}: truncated PFM data: expected {count * 4} bytes for "
-                          f"{width}x{height}x{channels}, found {max(start + count * 4 - end - 1, 0)}")
-        f.seek(end)
-        gap = f.read(start - end) if start - end <= 2 else b"?"
-        if gap not in _PFM_GAPS:
-            raise OSError(f"{path}: PFM size does not match its header: {start - end} bytes between "
-                          f"the header and {count * 4} bytes of {width}x{height}x{channels} data")
-        raster = f.read(count * 4)
+    with _open_regular(path) as f:
+        return _read_pfm(f, path)
+
+
+def _read_pfm(f, path):
+    """The array of the PFM file open as ``f`` (named ``path`` in messages); see `read_pfm`."""
+    channels, height, width, dtype, end = _pfm_header(path, f.read(_PFM_HEADER_BYTES))
+    count = width * height * channels
+    start = os.fstat(f.fileno()).st_size - count * 4
+    if start <= end:
+        raise OSError(f"{path}: truncated PFM data: expected {count * 4} bytes for "
+                      f"{width}x{height}x{channels}, found {max(start + count * 4 - end - 1, 0)}")
+    f.seek(end)
+    gap = f.read(start - end) if start - end <= 2 else b"?"
+    if gap not in _PFM_GAPS:
+        raise OSError(f"{path}: PFM size does not match its header: {start - end} bytes between "
+                      f"the header and {count * 4} bytes of {width}x{height}x{channels} data")
+    raster = f.read(count * 4)
     if len(raster) != count * 4:
         raise OSError(f"{path}: truncated PFM data (the file changed while read)")
     shape = (height, width) if channels == 1 else (height, width, 3)
@@ -396,12 +615,6 @@ def _to_array(image):
     return np.asarray(image, dtype=np.uint8).copy()
 
 
-def _is_pfm(path):
-    """Whether the file at ``path`` starts with the PFM magic."""
-    with open(path, "rb") as f:
-        return f.read(2) in (b"Pf", b"PF")
-
-
 def read_image(path):
     """Read an image file (PNG, TIFF, PPM, PFM, ...).
 
@@ -421,20 +634,24 @@ def read_image(path):
     Raises
     ------
     OSError
-        Naming the file, if it is missing or cannot be decoded, whatever
-        the decoder raised, or if it declares more pixels than Pillow's
+        Naming the file, if it is missing, is not a regular file (a FIFO, a
+        device, a folder) or cannot be decoded, whatever the decoder
+        raised, or if it declares more pixels than Pillow's
         decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``).
     """
     path = Path(path)
     try:
-        if _is_pfm(path):
-            return read_pfm(path)
-        with warnings.catch_warnings():
-            # A file declaring a huge image is refused, not decoded with a warning.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                image.load()
-                return _to_array(image)
+        with _open_regular(path) as f:
+            if f.read(2) in (b"Pf", b"PF"):
+                f.seek(0)
+                return _read_pfm(f, path)
+            f.seek(0)
+            with warnings.catch_warnings():
+                # A file declaring a huge image is refused, not decoded with a warning.
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(f) as image:
+                    image.load()
+                    return _to_array(image)
     except OSError as exc:
         if str(path) in str(exc):
             raise
@@ -612,11 +829,12 @@ def read_calib(path):
     Raises
     ------
     OSError
-        If the file cannot be read or a line is malformed.
+        If the file cannot be read, is not a regular file or a line is
+        malformed.
     """
     path = Path(path)
     calib = {}
-    with open(path, encoding="ascii", errors="replace") as f:
+    with io.TextIOWrapper(_open_regular(path), encoding="ascii", errors="replace") as f:
         for number, line in enumerate(f, start=1):
             line = line.strip()
             if not line:

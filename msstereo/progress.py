@@ -42,7 +42,17 @@ def reporter(progress, shapes, cap):
         Shapes of the pyramid levels, coarsest first.
     cap : int
         Most outer iterations per level (the solver's ``outer_iterations``).
+
+    Raises
+    ------
+    ValueError
+        If ``progress`` is none of these (a string such as ``"yes"`` is
+        not taken for True).
     """
+    import numpy as np  # loaded already by the match that calls this
+
+    if not (isinstance(progress, (bool, np.bool_)) or callable(progress)):
+        raise ValueError(f"progress must be True, False or a callable taking a line, got {progress!r}")
     if not progress:
         return None
     if callable(progress):

@@ -120,6 +120,7 @@ API_ERRORS = [
     ("Relax step=1e-12", None, {"solver": lambda: msstereo.Relax(step=1e-12)}, "cost volume"),
     ("relax d_max=1e12", None, {"solver": "relax", "d_max": 1e12}, "cost volume"),
     ("d_max=1e300", None, {"d_max": 1e300}, "d_max must be"),
+    ("progress='yes'", None, {"progress": "yes"}, "progress must be True, False or a callable"),
 ]
 
 
@@ -436,6 +437,21 @@ def _inputs(folder, pair8):
     return ["im0.png", "im1.png"]
 
 
+def _beside_scene_files(folder, pair8):
+    """The pair inside a 2014 scene folder: its ground truth, calibration and masks beside it."""
+    write_pfm(folder / "disp0.pfm", np.full(pair8[0].shape, 3.0))
+    write_pfm(folder / "disp0GT.pfm", np.full(pair8[0].shape, 3.0))
+    (folder / "calib.txt").write_text("ndisp=8\n")
+    Image.fromarray(np.full(pair8[0].shape, 255, np.uint8)).save(folder / "mask0nocc.png")
+    Image.fromarray(np.full(pair8[0].shape, 255, np.uint8)).save(folder / "nonocc.png")
+    return ["im0.png", "im1.png"]
+
+
+def _setup_fifo(folder, pair8):
+    os.mkfifo(folder / "pipe.png")
+    return ["pipe.png", "im1.png"]
+
+
 CLI_ERRORS = [
     # class 1: outputs that would replace an input
     ("-o named after the left image", _inputs, ["-o", "im0.pfm"], "would overwrite the input"),
@@ -447,11 +463,19 @@ CLI_ERRORS = [
     ("parent of -o is a file", _inputs, ["-o", "im0.png/d.pfm"], "is not a folder"),
     ("parent of -o is missing", _inputs, ["-o", "missing/d.pfm"], "does not exist"),
     ("-o not .pfm", _inputs, ["-o", "d.txt"], ".pfm"),
+    # class 1b: the files of the scene folder the images sit in, and -o against --sdk
+    ("-o onto the scene's disp0.pfm", _beside_scene_files, ["-o", "disp0.pfm"], "would overwrite the input"),
+    ("-o whose colour map is a scene mask", _beside_scene_files, ["-o", "nonocc.pfm"], "nonocc.png would overwrite"),
+    ("--sdk GT beside the images", _beside_scene_files, ["--sdk", "GT", "-o", "d.pfm"], "disp0GT.pfm would overwrite"),
+    ("-o and --sdk name one file", _inputs, ["-o", "disp0X.pfm", "--sdk", "X"],
+     "-o disp0X.pfm and --sdk name one file"),
+    ("name too long for the file system", _inputs, ["-o", "d" * 240 + ".pfm"], "name too long for the file system"),
     # class 3/4: images
     ("corrupt PNG chunk", _setup_image("bad.png", _png_with_chunk_after_data(b"zTXt", b"k\x00\x05zz")), [], "bad.png"),
     ("decompression bomb", _setup_image("bomb.png", _png_declaring(20000, 20000)), [], "bomb.png"),
     ("empty image file", _setup_image("empty.png", b""), [], "empty.png"),
     ("input is a directory", _setup_dir_input, [], "dir.png"),
+    ("input is a FIFO", _setup_fifo, [], "pipe.png: cannot read a FIFO"),
     ("NaN in a float image", _setup_nan_left, [], "left contains NaN"),
     ("uint8 + float in [0, 1e-6]", _setup_dark_right, [], "right holds floats"),
     # class 6: --param and options
@@ -467,8 +491,22 @@ CLI_ERRORS = [
 ]
 
 
+@pytest.fixture
+def no_hang():
+    """Fail instead of hanging: a read that blocks (a FIFO) raises TimeoutError after 10 s."""
+    import signal
+
+    def timeout(*args):
+        raise TimeoutError("blocked for 10 s")
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
 @pytest.mark.parametrize("case, setup, args, message", CLI_ERRORS, ids=[c[0] for c in CLI_ERRORS])
-def test_cli_refuses_bad_input_in_one_line_and_touches_nothing(files, pair8, capsys, monkeypatch,
+def test_cli_refuses_bad_input_in_one_line_and_touches_nothing(files, pair8, capsys, monkeypatch, no_hang,
                                                                case, setup, args, message):
     inputs = setup(files, pair8)
     monkeypatch.chdir(files)
@@ -484,6 +522,90 @@ def test_cli_refuses_bad_input_in_one_line_and_touches_nothing(files, pair8, cap
     assert_one_line(err, message)
     assert snapshot(files) == before
 
+
+def test_cli_reads_negative_numbers_in_exponent_notation(files, capsys, monkeypatch):
+    seen = {}
+
+    def spy(left, right, args, d_max):
+        seen.update(d_min=args.d_min, d_max=args.d_max)
+        raise KeyboardInterrupt
+    monkeypatch.setattr("msstereo.cli._run", spy)
+    monkeypatch.chdir(files)
+    code, _, err = run(["match", "im0.png", "im1.png", "-o", "d.pfm", "--d-min", "-1e1", "--d-max", "-.5E+1"],
+                       capsys)
+    assert code == 130 and seen == {"d_min": -10.0, "d_max": -5.0}, err
+
+
+def _scene_2014_with(folder, pair8, **files):
+    """A 2014 folder of the pair, with ``files`` (name: bytes or array) replaced or added."""
+    folder.mkdir()
+    for name, image in zip(("im0.png", "im1.png"), pair8):
+        Image.fromarray(image).save(folder / name)
+    write_pfm(folder / "disp0.pfm", np.full(pair8[0].shape, 3.0))
+    (folder / "calib.txt").write_text("ndisp=8\n")
+    for name, content in files.items():
+        name = name.replace("_", ".")
+        if isinstance(content, bytes):
+            (folder / name).write_bytes(content)
+        elif name.endswith(".pfm"):
+            write_pfm(folder / name, content)
+        else:
+            Image.fromarray(content).save(folder / name)
+    return folder
+
+
+SCENE_ERRORS = [
+    ("mask of another size", {"mask0nocc_png": np.full((8, 9), 255, np.uint8)},
+     "mask0nocc.png: size 9x8 differs from the left image's 48x32"),
+    ("3-channel ground truth", {"disp0_pfm": np.full((32, 48, 3), 3.0)},
+     "disp0.pfm: ground truth must have one channel"),
+    ("ground truth of another size", {"disp0_pfm": np.full((32, 47), 3.0)}, "disp0.pfm: size 47x32"),
+    ("ndisp beyond the width", {"calib_txt": b"ndisp=1e12\n"}, "calib.txt: ndisp 1000000000000 is larger"),
+    ("right image of another size", {"im1_png": np.zeros((32, 40), np.uint8)}, "im1.png: size 40x32"),
+]
+
+
+@pytest.mark.parametrize("case, changes, message", SCENE_ERRORS, ids=[c[0] for c in SCENE_ERRORS])
+def test_cli_scene_errors_name_the_file_before_the_match(tmp_path, pair8, capsys, monkeypatch, case, changes,
+                                                        message):
+    def no_match(*args, **kwargs):
+        raise AssertionError("the match started")
+    monkeypatch.setattr("msstereo.cli._run", no_match)
+    folder = _scene_2014_with(tmp_path / "scene", pair8, **changes)
+    before = snapshot(tmp_path)
+    code, _, err = run(["match", str(folder), "-o", str(tmp_path / "d.pfm"), "--quiet"], capsys)
+    assert code == 2
+    assert_one_line(err, message)
+    assert snapshot(tmp_path) == before
+
+
+def test_cli_refuses_a_target_name_too_long_before_the_match(files, capsys, monkeypatch):
+    def no_match(*args, **kwargs):
+        raise AssertionError("the match started")
+    monkeypatch.setattr("msstereo.cli._run", no_match)
+    monkeypatch.chdir(files)
+    code, _, err = run(["match", "im0.png", "im1.png", "-o", "e" * 245 + ".pfm", "--quiet"], capsys)
+    assert code == 2
+    assert_one_line(err, "name too long for the file system")
+
+
+def test_cli_eval_names_a_missing_scene_folder(files, capsys, monkeypatch):
+    monkeypatch.chdir(files)
+    write_pfm("d.pfm", np.zeros((4, 4)))
+    code, _, err = run(["eval", "d.pfm", "no/such/scene"], capsys)
+    assert code == 2
+    assert_one_line(err, "no/such/scene: no such scene folder or ground-truth file")
+
+
+def test_cli_eval_error_map_never_replaces_a_scene_file_beside_a_ground_truth(files, pair8, capsys, monkeypatch):
+    monkeypatch.chdir(files)
+    _beside_scene_files(files, pair8)
+    write_pfm("d.pfm", np.full(pair8[0].shape, 3.0))
+    before = snapshot(files)
+    code, _, err = run(["eval", "d.pfm", "disp0GT.pfm", "--error-map", "mask0nocc.png"], capsys)
+    assert code == 2
+    assert_one_line(err, "mask0nocc.png would overwrite the input")
+    assert snapshot(files) == before
 
 def test_cli_reads_uint16_float_tiff_and_pfm_pairs_like_uint8(files, pair8, reference, capsys, monkeypatch):
     monkeypatch.chdir(files)
@@ -507,16 +629,31 @@ def test_cli_param_sets_string_and_boolean_fields(files, capsys, monkeypatch):
     assert {"d.pfm", "d.png"} <= set(snapshot(files))
 
 
-def test_cli_rerun_with_another_model_removes_the_stale_side_files(files, capsys, monkeypatch):
+def test_cli_rerun_with_another_model_removes_the_side_files_it_wrote(files, capsys, monkeypatch):
     monkeypatch.chdir(files)
     inputs = {k: v for k, v in snapshot(files).items()}
     assert run(["match", "im0.png", "im1.png", "-o", "d.pfm", *CLI_FAST, "--model", "ms-tv"], capsys)[0] == 0
     assert (files / "d.v.png").exists()
     code, out, _ = run(["match", "im0.png", "im1.png", "-o", "d.pfm", *CLI_FAST], capsys)
-    assert code == 0 and "removed stale" in out and "d.v.png" in out
+    assert code == 0 and "removed files of an earlier run" in out and "d.v.png" in out
     after = snapshot(files)
-    assert sorted(after) == sorted([*inputs, "d.pfm", "d.png"])
+    assert sorted(after) == sorted([*inputs, "d.pfm", "d.png", ".d.pfm.msstereo.json"])
     assert all(after[name] == data for name, data in inputs.items())
+
+
+def test_cli_keeps_user_files_named_like_side_files(files, capsys, monkeypatch):
+    monkeypatch.chdir(files)
+    mine = {"res.right.pfm": b"my right view", "res.occlusion.png": b"mine"}
+    for name, data in mine.items():
+        (files / name).write_bytes(data)
+    assert run(["match", "im0.png", "im1.png", "-o", "res.pfm", *CLI_FAST, "--model", "ms-tv"], capsys)[0] == 0
+    (files / "res.v.png").write_bytes(b"edited after the run")  # the run's file, changed by the user
+    code, out, _ = run(["match", "im0.png", "im1.png", "-o", "res.pfm", *CLI_FAST], capsys)
+    assert code == 0 and "removed" not in out and "kept files" in out and "res.right.pfm" in out
+    after = snapshot(files)
+    assert after["res.v.png"] == b"edited after the run"
+    assert {name: after[name] for name in ("res.right.pfm", "res.occlusion.png")} == {
+        "res.right.pfm": b"my right view", "res.occlusion.png": b"mine"}
 
 
 def _failing_on_call(n, error):
@@ -541,7 +678,7 @@ def test_cli_failure_while_writing_leaves_the_previous_set(files, capsys, monkey
     argv = ["match", "im0.png", "im1.png", "-o", "d.pfm", *CLI_FAST, "--model", "ms-occ"]
     assert run(argv, capsys)[0] == 0
     before = snapshot(files)
-    assert len(before) == 2 + 8
+    assert len(before) == 2 + 8 + 1  # the pair, the files of ms-occ, the manifest
     monkeypatch.setattr("msstereo.cli.write_png", _failing_on_call(3, error))
     result, _, err = run([*argv, "--param", "beta=0.2"], capsys)
     assert result == code

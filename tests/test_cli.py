@@ -100,7 +100,7 @@ def test_eval_scores_a_v2_result(data_root, tmp_path, capsys):
 def test_match_saves_discontinuity_maps(pair_files, tmp_path, model, maps):
     assert main(["match", *pair_files, "-o", str(tmp_path / "d.pfm"), "--model", model, "--quiet"]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == sorted(["d.pfm", "d.png", "left.png", "right.png", *maps])
+    assert names == sorted([".d.pfm.msstereo.json", "d.pfm", "d.png", "left.png", "right.png", *maps])
 
 
 def test_match_saves_both_views_and_occlusions_for_ms_occ(pair_files, tmp_path):

@@ -259,7 +259,7 @@ def test_size_mismatch_is_oserror(tmp_path):
     folder = tmp_path / "bad"
     _make_png_layout(folder, ("im2.png", "im6.png", "disp2.png", "disp6.png"), 4)
     _save(folder / "im6.png", np.zeros((H + 1, W, 3), dtype=np.uint8))
-    with pytest.raises(OSError, match="sizes disagree"):
+    with pytest.raises(OSError, match=r"im6.png: size 8x7 differs from the left image's 8x6"):
         load_scene(folder)
 
 

@@ -218,3 +218,86 @@ def test_command_line_fills_a_data_folder_the_benchmarks_can_read(site, data_roo
         np.testing.assert_array_equal(get_scene(name, root).left, get_scene(name, data_root).left)
     assert main(["2005", "computer", "--root", str(root), "--base-url", url]) == 1
     assert "2005 scene must be one of" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# Corrupt downloads, interruptions: one line, no debris, nothing kept that fails again
+# --------------------------------------------------------------------------
+
+def _debris(root):
+    """Folders left empty, half-unpacked scenes and archives in the data folder ``root``."""
+    top = root / "middlebury"
+    return sorted(str(p.relative_to(root)) for p in top.rglob("*")
+                  if p.name.endswith((".partial", ".zip")) or (p.is_dir() and not any(p.iterdir())))
+
+
+def _aloe_archive(tmp_path):
+    scene = synthetic_scene("step", shape=(24, 40), background=2.0, foreground=5.0)
+    files = {"view1.png": _png_bytes(tmp_path, _uint8(scene.left)),
+             "view5.png": _png_bytes(tmp_path, _uint8(scene.right))}
+    return {f"Aloe/{name}": data for name, data in files.items()}
+
+
+def test_a_corrupt_cached_archive_is_removed_and_reported_in_one_line(site, tmp_path, capsys):
+    from msstereo.fetch import main
+    folder, url, requests = site
+    served = folder / "data/scenes2006/ThirdSize/zip-2views/Aloe-2views.zip"
+    _zip(served, _aloe_archive(tmp_path))
+    root = tmp_path / "data"
+    cached = root / "middlebury" / "downloads" / "2006" / "Aloe-2views.zip"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"PK\x03\x04 an interrupted download")  # kept by an earlier run
+    argv = ["2006", "aloe", "--root", str(root), "--base-url", url]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "archive is corrupt" in err, err
+    assert requests == [] and not cached.exists() and _debris(root) == []
+    with pytest.warns(UnverifiedDownloadWarning):  # the next run downloads it again, and unpacks it
+        assert main(argv) == 0
+    assert len(requests) == 1 and (root / "middlebury" / "2006" / "Aloe" / "view5.png").is_file()
+    assert _debris(root) == []
+
+
+def test_an_archive_that_fails_while_unpacking_leaves_no_half_scene(site, tmp_path):
+    folder, url, _ = site
+    served = folder / "data/scenes2006/ThirdSize/zip-2views/Aloe-2views.zip"
+    _zip(served, _aloe_archive(tmp_path))
+    data = bytearray(served.read_bytes())
+    at = data.index(b"IDAT") + 8  # inside the first member's data: its CRC no longer matches
+    data[at] ^= 0xFF
+    served.write_bytes(bytes(data))
+    root = tmp_path / "data"
+    with pytest.warns(UnverifiedDownloadWarning), pytest.raises(OSError, match="archive is corrupt"):
+        fetch("2006", "aloe", root=root, base_url=url)
+    assert _debris(root) == [] and not (root / "middlebury" / "2006" / "Aloe").exists()
+
+
+def test_a_refused_download_leaves_no_empty_folder(site, tmp_path):
+    folder, url, _ = site
+    (folder / "eval" / "newEval" / "tsukuba").mkdir(parents=True)
+    (folder / "eval" / "newEval" / "tsukuba" / "imL.png").write_bytes(b"not the Middlebury file")
+    root = tmp_path / "data"
+    with pytest.raises(ValueError, match="pinned hash"):
+        fetch("v2", "tsukuba", root=root, base_url=url)
+    assert not (root / "middlebury").exists()
+
+
+@pytest.mark.parametrize("interrupt, code, word", [(KeyboardInterrupt(), 130, "interrupted"),
+                                                   (None, 143, "terminated")], ids=["Ctrl-C", "SIGTERM"])
+def test_ctrl_c_or_sigterm_during_fetch_prints_one_line(monkeypatch, tmp_path, capsys, interrupt, code, word):
+    import os
+    import signal
+
+    import msstereo.fetch as module
+
+    def download(*args, **kwargs):
+        if interrupt is None:
+            os.kill(os.getpid(), signal.SIGTERM)
+        else:
+            raise interrupt
+        for _ in range(1000):  # the signal arrives between two steps
+            pass
+        raise AssertionError("not interrupted")
+    monkeypatch.setattr(module, "fetch", download)
+    assert module.main(["v2", "tsukuba", "--root", str(tmp_path)]) == code
+    assert capsys.readouterr().err == f"error: {word}\n"

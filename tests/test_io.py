@@ -1,5 +1,7 @@
 """Tests for msstereo.io: PFM, PNG images, disparity PNGs, calibration, output sets."""
 
+import json
+import os
 import tracemalloc
 
 import numpy as np
@@ -234,16 +236,98 @@ def _stage_all(outputs, content):
         outputs.stage(target).write_bytes(content + target.name.encode())
 
 
-def test_output_set_publishes_every_file_and_removes_stale_ones(tmp_path):
-    (tmp_path / "stale.png").write_bytes(b"old")
+def test_output_set_publishes_every_file_and_removes_no_file_it_did_not_write(tmp_path):
+    (tmp_path / "stale.png").write_bytes(b"the user's")
     (tmp_path / "in.png").write_bytes(b"input")
     targets = [tmp_path / "a.pfm", tmp_path / "a.png"]
     with OutputSet(targets, inputs=[tmp_path / "in.png"]) as outputs:
         _stage_all(outputs, b"new ")
-        assert sorted(_files(tmp_path)) != ["a.pfm", "a.png", "in.png"]  # staged under other names
+        assert sorted(_files(tmp_path)) != ["a.pfm", "a.png", "in.png", "stale.png"]  # staged under other names
         written, removed = outputs.publish(remove=[tmp_path / "stale.png", tmp_path / "in.png"])
-    assert written == targets and removed == [tmp_path / "stale.png"]
-    assert _files(tmp_path) == {"a.pfm": b"new a.pfm", "a.png": b"new a.png", "in.png": b"input"}
+    assert written == targets and removed == []
+    assert _files(tmp_path) == {"a.pfm": b"new a.pfm", "a.png": b"new a.png", "in.png": b"input",
+                                "stale.png": b"the user's"}
+
+
+def test_output_set_removes_only_what_its_manifest_records_unchanged(tmp_path):
+    """A file named like an output is removed only if an earlier set wrote it and nobody changed it since."""
+    names = ["a.pfm", "a.v.png", "a.right.pfm", "a.occlusion.png"]
+    targets, manifest = [tmp_path / name for name in names], tmp_path / ".a.manifest"
+    with OutputSet(targets[:3], manifest=manifest) as outputs:  # writes a.pfm, a.v.png, a.right.pfm
+        _stage_all(outputs, b"first ")
+        assert outputs.publish() == (targets[:3], [])
+    (tmp_path / "a.right.pfm").write_bytes(b"edited by the user")
+    (tmp_path / "a.occlusion.png").write_bytes(b"made by the user")
+    with OutputSet(targets, manifest=manifest) as outputs:
+        outputs.stage(targets[0]).write_bytes(b"second")
+        written, removed = outputs.publish(remove=targets[1:])
+    assert written == targets[:1] and removed == [tmp_path / "a.v.png"]
+    assert _files(tmp_path) == {"a.pfm": b"second", "a.right.pfm": b"edited by the user",
+                                "a.occlusion.png": b"made by the user", ".a.manifest": manifest.read_bytes()}
+    assert list(json.loads(manifest.read_text())["files"]) == ["a.pfm"]
+
+
+def test_output_set_refuses_a_target_named_twice(tmp_path):
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(OSError, match="named twice"):
+        OutputSet([tmp_path / "a.pfm", tmp_path / "sub" / ".." / "a.pfm"])
+    assert sorted(_files(tmp_path)) == ["sub"]
+
+
+def test_a_name_too_long_for_the_file_system_is_refused_before_any_work(tmp_path):
+    target = tmp_path / ("d" * 240 + ".pfm")  # fits alone, not with its temporary suffix
+    with pytest.raises(OSError, match="name too long"):
+        check_targets([target])
+    with pytest.raises(OSError, match="name too long"):
+        check_targets([tmp_path / ("d" * 300 + ".pfm")])
+    assert _files(tmp_path) == {}
+
+
+def test_publishing_removes_temporaries_of_ended_processes_and_nothing_else(tmp_path):
+    import subprocess
+    import sys
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                           text=True, check=True)
+    dead, alive, hexa = int(ended.stdout), os.getppid(), "0123456789abcdef" * 2
+    kept = [f".a.pfm.msstereo-{alive}-{hexa}.tmp", ".a.pfm.tmp", f".a.pfm.msstereo-{dead}-xyz.tmp",
+            f".b.pfm.msstereo-{dead}-{hexa}.tmp", f"a.pfm.msstereo-{dead}-{hexa}.tmp"]
+    for name in [*kept, f".a.pfm.msstereo-{dead}-{hexa}.tmp"]:
+        (tmp_path / name).write_bytes(b"x")
+    with OutputSet([tmp_path / "a.pfm"]) as outputs:
+        outputs.stage(tmp_path / "a.pfm").write_bytes(b"new")
+        outputs.publish()
+    assert sorted(_files(tmp_path)) == sorted([*kept, "a.pfm"])
+
+
+def test_a_staged_file_is_written_in_place_by_the_atomic_writers(tmp_path, monkeypatch):
+    # A temporary of the temporary would be left behind by a run killed while writing it.
+    import msstereo.io as io
+    moves = []
+    monkeypatch.setattr(io.os, "replace", lambda src, dst, real=io.os.replace: moves.append(dst) or real(src, dst))
+    with OutputSet([tmp_path / "a.pfm", tmp_path / "a.png"]) as outputs:
+        write_pfm(outputs.stage(tmp_path / "a.pfm"), np.zeros((2, 3)))
+        write_png(outputs.stage(tmp_path / "a.png"), np.zeros((2, 3), np.uint8))
+        assert moves == []
+        outputs.publish()
+    assert sorted(_files(tmp_path)) == ["a.pfm", "a.png"] and moves == [tmp_path / "a.pfm", tmp_path / "a.png"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs")
+@pytest.mark.parametrize("reader", [read_image, read_pfm, read_calib], ids=lambda f: f.__name__)
+def test_readers_refuse_a_fifo_without_blocking(tmp_path, reader):
+    import signal
+    os.mkfifo(tmp_path / "pipe.png")
+
+    def timeout(*args):
+        raise TimeoutError("blocked on the FIFO")
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(5)
+    try:
+        with pytest.raises(OSError, match="pipe.png: cannot read a FIFO"):
+            reader(tmp_path / "pipe.png")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_output_set_leaves_targets_untouched_when_the_block_fails(tmp_path):
