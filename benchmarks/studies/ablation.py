@@ -14,8 +14,10 @@ Usage::
 
 import numpy as np
 
-from .common import (add_data_option, add_save_options, command_line, load_scenes, markdown_table, run_peer,
-                     run_scene, study_parser, write_markdown)
+from msstereo.datasets import V2_SCENES
+
+from .common import (command_line, load_scenes, markdown_table, run_peer, run_scene, study_parser,
+                     write_markdown)
 
 VARIANTS = {
     "default": {},
@@ -36,10 +38,7 @@ KEYS = ("bad1 nonocc", "bad0.5 nonocc", "bad1 all")
 
 
 def main(argv=None):
-    parser = study_parser(__doc__, __spec__.name)
-    add_data_option(parser, holds="middlebury/v2")
-    parser.add_argument("--scenes", nargs="+", default=["tsukuba", "venus", "teddy", "cones"])
-    add_save_options(parser)
+    parser = study_parser(__doc__, __spec__.name, scenes=V2_SCENES, save=True)
     args = parser.parse_args(argv)
     scenes = load_scenes(args.scenes, args.data)
     rows = {"sgbm": [run_peer(scene) for scene in scenes.values()]}

@@ -28,8 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import (RESULTS, add_save_options, command_line, last_json_line, markdown_row, markdown_table,
-                     study_parser)
+from .common import RESULTS, command_line, last_json_line, markdown_row, markdown_table, study_parser
 
 RUNS = (("default", "relax"), ("ms-occ", "pde"))
 """Matches of a child, in order: the default model, then ms-occ/pde after it."""
@@ -89,11 +88,10 @@ def table(times):
 
 
 def main(argv=None):
-    parser = study_parser(__doc__, __spec__.name)
+    parser = study_parser(__doc__, __spec__.name, save=True)
     parser.add_argument("--trees", nargs="+", default=["this=."], metavar="LABEL=PATH",
                         help="source trees to compare (PYTHONPATH of the children)")
     parser.add_argument("--repeat", type=int, default=3)
-    add_save_options(parser)
     args = parser.parse_args(argv)
     trees = dict(item.split("=", 1) for item in args.trees)
     text = table(measure(trees, args.repeat))

@@ -13,9 +13,11 @@ Scenes and matches
     ``MSSTEREO_DATA``), `run_scene` (an msstereo match over the scene's
     disparity range, scored by `msstereo.batch.score`), `run_peer` (the same
     row for SGBM) and `warm_up` (compile before timing).
-Settings
-    `parse_settings` sorts ``--set NAME=VALUE`` into model parameters,
-    pipeline options of `msstereo.match` and solver options.
+Command lines
+    `study_parser` (usage ``python -m benchmarks.studies.<name>``, with
+    ``--data``, ``--scenes``, ``--name`` and ``--no-save`` where a study
+    has them); `parse_settings` sorts ``--set NAME=VALUE`` into model
+    parameters, pipeline options of `msstereo.match` and solver options.
 Dask
     `add_dask_options` and `run_on_dask`: the matches of a study as tasks
     of `msstereo.batch.run_batch`.
@@ -45,7 +47,7 @@ import numpy as np
 
 import msstereo
 from msstereo.batch import run_batch, score
-from msstereo.datasets import get_scene, left_right_consistent
+from msstereo.datasets import SCENE_NAMES, V2_SCENES, get_scene, left_right_consistent
 from msstereo.evaluate import METRIC_KEYS
 from msstereo.kernels.occlusion import background_fill
 from msstereo.match import SOLVERS
@@ -272,9 +274,33 @@ def sgbm_seconds(left, right, ndisp, repeat):
 # --------------------------------------------------------------------------
 
 
-def study_parser(doc, module):
-    """The argument parser of study `module` (e.g. ``__spec__.name``): its usage line and first doc line."""
-    return argparse.ArgumentParser(prog=f"python -m {module}", description=doc.splitlines()[0])
+def study_parser(doc, module, scenes=None, scene_choices=SCENE_NAMES, save=False):
+    """The argument parser of a study, with the options that several studies share.
+
+    Parameters
+    ----------
+    doc : str
+        The study's docstring: its first line describes the command.
+    module : str
+        The study's module (``__spec__.name``), for the usage line.
+    scenes : sequence of str, optional
+        Default scenes: adds ``--data`` and ``--scenes`` (`add_scene_options`).
+    scene_choices : sequence of str
+        The scenes ``--scenes`` accepts.
+    save : bool or str
+        True: adds ``--no-save``; a name: also ``--name`` with that default
+        (`add_save_options`).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.splitlines()[0])
+    if scenes is not None:
+        add_scene_options(parser, scenes, scene_choices)
+    if save:
+        add_save_options(parser, name=save if isinstance(save, str) else None)
+    return parser
 
 
 # --------------------------------------------------------------------------
@@ -394,6 +420,14 @@ def add_data_option(parser, holds="middlebury/v2 and middlebury/2005"):
     """``--data``: the data folder, by default ``$MSSTEREO_DATA``."""
     parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"),
                         help=f"folder holding {holds} (default: $MSSTEREO_DATA)")
+
+
+def add_scene_options(parser, default, choices=SCENE_NAMES):
+    """``--data`` and ``--scenes`` (names among `choices`, for `load_scenes`)."""
+    add_data_option(parser, holds="middlebury/v2" if set(choices) <= set(V2_SCENES) else
+                    "middlebury/v2 and middlebury/2005")
+    parser.add_argument("--scenes", nargs="+", default=list(default), choices=list(choices), metavar="SCENE",
+                        help=f"scenes, any of {', '.join(choices)} (default: {' '.join(default)})")
 
 
 def load_scenes(names, root):

@@ -35,9 +35,8 @@ from msstereo.datasets import V2_SCENES
 from msstereo.evaluate import V2_COLUMNS, V2_KEYS
 from msstereo.match import SOLVERS
 
-from .common import (RESULTS, add_data_option, add_save_options, add_set_option, command_line, describe_model,
-                     load_scenes, make_solvers, markdown_row, markdown_table, parse_settings, run_info,
-                     study_parser)
+from .common import (RESULTS, add_set_option, command_line, describe_model, load_scenes, make_solvers,
+                     markdown_row, markdown_table, parse_settings, run_info, study_parser)
 
 KEYS = list(V2_KEYS) + ["energy", "seconds", "descent steps", "iterations"]
 
@@ -125,13 +124,11 @@ def plot_energy_vs_time(model, scene, out, path):
 
 
 def main(argv=None):
-    parser = study_parser(__doc__, __spec__.name)
-    add_data_option(parser, holds="middlebury/v2")
+    parser = study_parser(__doc__, __spec__.name, scenes=V2_SCENES, scene_choices=V2_SCENES,
+                          save="compare_solvers")
     parser.add_argument("--models", nargs="+", default=["ms-tv"],
                         help=f"models to run (default: ms-tv; any of {sorted(msstereo.MODELS)})")
-    parser.add_argument("--scenes", nargs="+", default=list(V2_SCENES), choices=V2_SCENES)
     add_set_option(parser, what="a model parameter, match option or option of any solver")
-    add_save_options(parser, name="compare_solvers")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.models) - set(msstereo.MODELS))
     if unknown:

@@ -56,10 +56,9 @@ from msstereo.datasets import SCENES_2005, V2_SCENES
 from msstereo.evaluate import OCCLUSION_KEYS, V2_KEYS, V3_KEYS
 from msstereo.match import SOLVERS
 
-from .common import (RESULTS, SGBM, add_dask_options, add_data_option, add_save_options, add_set_option,
-                     command_line, compatible, dask_settings, describe_model, json_safe, load_scenes,
-                     make_solvers, markdown_table, parse_settings, pipeline_fields, run_info, run_on_dask,
-                     run_peer, run_scene, study_parser, warm_up)
+from .common import (RESULTS, SGBM, add_dask_options, add_set_option, command_line, compatible, dask_settings,
+                     describe_model, json_safe, load_scenes, make_solvers, markdown_table, parse_settings,
+                     pipeline_fields, run_info, run_on_dask, run_peer, run_scene, study_parser, warm_up)
 
 TIME_KEYS = ("seconds", "x sgbm")
 VALUE_KEYS = V2_KEYS + V3_KEYS + TIME_KEYS + OCCLUSION_KEYS
@@ -283,16 +282,13 @@ def save(name, report, meta, rows, means):
 
 def parse_args(argv):
     """Command-line options (see the module docstring)."""
-    parser = study_parser(__doc__, __spec__.name)
-    add_data_option(parser)
+    parser = study_parser(__doc__, __spec__.name, scenes=DEFAULT_SCENES, scene_choices=list(GROUP_OF),
+                          save="middlebury")
     parser.add_argument("--models", nargs="+", default=list(msstereo.MODELS),
                         choices=list(msstereo.MODELS), help="models to run (default: all)")
     parser.add_argument("--solvers", nargs="+", default=["pde"],
                         help=f"solvers to run each model with (default: pde; any of {sorted(SOLVERS)})")
-    parser.add_argument("--scenes", nargs="+", default=list(DEFAULT_SCENES), choices=list(GROUP_OF),
-                        help="scenes (default: the v2 scenes, art and laundry)")
     add_set_option(parser)
-    add_save_options(parser, name="middlebury")
     add_dask_options(parser)
     return parser.parse_args(argv)
 

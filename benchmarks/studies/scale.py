@@ -38,8 +38,8 @@ import time
 
 import numpy as np
 
-from .common import (add_save_options, command_line, last_json_line, markdown_row, markdown_table, run_module,
-                     sgbm, sgbm_seconds, study_parser, write_markdown)
+from .common import (command_line, last_json_line, markdown_row, markdown_table, run_module, sgbm,
+                     sgbm_seconds, study_parser, write_markdown)
 
 NDISP = 70
 """Disparity range of the 0.37 MP pair: Middlebury's 280 at full size, over 4."""
@@ -128,14 +128,13 @@ def run_child(kind, scale, mmap_threshold=None):
 
 
 def main(argv=None):
-    parser = study_parser(__doc__, __spec__.name)
+    parser = study_parser(__doc__, __spec__.name, save=True)
     parser.add_argument("--sizes", nargs="+", type=float, metavar="MP",
                         help="sizes in megapixels (the nearest scale of the 0.37 MP pair)")
     parser.add_argument("--quick", action="store_true", help="0.1 and 0.37 MP only")
     parser.add_argument("--no-sgbm", action="store_true")
     parser.add_argument("--mmap-threshold", type=int, metavar="BYTES",
                         help="glibc's MALLOC_MMAP_THRESHOLD_ of the match children (default: glibc's own)")
-    add_save_options(parser)
     parser.add_argument("--match", type=float, help=argparse.SUPPRESS)  # child: one size
     parser.add_argument("--sgbm", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -29,10 +29,11 @@ import pstats
 
 import numpy as np
 
+from msstereo.datasets import V2_SCENES
 from msstereo.match import SOLVERS
 
-from .common import (add_data_option, add_save_options, command_line, load_scenes, markdown_row,
-                     markdown_table, run_scene, sgbm_seconds, study_parser, warm_up, write_markdown)
+from .common import (command_line, load_scenes, markdown_row, markdown_table, run_scene, sgbm_seconds,
+                     study_parser, warm_up, write_markdown)
 
 CONFIGS = ("default/relax", "ms-occ/pde", "tv/pde")
 
@@ -54,16 +55,13 @@ def profile_table(scene, model, solver, top=12):
 
 
 def main(argv=None):
-    parser = study_parser(__doc__, __spec__.name)
-    add_data_option(parser, holds="middlebury/v2")
-    parser.add_argument("--scenes", nargs="+", default=["tsukuba", "venus", "teddy", "cones"])
+    parser = study_parser(__doc__, __spec__.name, scenes=V2_SCENES, save="speed")
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), metavar="MODEL/SOLVER")
     parser.add_argument("--repeat", type=int, default=5, help="SGBM runs per scene and round (median)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of SGBM and every configuration")
     parser.add_argument("--threads", nargs="+", type=int, default=[None], metavar="N",
                         help="thread counts of `match` to time each configuration with (default: its own)")
     parser.add_argument("--profile", action="store_true")
-    add_save_options(parser, name="speed")
     args = parser.parse_args(argv)
     configs = [tuple(c.split("/")) + (threads,) for c in args.configs for threads in args.threads]
     load_start = os.getloadavg()
@@ -92,7 +90,7 @@ def main(argv=None):
             print(lines[-1], flush=True)
     lines.append("")
     lines += markdown_table(["method", "x sgbm, mean over the scenes", "x sgbm, largest"],
-                            [[label(config), f"{np.mean(r):.0f}", f"{max(r):.0f}"] for config, r in ratios.items()])
+                            [[label(c), f"{np.mean(r):.0f}", f"{max(r):.0f}"] for c, r in ratios.items()])
     # The ratios assume an otherwise idle machine: other jobs on the cores stretch the long
     # matches far more than SGBM's short runs, so the load is part of the result.
     lines.append("")

@@ -20,13 +20,13 @@ import itertools
 import numpy as np
 
 from msstereo.batch import score
-from msstereo.datasets import V2_SCENES
+from msstereo.datasets import SCENE_NAMES, V2_SCENES
 from msstereo.kernels.filters import weighted_median
 from msstereo.match import as_float_image
 from msstereo.models import MODELS
 
-from .common import (add_data_option, add_save_options, command_line, load_scenes, markdown_table, run_peer,
-                     run_scene, study_parser, write_markdown)
+from .common import (command_line, load_scenes, markdown_table, run_peer, run_scene, study_parser,
+                     write_markdown)
 
 GRID = {"radius": (4, 6, 8), "median_color": (0.03, 0.05, 0.1), "median_space": (4.0, 8.0)}
 
@@ -37,10 +37,7 @@ def bad1(row):
 
 
 def main(argv=None):
-    parser = study_parser(__doc__, __spec__.name)
-    add_data_option(parser)
-    parser.add_argument("--scenes", nargs="+", default=list(V2_SCENES) + ["art", "laundry", "motorcycle"])
-    add_save_options(parser)
+    parser = study_parser(__doc__, __spec__.name, scenes=SCENE_NAMES, save=True)
     args = parser.parse_args(argv)
     scenes = load_scenes(args.scenes, args.data)
     rows = {"sgbm": {name: bad1(run_peer(scene)) for name, scene in scenes.items()}}
@@ -59,13 +56,14 @@ def main(argv=None):
     names = list(scenes)
     v2 = [n for n in names if n in V2_SCENES]
     with_mean = len(v2) == len(V2_SCENES)
-    cells = [[key] + [f"{row[n]:.2f}" for n in names] + ([f"{np.mean([row[n] for n in v2]):.2f}"] if with_mean else [])
-             for key, row in rows.items()]
+    cells = [[key] + [f"{row[n]:.2f}" for n in names]
+             + ([f"{np.mean([row[n] for n in v2]):.2f}"] if with_mean else []) for key, row in rows.items()]
     table = "\n".join(markdown_table(["weighted median", *names] + (["v2 mean"] if with_mean else []), cells))
     print(table)
     if not args.no_save:
         chosen = MODELS["default"]
-        write_markdown("weighted_median", "The weighted median of the default model", command_line(__spec__.name, argv),
+        write_markdown("weighted_median", "The weighted median of the default model",
+                       command_line(__spec__.name, argv),
                        "the `default` model (solver `relax`) without its weighted median, then the weighted "
                        "median with each setting applied to the same disparities, beside OpenCV SGBM of the "
                        "same run. Bad 1 in percent (nonocc; Motorcycle: all pixels). `default` uses radius "
