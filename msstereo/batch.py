@@ -35,25 +35,20 @@ import numpy as np
 
 from . import checks
 from .datasets import Scene, load_scene
-from .evaluate import evaluate_v2, evaluate_v3, occlusion_scores
+from .evaluate import (METRIC_KEYS, OCCLUSION_KEYS, V2_COLUMNS, V2_KEYS, V3_KEYS, metric_columns,
+                       occlusion_columns)
 from .io import OutputSet, write_pfm
 from .match import DEFAULT_MODEL, DEFAULT_SOLVER, MAX_FACTOR, match
 from .models import MODELS, Model, get_model
 from .solvers import get_solver
 
+# The metric columns are msstereo.evaluate's (V2_COLUMNS, V2_KEYS, V3_KEYS, OCCLUSION_KEYS,
+# METRIC_KEYS), named here too since the rows of a batch are keyed by them.
 __all__ = ["Setting", "expand", "run_batch", "score", "write_table", "command",
-           "V2_KEYS", "V3_KEYS", "OCCLUSION_KEYS", "TABLE_FILES"]
+           "V2_COLUMNS", "V2_KEYS", "V3_KEYS", "OCCLUSION_KEYS", "METRIC_KEYS", "TABLE_FILES"]
 
 INSTALL = 'pip install "msstereo[batch]"'
 """How to get the optional dependency of this module."""
-
-#: (mask, threshold) of the Middlebury v2 bad-pixel columns.
-V2_COLUMNS = (("nonocc", 0.5), ("nonocc", 1.0), ("nonocc", 2.0), ("all", 1.0), ("disc", 1.0))
-V2_KEYS = tuple(f"bad{thr:g} {mask}" for mask, thr in V2_COLUMNS)
-#: Middlebury v3 columns, over every pixel with ground truth (scenes without a 'nonocc' mask).
-V3_KEYS = ("bad0.5 all", "bad1 all", "bad2 all", "bad4 all", "avgerr all", "rms all")
-OCCLUSION_KEYS = ("occ precision", "occ recall")
-METRIC_KEYS = tuple(dict.fromkeys(V2_KEYS + V3_KEYS)) + OCCLUSION_KEYS
 
 #: The table of a batch in its output folder.
 TABLE_FILES = ("results.csv", "results.md")
@@ -240,15 +235,6 @@ def expand(models=(DEFAULT_MODEL,), solvers=(DEFAULT_SOLVER,), params_grid=None,
 # --------------------------------------------------------------------------
 
 
-def _accuracy(scene, disparity):
-    """Metric columns: v2 bad pixels with a 'nonocc' mask, else v3 over the 'all' mask."""
-    if "nonocc" in scene.masks:
-        scores = evaluate_v2(disparity, scene)
-        return {f"bad{thr:g} {mask}": scores[mask][thr] for mask, thr in V2_COLUMNS if mask in scores}
-    scores = evaluate_v3(disparity, scene.disparity, scene.masks.get("all"))
-    return {f"{metric} all": value for metric, value in scores.items() if f"{metric} all" in V3_KEYS}
-
-
 def score(scene, disparity, seconds, occlusion=None):
     """One row of scores: metrics where the scene has ground truth, seconds, occlusion P/R.
 
@@ -268,12 +254,10 @@ def score(scene, disparity, seconds, occlusion=None):
         else `V3_KEYS`; none without ground truth; then ``seconds`` and
         `OCCLUSION_KEYS`.
     """
-    row = {} if scene.disparity is None else _accuracy(scene, disparity)
+    row = {} if scene.disparity is None else metric_columns(disparity, scene)
     row["seconds"] = seconds
     if occlusion is not None and scene.occlusion is not None:
-        scores = occlusion_scores(occlusion, scene)
-        row["occ precision"] = 100 * scores["precision"]
-        row["occ recall"] = 100 * scores["recall"]
+        row.update(occlusion_columns(occlusion, scene))
     return row
 
 

@@ -5,6 +5,11 @@ masks 'nonocc', 'all', 'disc') and the metrics of the Middlebury v3 (2014)
 evaluation [2]_ (bad0.5 ... bad4, avgerr, rms, invalid). A prediction that is
 not finite (``inf``, ``nan``) has no disparity: it always counts as bad.
 
+The result tables (`msstereo.batch` and the benchmark studies) name their
+columns here, so that every table spells a metric the same way:
+`metric_columns` and `occlusion_columns` give one scene's row, keyed by
+`V2_KEYS`, `V3_KEYS` and `OCCLUSION_KEYS`.
+
 References
 ----------
 .. [1] D. Scharstein and R. Szeliski, "A taxonomy and evaluation of dense
@@ -21,13 +26,31 @@ import numpy as np
 from . import checks
 
 __all__ = ["bad_pixels", "evaluate_v2", "evaluate_v3", "evaluate_v3_masks", "evaluate_scene",
-           "occlusion_scores"]
+           "occlusion_scores", "metric_columns", "occlusion_columns", "V2_COLUMNS", "V2_KEYS",
+           "V3_KEYS", "OCCLUSION_KEYS", "METRIC_KEYS"]
 
 #: Thresholds (pixels) of the v3 bad-pixel metrics.
 V3_THRESHOLDS = (0.5, 1.0, 2.0, 4.0)
 
 #: Masks of the v3 evaluation, in the order of its tables.
 V3_MASKS = ("nonocc", "all")
+
+#: (mask, threshold) of the Middlebury v2 bad-pixel columns of a result table: bad 0.5, 1 and
+#: 2 on 'nonocc' (v2 ranks with bad 1 there), bad 1 on 'all' and 'disc'.
+V2_COLUMNS = (("nonocc", 0.5), ("nonocc", 1.0), ("nonocc", 2.0), ("all", 1.0), ("disc", 1.0))
+
+#: Column names of `V2_COLUMNS`: ``"bad<threshold> <mask>"``, e.g. ``"bad1 nonocc"``.
+V2_KEYS = tuple(f"bad{thr:g} {mask}" for mask, thr in V2_COLUMNS)
+
+#: Middlebury v3 columns over every pixel with ground truth, for scenes without a 'nonocc' mask:
+#: the bad-pixel percentages of `V3_THRESHOLDS`, then ``avgerr`` and ``rms`` (`evaluate_v3`).
+V3_KEYS = tuple(f"bad{thr:g} all" for thr in V3_THRESHOLDS) + ("avgerr all", "rms all")
+
+#: Columns of a predicted occlusion mask, in percent (`occlusion_columns`).
+OCCLUSION_KEYS = ("occ precision", "occ recall")
+
+#: Every metric column a result row may have, in table order (each name once).
+METRIC_KEYS = tuple(dict.fromkeys(V2_KEYS + V3_KEYS)) + OCCLUSION_KEYS
 
 
 def _as_map(array, name):
@@ -294,3 +317,62 @@ def occlusion_scores(predicted, scene):
         "precision": hits / n_predicted if n_predicted else float("nan"),
         "recall": hits / n_reference if n_reference else float("nan"),
     }
+
+
+def metric_columns(disparity, scene):
+    """The metric columns of one scene's row in a result table.
+
+    Scenes with a 'nonocc' mask (Middlebury v2, 2003 and 2005) get the v2
+    bad-pixel percentages of `V2_COLUMNS` on the masks they have; the others
+    (2014, Motorcycle) get the v3 metrics over every pixel with ground
+    truth (`V3_KEYS`), since they have no occlusion mask to rank with.
+
+    Parameters
+    ----------
+    disparity : array_like, shape (H, W)
+        Predicted left disparity.
+    scene : Scene
+        Scene with ground truth.
+
+    Returns
+    -------
+    columns : dict
+        ``{column name: value}``, names from `V2_KEYS` (in that order, the
+        masks the scene has) or `V3_KEYS`; bad-pixel values in percent.
+
+    Raises
+    ------
+    ValueError
+        If the scene has no ground truth or the shapes differ.
+    """
+    if "nonocc" in scene.masks:
+        scores = evaluate_v2(disparity, scene)
+        return {f"bad{thr:g} {mask}": scores[mask][thr] for mask, thr in V2_COLUMNS if mask in scores}
+    if scene.disparity is None:
+        raise ValueError(f"scene {scene.name!r} has no ground-truth disparity")
+    scores = evaluate_v3(disparity, scene.disparity, scene.masks.get("all"))
+    return {f"{metric} all": value for metric, value in scores.items() if f"{metric} all" in V3_KEYS}
+
+
+def occlusion_columns(predicted, scene):
+    """The occlusion columns of one scene's row: `occlusion_scores` in percent.
+
+    Parameters
+    ----------
+    predicted : array_like of bool, shape (H, W)
+        Pixels predicted occluded.
+    scene : Scene
+        Scene with a ground-truth occlusion (:attr:`Scene.occlusion`).
+
+    Returns
+    -------
+    columns : dict
+        ``{"occ precision": percent, "occ recall": percent}`` (`OCCLUSION_KEYS`).
+
+    Raises
+    ------
+    ValueError
+        If the scene has no ground-truth occlusion or the shapes differ.
+    """
+    scores = occlusion_scores(predicted, scene)
+    return {"occ precision": 100 * scores["precision"], "occ recall": 100 * scores["recall"]}

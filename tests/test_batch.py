@@ -120,6 +120,19 @@ def test_every_scene_and_setting_written_and_scored_like_a_serial_match(client, 
     assert sorted(line.split("]")[0] for line in lines[:-1]) == [f"[{k}/6" for k in range(1, 7)]
 
 
+def test_the_metric_columns_are_those_of_evaluate_and_batch_imports_no_private_name():
+    import ast
+
+    import msstereo.batch
+    import msstereo.evaluate
+
+    for name in ("V2_COLUMNS", "V2_KEYS", "V3_KEYS", "OCCLUSION_KEYS", "METRIC_KEYS"):
+        assert getattr(msstereo.batch, name) is getattr(msstereo.evaluate, name)
+    tree = ast.parse(Path(msstereo.batch.__file__).read_text())
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names]
+    assert imported and not [name for name in imported if name.startswith("_")]
+
+
 def test_grids_expand_as_a_product():
     settings = expand(["tv", "ms-tv"], ["pde", "relax"], params_grid={"beta": [0.02, 0.05]},
                       solver_grid={"iterations": [5, 10]})
@@ -204,10 +217,11 @@ def test_without_dask_the_function_says_how_to_install_it(monkeypatch, scenes):
 
 @pytest.fixture
 def benchmarks(monkeypatch):
-    """benchmarks/middlebury.py and tune.py, with a stand-in for the SGBM peer (OpenCV is optional)."""
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import middlebury
-    import tune
+    """The middlebury and tune studies, with a stand-in for the SGBM peer (OpenCV is optional)."""
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:  # `pytest` without `python -m` does not put the working folder on the path
+        monkeypatch.syspath_prepend(root)
+    from benchmarks.studies import middlebury, tune
     monkeypatch.setattr(middlebury, "run_peer", lambda scene: {"bad1 nonocc": 50.0, "seconds": 0.01})
     return middlebury, tune
 

@@ -1,25 +1,131 @@
-"""Tests for the benchmark helpers: the SGBM peer and the Middlebury table logic."""
+"""The benchmarks: the asv suite runs, the studies parse and tabulate, the SGBM peer matches.
 
+The studies are imported as modules of the repository (``benchmarks.studies``),
+as ``python -m benchmarks.studies.<name>`` runs them; nothing here runs a
+study on real data. Each asv benchmark runs once, on its smallest parameter,
+so that a benchmark broken by a change fails here rather than in a later
+``asv run``.
+"""
+
+import importlib
+import inspect
+import pkgutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from msstereo.synthetic import synthetic_scene
 
-import middlebury  # noqa: E402
-import peers  # noqa: E402
-from msstereo.synthetic import synthetic_scene  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `pytest` without `python -m` does not put the working folder on the path
+    sys.path.append(str(ROOT))
+
+import benchmarks.asv_bench  # noqa: E402
+from benchmarks.studies import common, middlebury  # noqa: E402
+
+STUDIES = ("ablation", "band", "cold_start", "compare_solvers", "middlebury", "scale", "speed", "tune",
+           "weighted_median")
+"""The study modules with a command line (``same_maps`` too has one, but is no study of its own)."""
+
+ASV_PREFIXES = ("time_", "timeraw_", "mem_", "peakmem_", "track_")
+"""The method prefixes by which asv finds a benchmark."""
 
 
 def _uint8(image):
     return np.round(255 * image).astype(np.uint8)
 
 
+# --------------------------------------------------------------------------
+# The asv suite
+# --------------------------------------------------------------------------
+
+
+def _asv_classes():
+    """``(module name, class)`` of every class of the suite with a benchmark method."""
+    found = []
+    for info in pkgutil.iter_modules(benchmarks.asv_bench.__path__):
+        module = importlib.import_module(f"{benchmarks.asv_bench.__name__}.{info.name}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and any(m.startswith(ASV_PREFIXES) for m in dir(cls)):
+                found.append(pytest.param(cls, id=f"{info.name}.{name}"))
+    return found
+
+
+def test_the_asv_suite_has_the_match_and_kernel_benchmarks():
+    names = {param.id for param in _asv_classes()}
+    assert {"match.Match", "kernels.SorIncrement", "kernels.Search", "kernels.WeightedMedian", "kernels.Warp",
+            "kernels.BoxMean"} <= names
+    from benchmarks.asv_bench.match import Match
+    assert set(Match.params[0]) == {"default/relax", "ms-occ/pde", "ms-tv/optimize", "tv/relax"}
+    assert {"time_match", "peakmem_match"} <= set(dir(Match))
+
+
+@pytest.mark.parametrize("cls", _asv_classes())
+def test_every_asv_benchmark_runs_on_its_smallest_parameter(cls, monkeypatch):
+    # The first value of each parameter: the smallest image, the quickest configuration.
+    values = [axis[0] for axis in getattr(cls, "params", [])]
+    monkeypatch.setattr(cls, "params", [[value] for value in values], raising=False)
+    benchmark = cls()
+    if hasattr(benchmark, "setup_cache"):
+        assert benchmark.setup_cache() is None  # a cache would be passed to every method first
+    if hasattr(benchmark, "setup"):
+        benchmark.setup(*values)
+    method = next(m for m in sorted(dir(cls)) if m.startswith(ASV_PREFIXES))
+    getattr(benchmark, method)(*values)
+    if hasattr(benchmark, "teardown"):
+        benchmark.teardown(*values)
+
+
+def test_the_asv_configuration_names_the_suite_and_keeps_its_output_out_of_git():
+    text = (ROOT / "asv.conf.json").read_text()
+    assert '"benchmark_dir": "benchmarks/asv_bench"' in text
+    for key in ("env_dir", "results_dir", "html_dir"):
+        assert f'"{key}": ".asv/' in text
+    assert "/.asv/" in (ROOT / ".gitignore").read_text().splitlines()
+
+
+# --------------------------------------------------------------------------
+# The studies' command lines
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", STUDIES)
+def test_each_study_runs_as_a_module_of_the_repository(name, capsys):
+    study = importlib.import_module(f"benchmarks.studies.{name}")
+    with pytest.raises(SystemExit) as exit_:
+        study.main(["--help"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: python -m benchmarks.studies.{name}")
+    # The usage lines of the docstring run the module, never a file path.
+    assert f"python -m benchmarks.studies.{name}" in study.__doc__
+    assert f"benchmarks/{name}.py" not in study.__doc__
+
+
+def test_command_line_and_markdown_table():
+    assert common.command_line("benchmarks.studies.speed", ["--scenes", "teddy"]) == (
+        "python -m benchmarks.studies.speed --scenes teddy")
+    assert common.markdown_table(["scene", "bad", "note"], [["teddy", "1.00", "x"]], align="lrl") == [
+        "| scene | bad | note |", "|---|---:|---|", "| teddy | 1.00 | x |"]
+    assert common.markdown_table(["a", "b"], [])[1] == "|---|---:|"
+
+
+def test_middlebury_metadata_records_the_module_command():
+    pytest.importorskip("cv2")  # SGBM.describe names OpenCV's version
+    meta = middlebury.metadata(["--models", "tv"], ["tv"], {"pde": common.make_solvers(["pde"], {})["pde"]}, {})
+    assert meta["command"] == "python -m benchmarks.studies.middlebury --models tv"
+    assert set(meta["threads"]) == set(common.THREAD_VARIABLES)
+
+
+# --------------------------------------------------------------------------
+# The SGBM peer
+# --------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("ndisp, expected", [(1, 16), (15, 16), (16, 16), (17, 32), (59, 64), (76, 80)])
 def test_num_disparities(ndisp, expected):
-    assert peers.num_disparities(ndisp) == expected
+    assert common.num_disparities(ndisp) == expected
 
 
 def test_sgbm_recovers_a_step_and_fills_the_border():
@@ -27,7 +133,7 @@ def test_sgbm_recovers_a_step_and_fills_the_border():
     scene = synthetic_scene("step", shape=(64, 96), background=4.0, foreground=9.0)
     gray = (_uint8(scene.left), _uint8(scene.right))
     for left, right in (gray, tuple(np.repeat(im[..., None], 3, axis=2) for im in gray)):
-        disparity, seconds = peers.sgbm(left, right, scene.ndisp)
+        disparity, seconds = common.sgbm(left, right, scene.ndisp)
         assert disparity.shape == scene.shape and disparity.dtype == np.float32
         assert seconds > 0
         # Left padding and background fill: every pixel, the left border included, has a value.
@@ -43,29 +149,34 @@ def test_sgbm_rejects_non_uint8():
     pytest.importorskip("cv2")
     image = np.zeros((32, 48), dtype=np.float32)
     with pytest.raises(ValueError, match="uint8"):
-        peers.sgbm(image, image, 16)
+        common.sgbm(image, image, 16)
 
 
 def test_sgbm_without_opencv_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "cv2", None)  # makes `import cv2` raise ImportError
     image = np.zeros((32, 48), dtype=np.uint8)
     with pytest.raises(ImportError, match=r'pip install "msstereo\[bench\]"'):
-        peers.sgbm(image, image, 16)
+        common.sgbm(image, image, 16)
+
+
+# --------------------------------------------------------------------------
+# Settings and tables
+# --------------------------------------------------------------------------
 
 
 def test_parse_settings_routes_each_name():
-    params, options = middlebury.parse_settings(
+    params, options = common.parse_settings(
         ["beta=0.03", "factor=0.8", "median=0", "robust=false"], ["pde", "optimize"])
     assert params == {"beta": 0.03, "factor": 0.8, "robust": False}
     assert options == {"pde": {"median": 0}, "optimize": {"median": 0}}
-    solvers = middlebury.make_solvers(["pde"], options)
+    solvers = common.make_solvers(["pde"], options)
     assert solvers["pde"].median == 0
     with pytest.raises(SystemExit, match="unknown setting 'foo'"):
-        middlebury.parse_settings(["foo=1"])
+        common.parse_settings(["foo=1"])
     with pytest.raises(SystemExit, match="NAME=VALUE"):
-        middlebury.parse_settings(["beta"])
+        common.parse_settings(["beta"])
     with pytest.raises(SystemExit, match="unknown solver"):
-        middlebury.parse_settings([], ["simplex"])
+        common.parse_settings([], ["simplex"])
 
 
 def _row(method, scene, value, disc=True):
@@ -83,6 +194,7 @@ def test_group_means_and_table():
     assert "bad1 disc" in means[0] and "bad1 disc" not in means[1]
     table = middlebury.format_table(rows, means, middlebury.V2_KEYS)
     lines = table.splitlines()
+    assert lines[1] == "|---|---|" + "---:|" * (len(middlebury.V2_KEYS) + 2)
     assert [line.split(" | ")[1] for line in lines[2:]] == [
         "tsukuba", "venus", "**mean v2**", "art", "laundry", "**mean 2005**"]
     assert lines[-1].count(" - ") == 1  # no disc for the 2005 mean
@@ -91,7 +203,7 @@ def test_group_means_and_table():
 
 def test_scale_pairs_scale_the_images_the_truth_and_the_range():
     pytest.importorskip("cv2")
-    import scale
+    from benchmarks.studies import scale
 
     left, right, gt, d_max = scale.pair(1.0)
     assert left.shape == (500, 741, 3) and d_max == scale.NDISP

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from msstereo.datasets import V2_SCENES, Scene
-from msstereo.evaluate import (bad_pixels, evaluate_scene, evaluate_v2, evaluate_v3, evaluate_v3_masks,
-                               occlusion_scores)
+from msstereo.evaluate import (METRIC_KEYS, OCCLUSION_KEYS, V2_COLUMNS, V2_KEYS, V3_KEYS, bad_pixels,
+                               evaluate_scene, evaluate_v2, evaluate_v3, evaluate_v3_masks, metric_columns,
+                               occlusion_columns, occlusion_scores)
+from msstereo.synthetic import synthetic_scene
 
 
 def test_bad_pixels_hand_computed():
@@ -121,3 +123,42 @@ def test_evaluate_scene_scores_as_middlebury_does_for_the_layout(layout, version
     assert scores == expected
     del scene.masks["nonocc"]
     assert evaluate_scene(scene.disparity, scene)[0] == "v3"
+
+
+def test_metric_column_names():
+    assert V2_KEYS == ("bad0.5 nonocc", "bad1 nonocc", "bad2 nonocc", "bad1 all", "bad1 disc")
+    assert [f"bad{t:g} {m}" for m, t in V2_COLUMNS] == list(V2_KEYS)
+    assert V3_KEYS == ("bad0.5 all", "bad1 all", "bad2 all", "bad4 all", "avgerr all", "rms all")
+    assert OCCLUSION_KEYS == ("occ precision", "occ recall")
+    # Each name once ("bad1 all" is a v2 and a v3 column), the occlusion columns last.
+    assert len(set(METRIC_KEYS)) == len(METRIC_KEYS) and METRIC_KEYS[-2:] == OCCLUSION_KEYS
+    assert set(METRIC_KEYS) == set(V2_KEYS) | set(V3_KEYS) | set(OCCLUSION_KEYS)
+
+
+def test_metric_columns_v2_with_masks_v3_without():
+    scene = synthetic_scene("step", shape=(24, 32), background=2.0, foreground=5.0)
+    disparity = scene.disparity + np.where(np.arange(32) % 4 == 0, 1.5, 0.0)[None, :]
+    columns = metric_columns(disparity, scene)
+    assert list(columns) == [key for key in V2_KEYS if key.split()[1] in scene.masks]
+    v2 = evaluate_v2(disparity, scene)
+    assert columns["bad1 nonocc"] == v2["nonocc"][1.0] and columns["bad1 all"] == v2["all"][1.0]
+    assert columns["bad0.5 nonocc"] == v2["nonocc"][0.5] > 0
+    # Without a 'nonocc' mask: the v3 metrics over every pixel with ground truth.
+    bare = Scene(name="bare", left=scene.left, right=scene.right, disparity=scene.disparity,
+                 masks={"all": np.isfinite(scene.disparity)})
+    columns = metric_columns(disparity, bare)
+    v3 = evaluate_v3(disparity, scene.disparity, bare.masks["all"])
+    assert list(columns) == list(V3_KEYS)
+    assert columns["bad1 all"] == v3["bad1"] and columns["rms all"] == v3["rms"]
+    with pytest.raises(ValueError, match="no ground-truth disparity"):
+        metric_columns(disparity, Scene(name="none", left=scene.left, right=scene.right))
+
+
+def test_occlusion_columns_are_the_scores_in_percent():
+    scene = synthetic_scene("step", shape=(24, 32), background=2.0, foreground=5.0)
+    predicted = scene.occlusion.copy()
+    predicted[:, :2] = True
+    scores = occlusion_scores(predicted, scene)
+    columns = occlusion_columns(predicted, scene)
+    assert list(columns) == list(OCCLUSION_KEYS)
+    assert columns == {"occ precision": 100 * scores["precision"], "occ recall": 100 * scores["recall"]}

@@ -4,9 +4,9 @@ Each setting is a JSON object of model parameters and PDE options (and
 ``"model"``, ``"factor"``, ``"min_size"``), one per line of a JSONL file or
 given on the command line::
 
-    python benchmarks/tune.py '{"model": "ms-tv", "alpha": 0.03}' '{"model": "tv", "beta": 0.05}'
-    python benchmarks/tune.py --file grid.jsonl
-    python benchmarks/tune.py --workers 2 --file grid.jsonl     # as Dask tasks (msstereo[batch])
+    python -m benchmarks.studies.tune '{"model": "ms-tv", "alpha": 0.03}' '{"model": "tv", "beta": 0.05}'
+    python -m benchmarks.studies.tune --file grid.jsonl
+    python -m benchmarks.studies.tune --workers 2 --file grid.jsonl     # as Dask tasks (msstereo[batch])
 
 With ``--workers N`` (a local Dask cluster) or ``--scheduler ADDRESS`` (a
 running ``dask.distributed`` scheduler) every setting on every scene is a
@@ -17,20 +17,16 @@ The grids behind the default parameters, with their results, are in
 ``benchmarks/results/tuning.md``.
 """
 
-import argparse
 import json
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import msstereo
+from msstereo.batch import Setting
+from msstereo.datasets import V2_SCENES
 
-import msstereo  # noqa: E402
-from middlebury import add_dask_options, run_on_dask, run_scene  # noqa: E402
-from msstereo.batch import Setting  # noqa: E402
-from msstereo.datasets import V2_SCENES, v2_scene  # noqa: E402
+from .common import add_dask_options, add_data_option, load_scenes, run_on_dask, run_scene, study_parser
 
 
 def split_setting(setting):
@@ -59,7 +55,7 @@ def run_settings(settings, scenes, scheduler=None, workers=None):
 
     Serially (a generator, so each line can be printed as its setting
     ends), or with `scheduler` or `workers` as Dask tasks
-    (`middlebury.run_on_dask`).
+    (`benchmarks.studies.common.run_on_dask`).
     """
     split = [split_setting(setting) for setting in settings]
     if scheduler is None and workers is None:
@@ -73,19 +69,16 @@ def run_settings(settings, scenes, scheduler=None, workers=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = study_parser(__doc__, __spec__.name)
     parser.add_argument("settings", nargs="*", help="JSON objects")
     parser.add_argument("--file", help="JSONL file of settings")
-    parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"),
-                        help="folder holding middlebury/v2 (default: $MSSTEREO_DATA)")
+    add_data_option(parser, holds="middlebury/v2")
     add_dask_options(parser)
     args = parser.parse_args(argv)
-    if not args.data:
-        raise SystemExit("no data folder: pass --data or set MSSTEREO_DATA")
     settings = [json.loads(s) for s in args.settings]
     if args.file:
         settings += [json.loads(line) for line in Path(args.file).read_text().splitlines() if line.strip()]
-    scenes = {name: v2_scene(name, args.data) for name in V2_SCENES}
+    scenes = load_scenes(V2_SCENES, args.data)
     for setting, rows in zip(settings, run_settings(settings, scenes, args.scheduler, args.workers)):
         print(describe(setting, rows), flush=True)
 

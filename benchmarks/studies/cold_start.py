@@ -14,12 +14,11 @@ Saves ``benchmarks/results/cold_start.md`` unless ``--no-save``.
 
 Usage::
 
-    python benchmarks/cold_start.py                           # this checkout
+    python -m benchmarks.studies.cold_start                           # this checkout
     git worktree add /tmp/before <commit>
-    python benchmarks/cold_start.py --trees before=/tmp/before after=.
+    python -m benchmarks.studies.cold_start --trees before=/tmp/before after=.
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -28,6 +27,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .common import RESULTS, command_line, last_json_line, markdown_row, markdown_table, study_parser
 
 RUNS = (("default", "relax"), ("ms-occ", "pde"))
 """Matches of a child, in order: the default model, then ms-occ/pde after it."""
@@ -46,15 +47,20 @@ for model, solver in json.loads(sys.argv[1]):
 print(json.dumps(times))
 """
 
-RESULT = Path(__file__).parent / "results" / "cold_start.md"
+RESULT = RESULTS / "cold_start.md"
 
 
 def child_times(tree, cache):
-    """(wall, cpu) seconds of each match of `RUNS` in a new process of ``tree`` on ``cache``."""
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), PYTHONPATH=str(Path(tree).resolve()))
-    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(RUNS)], env=env, check=True,
+    """(wall, cpu) seconds of each match of `RUNS` in a new process of ``tree`` on ``cache``.
+
+    The child runs in ``tree``: ``python -c`` puts its working folder first on
+    ``sys.path``, so that is where ``msstereo`` is imported from.
+    """
+    tree = Path(tree).resolve()
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), PYTHONPATH=str(tree))
+    out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(RUNS)], cwd=tree, env=env, check=True,
                          capture_output=True, text=True).stdout
-    return json.loads(out.splitlines()[-1])
+    return last_json_line(out)
 
 
 def measure(trees, repeat):
@@ -70,30 +76,28 @@ def measure(trees, repeat):
 
 def table(times):
     """Markdown table of the medians, a row per tree and match."""
-    lines = ["| tree | match | cold wall s | cold CPU s | warm wall s | warm CPU s |",
-             "|---|---|---:|---:|---:|---:|"]
+    lines = markdown_table(["tree", "match", "cold wall s", "cold CPU s", "warm wall s", "warm CPU s"], [],
+                           align="llrrrr")
     for label, t in times.items():
         median = np.median(t, axis=0)
         for k, (model, solver) in enumerate(RUNS):
             name = f"{model}/{solver}" + (" after default" if k else "")
             cells = [f"{median[state, k, unit]:.2f}" for state in (0, 1) for unit in (0, 1)]
-            lines.append(f"| {label} | {name} | " + " | ".join(cells) + " |")
+            lines.append(markdown_row([label, name, *cells]))
     return "\n".join(lines)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = study_parser(__doc__, __spec__.name, save=True)
     parser.add_argument("--trees", nargs="+", default=["this=."], metavar="LABEL=PATH",
                         help="source trees to compare (PYTHONPATH of the children)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
     trees = dict(item.split("=", 1) for item in args.trees)
     text = table(measure(trees, args.repeat))
     print(text)
     if not args.no_save:
-        command = " ".join(["python benchmarks/cold_start.py"] + (argv if argv is not None else sys.argv[1:]))
-        RESULT.write_text(f"Medians of {args.repeat} repeats (`{command}`):\n\n{text}\n")
+        RESULT.write_text(f"Medians of {args.repeat} repeats (`{command_line(__spec__.name, argv)}`):\n\n{text}\n")
 
 
 if __name__ == "__main__":

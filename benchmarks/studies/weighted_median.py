@@ -12,25 +12,22 @@ is the first row. Saves ``benchmarks/results/weighted_median.md`` unless
 Usage::
 
     export MSSTEREO_DATA=../shared/data
-    python benchmarks/weighted_median.py
+    python -m benchmarks.studies.weighted_median
 """
 
-import os
+import itertools
 
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+import numpy as np
 
-import argparse  # noqa: E402
-import itertools  # noqa: E402
+from msstereo.batch import score
+from msstereo.datasets import SCENE_NAMES, V2_SCENES
+from msstereo.kernels.filters import weighted_median
+from msstereo.match import as_float_image
+from msstereo.models import MODELS
 
-import numpy as np  # noqa: E402
+from .common import (command_line, load_scenes, markdown_table, run_peer, run_scene, study_parser,
+                     write_markdown)
 
-from middlebury import load_scenes, run_peer, run_scene, score, write_markdown  # noqa: E402
-from msstereo.kernels.filters import weighted_median  # noqa: E402
-from msstereo.match import as_float_image  # noqa: E402
-from msstereo.models import MODELS  # noqa: E402
-
-V2 = ("tsukuba", "venus", "teddy", "cones")
 GRID = {"radius": (4, 6, 8), "median_color": (0.03, 0.05, 0.1), "median_space": (4.0, 8.0)}
 
 
@@ -40,10 +37,7 @@ def bad1(row):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"))
-    parser.add_argument("--scenes", nargs="+", default=list(V2) + ["art", "laundry", "motorcycle"])
-    parser.add_argument("--no-save", action="store_true")
+    parser = study_parser(__doc__, __spec__.name, scenes=SCENE_NAMES, save=True)
     args = parser.parse_args(argv)
     scenes = load_scenes(args.scenes, args.data)
     rows = {"sgbm": {name: bad1(run_peer(scene)) for name, scene in scenes.items()}}
@@ -60,17 +54,16 @@ def main(argv=None):
             rows[key][name] = bad1(score(scenes[name], out, result.seconds))
         print(key, {k: round(v, 2) for k, v in rows[key].items()}, flush=True)
     names = list(scenes)
-    v2 = [n for n in names if n in V2]
-    lines = ["| weighted median | " + " | ".join(names) + (" | v2 mean |" if len(v2) == 4 else " |"),
-             "|---|" + "---:|" * (len(names) + (len(v2) == 4))]
-    for key, row in rows.items():
-        cells = [f"{row[n]:.2f}" for n in names] + ([f"{np.mean([row[n] for n in v2]):.2f}"] if len(v2) == 4 else [])
-        lines.append(f"| {key} | " + " | ".join(cells) + " |")
-    table = "\n".join(lines)
+    v2 = [n for n in names if n in V2_SCENES]
+    with_mean = len(v2) == len(V2_SCENES)
+    cells = [[key] + [f"{row[n]:.2f}" for n in names]
+             + ([f"{np.mean([row[n] for n in v2]):.2f}"] if with_mean else []) for key, row in rows.items()]
+    table = "\n".join(markdown_table(["weighted median", *names] + (["v2 mean"] if with_mean else []), cells))
     print(table)
     if not args.no_save:
         chosen = MODELS["default"]
         write_markdown("weighted_median", "The weighted median of the default model",
+                       command_line(__spec__.name, argv),
                        "the `default` model (solver `relax`) without its weighted median, then the weighted "
                        "median with each setting applied to the same disparities, beside OpenCV SGBM of the "
                        "same run. Bad 1 in percent (nonocc; Motorcycle: all pixels). `default` uses radius "

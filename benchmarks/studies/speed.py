@@ -2,48 +2,40 @@
 
 For each Middlebury v2 scene the timings run in ``--rounds`` rounds (after a
 warm-up that compiles the kernels on a crop): in each round SGBM
-(``benchmarks/peers.py``) is timed as the median of ``--repeat`` runs, then
-each configuration once, and the ratio is taken within the round, so that
-SGBM and the match it is compared with see the same load (the machine is
-shared and noisy: ratios, not seconds, compare across runs). The table gives
-the median seconds and ratio over the rounds with the ratio's range, and the
-bad 1 nonocc of the match, so that a faster configuration is seen to be as
-accurate. ``--profile`` adds, for the first configuration on the first
-scene, the kernels that take the time (cProfile, by internal time, on one
-thread).
+(`benchmarks.studies.common.sgbm`) is timed as the median of ``--repeat``
+runs, then each configuration once, and the ratio is taken within the round,
+so that SGBM and the match it is compared with see the same load (the
+machine is shared and noisy: ratios, not seconds, compare across runs). The
+table gives the median seconds and ratio over the rounds with the ratio's
+range, and the bad 1 nonocc of the match, so that a faster configuration is
+seen to be as accurate. ``--profile`` adds, for the first configuration on
+the first scene, the kernels that take the time (cProfile, by internal time,
+on one thread).
 
 Saves ``benchmarks/results/speed.md`` (``--name``) unless ``--no-save``.
 
 Usage::
 
     export MSSTEREO_DATA=../shared/data
-    python benchmarks/speed.py                       # default/relax, ms-occ/pde, tv/pde
-    python benchmarks/speed.py --configs default/relax --scenes teddy --profile
-    python benchmarks/speed.py --configs default/relax ms-occ/pde --threads 1 2 --name threads
+    python -m benchmarks.studies.speed                       # default/relax, ms-occ/pde, tv/pde
+    python -m benchmarks.studies.speed --configs default/relax --scenes teddy --profile
+    python -m benchmarks.studies.speed --configs default/relax ms-occ/pde --threads 1 2 --name threads
 """
 
+import cProfile
+import io
 import os
+import pstats
 
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+import numpy as np
 
-import argparse  # noqa: E402
-import cProfile  # noqa: E402
-import io  # noqa: E402
-import pstats  # noqa: E402
+from msstereo.datasets import V2_SCENES
+from msstereo.match import SOLVERS
 
-import numpy as np  # noqa: E402
-
-from middlebury import load_scenes, run_scene, warm_up, write_markdown  # noqa: E402
-from msstereo.match import SOLVERS  # noqa: E402
-from peers import sgbm  # noqa: E402
+from .common import (command_line, load_scenes, markdown_row, markdown_table, run_scene, sgbm_seconds,
+                     study_parser, warm_up, write_markdown)
 
 CONFIGS = ("default/relax", "ms-occ/pde", "tv/pde")
-
-
-def sgbm_seconds(scene, repeat):
-    """Median wall time of the SGBM peer's whole pipeline over `repeat` runs."""
-    return float(np.median([sgbm(scene.left, scene.right, scene.ndisp)[1] for _ in range(repeat)]))
 
 
 def label(config):
@@ -63,46 +55,42 @@ def profile_table(scene, model, solver, top=12):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"))
-    parser.add_argument("--scenes", nargs="+", default=["tsukuba", "venus", "teddy", "cones"])
+    parser = study_parser(__doc__, __spec__.name, scenes=V2_SCENES, save="speed")
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), metavar="MODEL/SOLVER")
     parser.add_argument("--repeat", type=int, default=5, help="SGBM runs per scene and round (median)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of SGBM and every configuration")
     parser.add_argument("--threads", nargs="+", type=int, default=[None], metavar="N",
                         help="thread counts of `match` to time each configuration with (default: its own)")
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--name", default="speed", help="base name of the saved table")
-    parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
     configs = [tuple(c.split("/")) + (threads,) for c in args.configs for threads in args.threads]
     load_start = os.getloadavg()
     scenes = load_scenes(args.scenes, args.data)
     first = next(iter(scenes.values()))
     warm_up(first, sorted({m for m, _, _ in configs}), {s: SOLVERS[s]() for _, s, _ in configs}, {})
-    lines = ["| scene | method | seconds | x sgbm | x sgbm, range | bad1 nonocc |", "|---|---|---:|---:|---|---:|"]
+    lines = markdown_table(["scene", "method", "seconds", "x sgbm", "x sgbm, range", "bad1 nonocc"], [],
+                           align="llrrlr")
     ratios = {c: [] for c in configs}
     for name, scene in scenes.items():
         peer, seconds, bad = [], {c: [] for c in configs}, {}
         for _ in range(args.rounds):
-            peer.append(sgbm_seconds(scene, args.repeat))
+            peer.append(sgbm_seconds(scene.left, scene.right, scene.ndisp, args.repeat))
             for config in configs:
                 model, solver, threads = config
                 row, _ = run_scene(scene, model, solver, {} if threads is None else {"threads": threads})
                 seconds[config].append(row["seconds"])
                 bad[config] = row["bad1 nonocc"]  # the same in every round: a match is deterministic
-        lines.append(f"| {name} | sgbm | {np.median(peer):.3f} | 1.0 | - | - |")
+        lines.append(markdown_row([name, "sgbm", f"{np.median(peer):.3f}", "1.0", "-", "-"]))
         for config in configs:
             within = np.array(seconds[config]) / np.array(peer)
             ratios[config].append(float(np.median(within)))
-            lines.append(f"| {name} | {label(config)} | {np.median(seconds[config]):.2f} | "
-                         f"{ratios[config][-1]:.0f} | {within.min():.0f}-{within.max():.0f} | {bad[config]:.2f} |")
+            lines.append(markdown_row([name, label(config), f"{np.median(seconds[config]):.2f}",
+                                       f"{ratios[config][-1]:.0f}", f"{within.min():.0f}-{within.max():.0f}",
+                                       f"{bad[config]:.2f}"]))
             print(lines[-1], flush=True)
     lines.append("")
-    lines.append("| method | x sgbm, mean over the scenes | x sgbm, largest |")
-    lines.append("|---|---:|---:|")
-    for config, r in ratios.items():
-        lines.append(f"| {label(config)} | {np.mean(r):.0f} | {max(r):.0f} |")
+    lines += markdown_table(["method", "x sgbm, mean over the scenes", "x sgbm, largest"],
+                            [[label(c), f"{np.mean(r):.0f}", f"{max(r):.0f}"] for c, r in ratios.items()])
     # The ratios assume an otherwise idle machine: other jobs on the cores stretch the long
     # matches far more than SGBM's short runs, so the load is part of the result.
     lines.append("")
@@ -116,7 +104,7 @@ def main(argv=None):
                    + profile_table(first, model, solver) + "```\n")
     print(report)
     if not args.no_save:
-        write_markdown(args.name, "Seconds per scene beside OpenCV SGBM",
+        write_markdown(args.name, "Seconds per scene beside OpenCV SGBM", command_line(__spec__.name, argv),
                        f"{args.rounds} rounds after a warm-up, each of SGBM (the median of {args.repeat} runs) "
                        "and one run of each configuration; `seconds` is the median over the rounds, `x sgbm` "
                        "the median of the ratios within a round, and its range. Two cores, one process; "

@@ -15,71 +15,39 @@ matplotlib is installed, one energy-versus-time figure per scene
 
 Usage::
 
-    python benchmarks/compare_solvers.py --data ../shared/data --models ms-tv
-    python benchmarks/compare_solvers.py --models tv ms-tv --scenes venus --set iterations=40 --no-save
+    python -m benchmarks.studies.compare_solvers --data ../shared/data --models ms-tv
+    python -m benchmarks.studies.compare_solvers --models tv ms-tv --scenes venus --set iterations=40 --no-save
 
 The data folder is the one holding ``middlebury/v2`` (default: the
-``MSSTEREO_DATA`` environment variable). ``--set`` takes model parameters
-and options of either solver (``warps``, ``median`` and ``tol`` go to both).
+``MSSTEREO_DATA`` environment variable). ``--set`` takes model parameters,
+pipeline options of `msstereo.match` and options of any solver (``warps``,
+``median`` and ``tol`` go to every solver that has them).
 """
 
-import argparse
 import json
-import os
-import platform
 import sys
-import time
-from pathlib import Path
 
-# scipy's L-BFGS-B does its vector algebra through BLAS: spinning OpenBLAS
-# threads made it seven times slower on a shared two-core machine. Set before
-# numpy is imported; an explicit setting in the environment wins.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
+import msstereo
+from msstereo.compare import compare_solvers
+from msstereo.datasets import V2_SCENES
+from msstereo.evaluate import V2_COLUMNS, V2_KEYS
+from msstereo.match import SOLVERS
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from .common import (RESULTS, add_set_option, command_line, describe_model, load_scenes, make_solvers,
+                     markdown_row, markdown_table, parse_settings, run_info, study_parser)
 
-import msstereo  # noqa: E402
-from msstereo.compare import compare_solvers  # noqa: E402
-from msstereo.match import SOLVERS  # noqa: E402
-from msstereo.datasets import V2_SCENES, v2_scene  # noqa: E402
-from middlebury import COLUMNS, RESULTS, parse_value  # noqa: E402
-
-SOLVER_CLASSES = dict(SOLVERS)
-METRICS = [f"bad{thr:g} {mask}" for mask, thr in COLUMNS]
-KEYS = METRICS + ["energy", "seconds", "descent steps", "iterations"]
-
-
-def parse_settings(pairs):
-    """``["beta=0.03", "iterations=40"]`` -> model keywords and per-solver option dicts."""
-    model_fields = set(msstereo.Model.__dataclass_fields__)
-    model_params = {}
-    solver_params = {name: {} for name in SOLVER_CLASSES}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--set takes NAME=VALUE, got {pair!r}")
-        if key in model_fields or key in ("factor", "min_size"):
-            model_params[key] = parse_value(value)
-            continue
-        hit = False
-        for name, cls in SOLVER_CLASSES.items():
-            if key in cls.__dataclass_fields__:
-                solver_params[name][key] = parse_value(value)
-                hit = True
-        if not hit:
-            raise SystemExit(f"unknown setting {key!r}")
-    return model_params, solver_params
+KEYS = list(V2_KEYS) + ["energy", "seconds", "descent steps", "iterations"]
 
 
 def run_scene(scene, model, solvers, params):
-    """Both solvers on one scene: ``{solver: row}`` and the comparison dict."""
+    """Every solver on one scene: ``{solver: row}`` and the comparison dict."""
     out = compare_solvers(scene.left, scene.right, model=model, solvers=solvers, d_max=scene.ndisp,
                           gt=scene, **params)
     rows = {}
     for name, entry in out.items():
-        row = {f"bad{thr:g} {mask}": entry["errors"][mask][thr] for mask, thr in COLUMNS}
+        row = {f"bad{thr:g} {mask}": entry["errors"][mask][thr] for mask, thr in V2_COLUMNS}
         row.update({"energy": entry["energy"], "seconds": entry["seconds"],
                     "descent steps": entry["descent_steps"], "iterations": entry["iterations"]})
         rows[name] = row
@@ -87,6 +55,7 @@ def run_scene(scene, model, solvers, params):
 
 
 def _fmt(key, value, bold=False):
+    """A table cell: counts as integers, the energy to six digits, the rest to two decimals."""
     text = f"{value:.0f}" if key in ("descent steps", "iterations") else (
         f"{value:.6g}" if key == "energy" else f"{value:.2f}")
     return f"**{text}**" if bold else text
@@ -94,8 +63,7 @@ def _fmt(key, value, bold=False):
 
 def format_table(rows):
     """Markdown table of ``{(model, scene, solver): row}``; solvers side by side, mean rows."""
-    lines = ["| model | scene | solver | " + " | ".join(KEYS) + " |",
-             "|---|---|---|" + "---:|" * len(KEYS)]
+    lines = markdown_table(["model", "scene", "solver", *KEYS], [], align="lll" + "r" * len(KEYS))
     models = list(dict.fromkeys(m for m, _, _ in rows))
     solvers = list(dict.fromkeys(s for _, _, s in rows))
     for model in models:
@@ -103,29 +71,25 @@ def format_table(rows):
         for scene in scenes:
             for solver in solvers:
                 row = rows[(model, scene, solver)]
-                lines.append(f"| {model} | {scene} | {solver} | "
-                             + " | ".join(_fmt(k, row[k]) for k in KEYS) + " |")
+                lines.append(markdown_row([model, scene, solver, *(_fmt(k, row[k]) for k in KEYS)]))
         for solver in solvers:
             mean = {k: np.mean([rows[(model, sc, solver)][k] for sc in scenes]) for k in KEYS}
-            lines.append(f"| {model} | **mean** | {solver} | "
-                         + " | ".join(_fmt(k, mean[k], bold=True) for k in KEYS) + " |")
+            lines.append(markdown_row([model, "**mean**", solver, *(_fmt(k, mean[k], bold=True) for k in KEYS)]))
     return "\n".join(lines)
 
 
 def format_relative(rows, base="pde", other="optimize"):
     """Markdown table of ``other`` relative to ``base`` per (model, scene)."""
-    lines = [f"| model | scene | energy {other} / {base} - 1 (%) | time {other} / {base} "
-             f"| bad1 nonocc {other} - {base} | bad0.5 nonocc {other} - {base} "
-             f"| bad1 disc {other} - {base} |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    header = ["model", "scene", f"energy {other} / {base} - 1 (%)", f"time {other} / {base}",
+              f"bad1 nonocc {other} - {base}", f"bad0.5 nonocc {other} - {base}", f"bad1 disc {other} - {base}"]
+    cells = []
     for model, scene in dict.fromkeys((m, sc) for m, sc, _ in rows):
         a, b = rows[(model, scene, base)], rows[(model, scene, other)]
-        lines.append(f"| {model} | {scene} | {100 * (b['energy'] / a['energy'] - 1):+.2f} "
-                     f"| {b['seconds'] / a['seconds']:.1f} "
-                     f"| {b['bad1 nonocc'] - a['bad1 nonocc']:+.2f} "
-                     f"| {b['bad0.5 nonocc'] - a['bad0.5 nonocc']:+.2f} "
-                     f"| {b['bad1 disc'] - a['bad1 disc']:+.2f} |")
-    return "\n".join(lines)
+        cells.append([model, scene, f"{100 * (b['energy'] / a['energy'] - 1):+.2f}",
+                      f"{b['seconds'] / a['seconds']:.1f}", f"{b['bad1 nonocc'] - a['bad1 nonocc']:+.2f}",
+                      f"{b['bad0.5 nonocc'] - a['bad0.5 nonocc']:+.2f}",
+                      f"{b['bad1 disc'] - a['bad1 disc']:+.2f}"])
+    return "\n".join(markdown_table(header, cells, align="llrrrrr"))
 
 
 def finest_history(entry):
@@ -160,28 +124,21 @@ def plot_energy_vs_time(model, scene, out, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"),
-                        help="folder holding middlebury/v2 (default: $MSSTEREO_DATA)")
+    parser = study_parser(__doc__, __spec__.name, scenes=V2_SCENES, scene_choices=V2_SCENES,
+                          save="compare_solvers")
     parser.add_argument("--models", nargs="+", default=["ms-tv"],
                         help=f"models to run (default: ms-tv; any of {sorted(msstereo.MODELS)})")
-    parser.add_argument("--scenes", nargs="+", default=list(V2_SCENES), choices=V2_SCENES)
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="override a model parameter or solver option (repeatable)")
-    parser.add_argument("--name", default="compare_solvers", help="base name of the saved files")
-    parser.add_argument("--no-save", action="store_true", help="print only")
+    add_set_option(parser, what="a model parameter, match option or option of any solver")
     args = parser.parse_args(argv)
-    if not args.data:
-        raise SystemExit("no data folder: pass --data or set MSSTEREO_DATA")
     unknown = sorted(set(args.models) - set(msstereo.MODELS))
     if unknown:
         raise SystemExit(f"unknown model(s) {unknown}; choose from {sorted(msstereo.MODELS)}")
 
-    model_params, solver_params = parse_settings(args.set)
-    solvers = tuple(cls(**solver_params[name]) for name, cls in SOLVER_CLASSES.items())
-    scenes = {name: v2_scene(name, args.data) for name in args.scenes}
+    model_params, solver_params = parse_settings(args.set, list(SOLVERS))
+    solvers = tuple(make_solvers(list(SOLVERS), solver_params).values())
+    scenes = load_scenes(args.scenes, args.data)
     # Compile the kernels of every model and solver before timing anything.
-    first = scenes[args.scenes[0]]
+    first = next(iter(scenes.values()))
     for model in args.models:
         compare_solvers(first.left[:48, :64], first.right[:48, :64], model=model, solvers=solvers)
 
@@ -201,7 +158,7 @@ def main(argv=None):
                 if plot_energy_vs_time(model, name, out, path):
                     figures.append(path.name)
     table = format_table(rows)
-    relative = "\n\n".join(format_relative(rows, other=other) for other in SOLVER_CLASSES if other != "pde")
+    relative = "\n\n".join(format_relative(rows, other=other) for other in SOLVERS if other != "pde")
     print(table)
     print()
     print(relative)
@@ -210,12 +167,8 @@ def main(argv=None):
               file=sys.stderr)
     if not args.no_save:
         RESULTS.mkdir(exist_ok=True)
-        meta = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-                "cores": os.cpu_count(),
-                "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"), "solvers": [repr(s) for s in solvers], "settings": args.set,
-                "models": {m: repr(msstereo.models.get_model(m, **{k: v for k, v in model_params.items()
-                                                                    if k not in ("factor", "min_size")}))
-                           for m in args.models},
+        meta = {**run_info(command_line(__spec__.name, argv)), "solvers": [repr(s) for s in solvers],
+                "settings": args.set, "models": {m: describe_model(m, model_params) for m in args.models},
                 "figures": figures}
         (RESULTS / f"{args.name}.md").write_text(
             f"# Solvers compared on Middlebury v2, {meta['date']}\n\n{table}\n\n"

@@ -8,19 +8,16 @@ scene (and their mean) beside the SGBM peer of the same run. Saves it as
 Usage::
 
     export MSSTEREO_DATA=../shared/data
-    python benchmarks/ablation.py --scenes teddy cones
+    python -m benchmarks.studies.ablation --scenes teddy cones
 """
 
-import os
 
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+import numpy as np
 
-import argparse  # noqa: E402
+from msstereo.datasets import V2_SCENES
 
-import numpy as np  # noqa: E402
-
-from middlebury import load_scenes, run_peer, run_scene, write_markdown  # noqa: E402
+from .common import (command_line, load_scenes, markdown_table, run_peer, run_scene, study_parser,
+                     write_markdown)
 
 VARIANTS = {
     "default": {},
@@ -41,10 +38,7 @@ KEYS = ("bad1 nonocc", "bad0.5 nonocc", "bad1 all")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=os.environ.get("MSSTEREO_DATA"))
-    parser.add_argument("--scenes", nargs="+", default=["tsukuba", "venus", "teddy", "cones"])
-    parser.add_argument("--no-save", action="store_true")
+    parser = study_parser(__doc__, __spec__.name, scenes=V2_SCENES, save=True)
     args = parser.parse_args(argv)
     scenes = load_scenes(args.scenes, args.data)
     rows = {"sgbm": [run_peer(scene) for scene in scenes.values()]}
@@ -52,18 +46,16 @@ def main(argv=None):
         rows[name] = [run_scene(scene, "default", "relax", params)[0] for scene in scenes.values()]
         print(f"{name}: " + "  ".join(f"{k} {np.mean([r[k] for r in rows[name]]):.2f}" for k in KEYS),
               flush=True)
-    header = "| variant | " + " | ".join(f"{key} {scene}" for key in KEYS for scene in scenes) + \
-        " | " + " | ".join(f"{key} mean" for key in KEYS) + " | seconds mean |"
-    lines = [header, "|---|" + "---:|" * (len(KEYS) * (len(scenes) + 1) + 1)]
-    for name, scene_rows in rows.items():
-        cells = [f"{r[key]:.2f}" for key in KEYS for r in scene_rows]
-        cells += [f"{np.mean([r[key] for r in scene_rows]):.2f}" for key in KEYS]
-        cells.append(f"{np.mean([r['seconds'] for r in scene_rows]):.2f}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    table = "\n".join(lines)
+    header = (["variant"] + [f"{key} {scene}" for key in KEYS for scene in scenes]
+              + [f"{key} mean" for key in KEYS] + ["seconds mean"])
+    cells = [[name] + [f"{r[key]:.2f}" for key in KEYS for r in scene_rows]
+             + [f"{np.mean([r[key] for r in scene_rows]):.2f}" for key in KEYS]
+             + [f"{np.mean([r['seconds'] for r in scene_rows]):.2f}"]
+             for name, scene_rows in rows.items()]
+    table = "\n".join(markdown_table(header, cells))
     print(table)
     if not args.no_save:
-        write_markdown("ablation", "Ablation of the default model",
+        write_markdown("ablation", "Ablation of the default model", command_line(__spec__.name, argv),
                        "the `default` model (solver `relax`) with one option beyond the paper switched off "
                        "(or on) at a time, beside OpenCV SGBM of the same run. Bad-pixel percentages.", table)
 

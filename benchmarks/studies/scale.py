@@ -8,8 +8,8 @@ own, so that the peak resident memory (``ru_maxrss``) is that size's: the
 child loads the pair, compiles or loads the kernels on a crop (both the
 whole-range and the banded path of ``relax``), then times
 ``msstereo.match(left, right, d_max=...)`` with the default model and
-solver on the default threads. OpenCV SGBM (``benchmarks/peers.py``) is
-timed on the same pair in another child, for the ratio.
+solver on the default threads. OpenCV SGBM (`benchmarks.studies.common.sgbm`)
+is timed on the same pair in another child, for the ratio.
 
 The table gives per size the relax levels (``full`` over the whole range,
 ``band`` around the coarser solution), seconds, their ratio to the 0.37 MP
@@ -23,25 +23,23 @@ of one's own).
 
 Usage::
 
-    python benchmarks/scale.py                 # 0.1, 0.37, 1.5, 3.3, 5.9 MP
-    python benchmarks/scale.py --quick         # 0.1 and 0.37 MP
-    python benchmarks/scale.py --sizes 0.37 1.5
-    python benchmarks/scale.py --sizes 5.93 --no-sgbm --mmap-threshold 1048576
+    python -m benchmarks.studies.scale                 # 0.1, 0.37, 1.5, 3.3, 5.9 MP
+    python -m benchmarks.studies.scale --quick         # 0.1 and 0.37 MP
+    python -m benchmarks.studies.scale --sizes 0.37 1.5
+    python -m benchmarks.studies.scale --sizes 5.93 --no-sgbm --mmap-threshold 1048576
 """
 
+import argparse
+import json
 import os
+import resource
+import sys
+import time
 
-for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
+import numpy as np
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
+from .common import (command_line, last_json_line, markdown_row, markdown_table, run_module, sgbm,
+                     sgbm_seconds, study_parser, write_markdown)
 
 NDISP = 70
 """Disparity range of the 0.37 MP pair: Middlebury's 280 at full size, over 4."""
@@ -106,12 +104,9 @@ def child_match(scale):
 
 def child_sgbm(scale, repeat=3):
     """SGBM on one size in this process: the median of ``repeat`` runs; prints a JSON line."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from peers import sgbm
-
     left, right, _, d_max = pair(scale)
     sgbm(left[:64, :96], right[:64, :96], 16)  # load OpenCV
-    seconds = float(np.median([sgbm(left, right, int(np.ceil(d_max)))[1] for _ in range(repeat)]))
+    seconds = sgbm_seconds(left, right, int(np.ceil(d_max)), repeat)
     print(json.dumps({"seconds": seconds,
                       "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
 
@@ -125,23 +120,21 @@ def run_child(kind, scale, mmap_threshold=None):
     env = dict(os.environ)
     if mmap_threshold is not None:
         env["MALLOC_MMAP_THRESHOLD_"] = str(mmap_threshold)
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), f"--{kind}", repr(scale)],
-                         capture_output=True, text=True, env=env)
+    out = run_module(__spec__.name, [f"--{kind}", repr(scale)], env=env, check=False)
     if out.returncode != 0:
         print(out.stderr[-2000:], file=sys.stderr)
         return None
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return last_json_line(out.stdout)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = study_parser(__doc__, __spec__.name, save=True)
     parser.add_argument("--sizes", nargs="+", type=float, metavar="MP",
                         help="sizes in megapixels (the nearest scale of the 0.37 MP pair)")
     parser.add_argument("--quick", action="store_true", help="0.1 and 0.37 MP only")
     parser.add_argument("--no-sgbm", action="store_true")
     parser.add_argument("--mmap-threshold", type=int, metavar="BYTES",
                         help="glibc's MALLOC_MMAP_THRESHOLD_ of the match children (default: glibc's own)")
-    parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--match", type=float, help=argparse.SUPPRESS)  # child: one size
     parser.add_argument("--sgbm", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -153,8 +146,8 @@ def main(argv=None):
     scales = QUICK if args.quick else SCALES
     if args.sizes:
         scales = [round(float(np.sqrt(mp / base)), 3) for mp in args.sizes]
-    header = ["| MP | size | d_max | relax levels | seconds | x 0.37 MP | sgbm s | x sgbm | peak MiB | bad 1 % |",
-              "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    header = markdown_table(["MP", "size", "d_max", "relax levels", "seconds", "x 0.37 MP", "sgbm s", "x sgbm",
+                             "peak MiB", "bad 1 %"], [], align="rlrlrrrrrr")
     print("\n".join(header), flush=True)
     rows, reference = [], None
     for scale in sorted(scales, key=lambda s: s != REFERENCE):  # the reference first, for the ratios
@@ -172,14 +165,12 @@ def main(argv=None):
                  "-" if peer is None else f"{peer['seconds']:.2f}",
                  "-" if peer is None else f"{got['seconds'] / peer['seconds']:.0f}",
                  f"{got['peak_mib']:.0f}", f"{got['bad']:.2f}"]
-        rows.append((m * n, "| " + " | ".join(cells) + " |"))
+        rows.append((m * n, markdown_row(cells)))
         print(rows[-1][1], flush=True)
     body = "\n".join(header + [row for _, row in sorted(rows)])
     if not args.no_save and not args.sizes:
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        from middlebury import write_markdown
-
         write_markdown("scale", "Seconds and peak memory of the default configuration by image size",
+                       command_line(__spec__.name, argv),
                        __doc__.split("\n\n")[1].replace("\n", " ") + " Machine: " +
                        f"{os.cpu_count()} cores, shared; SGBM: median of 3 runs; glibc's allocator "
                        + ("with its default settings." if args.mmap_threshold is None else

@@ -14,21 +14,21 @@ rows).
 Usage::
 
     export MSSTEREO_DATA=../shared/data
-    python benchmarks/band.py
-    python benchmarks/band.py --table
+    python -m benchmarks.studies.band
+    python -m benchmarks.studies.band --table
 """
 
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
+from .common import RESULTS, command_line, markdown_table, run_module, study_parser, write_markdown
+
 CONFIGS = ({}, {"budget": 100, "band": 4}, {"budget": 100, "band": 2})
 SCENES = ("teddy", "cones", "motorcycle")
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROWS = os.path.join(HERE, "results", "band.jsonl")
+ROWS = RESULTS / "band.jsonl"
 
 
 def child(name, config):
@@ -54,41 +54,34 @@ def child(name, config):
 
 def table(rows):
     """The Markdown table: one row per scene, one column per configuration."""
-    names = ["whole range", "band +- 4 px", "band +- 2 px"]
-    lines = ["| scene | score | " + " | ".join(names) + " |", "|---|---|" + "---:|" * len(names)]
+    cells = []
     for scene in SCENES:
         key = "bad1 all" if scene == "motorcycle" else "bad1 nonocc"
-        cells = []
-        for config in CONFIGS:
-            found = [r for r in rows if r["scene"] == scene and r["config"] == config]
-            cells.append(f"{found[-1]['score'][key]:.2f}" if found else "-")
-        lines.append(f"| {scene} | {key} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        found = [[r for r in rows if r["scene"] == scene and r["config"] == config] for config in CONFIGS]
+        cells.append([scene, key] + [f"{f[-1]['score'][key]:.2f}" if f else "-" for f in found])
+    header = ["scene", "score", "whole range", "band +- 4 px", "band +- 2 px"]
+    return "\n".join(markdown_table(header, cells, align="llrrr"))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = study_parser(__doc__, __spec__.name)
     parser.add_argument("--table", action="store_true", help="remake band.md from band.jsonl")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child[0], json.loads(args.child[1]))
     if not args.table:
-        os.makedirs(os.path.dirname(ROWS), exist_ok=True)
+        ROWS.parent.mkdir(exist_ok=True)
         for scene in SCENES:
             for config in CONFIGS:
-                out = subprocess.run([sys.executable, __file__, "--child", scene, json.dumps(config)],
-                                     capture_output=True, text=True, check=True)
+                out = run_module(__spec__.name, ["--child", scene, json.dumps(config)])
                 row = out.stdout.strip().splitlines()[-1]
                 print(row, flush=True)
                 with open(ROWS, "a") as f:
                     f.write(row + "\n")
     with open(ROWS) as f:
         rows = [json.loads(line) for line in f if line.strip()]
-    sys.path.insert(0, HERE)
-    from middlebury import write_markdown
-
-    write_markdown("band", "Banded relax levels against the whole range",
+    write_markdown("band", "Banded relax levels against the whole range", command_line(__spec__.name, argv),
                    __doc__.split("\n\n")[1].replace("\n", " "), table(rows))
     print(table(rows))
 
