@@ -5,8 +5,7 @@ cold only once); ``fastmath`` stays off so that energies and their gradients
 agree with the NumPy references to round-off. ``error_model="numpy"`` lets a
 division by zero give inf or nan, as in NumPy, instead of testing every
 divisor and raising: the same numbers wherever nothing is divided by zero
-(divisors are positive or tested in the kernels), and less code to compile,
-about a tenth of a first run's compile time (`benchmarks/cold_start.py`).
+(divisors are positive or tested in the kernels), and less code to compile.
 
 The cache lives in a per-user folder (`cache_dir`), never inside the
 installed package: Numba's default, a ``__pycache__`` folder beside each
@@ -20,12 +19,11 @@ before Numba is imported here and before any kernel is decorated, both in
 worker processes inherit) and in Numba's configuration (for a Numba imported
 earlier by the caller).
 
-Kernels are serial. Row-parallel versions (``parallel=True``) were measured on
-two cores: no faster on a lone run (0.89 s against 0.87 s on Cones) and three
-times slower when two processes shared the cores (OpenMP threads spin while
-waiting), which is the common case in notebooks and benchmark sweeps. The
-cores are used one level up instead: the kernels release the GIL, and the two
-views of the occlusion models run on two threads (`msstereo.parallel`).
+Kernels are serial: the cores are used one level up, where the kernels release
+the GIL and the two views of the occlusion models run on two threads
+(`msstereo.parallel`); OpenMP threads of row-parallel kernels spin while
+waiting, which costs most when processes share the cores (measurements in
+``docs/results.md``).
 """
 
 import os
