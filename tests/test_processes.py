@@ -289,8 +289,17 @@ def test_kernel_cache_stays_out_of_the_installed_package_across_a_reinstall(tmp_
     python = venv / "bin" / "python"
     purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              capture_output=True, text=True, check=True).stdout.strip()
-    here = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
-    Path(purelib, "test_environment.pth").write_text("\n".join(here) + "\n")
+    # The test environment's packages, but not its msstereo (installed there, it would shadow the
+    # editable install below): a folder of links to everything else, named by a .pth file.
+    deps = tmp_path / "deps"
+    deps.mkdir()
+    for site in dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]):
+        for entry in Path(site).iterdir():
+            if entry.name.lower().startswith(("msstereo", "__editable__")) or entry.suffix == ".pth":
+                continue
+            if not (deps / entry.name).exists():
+                (deps / entry.name).symlink_to(entry)
+    Path(purelib, "test_environment.pth").write_text(f"{deps}\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NUMBA_CACHE_DIR", "PIP_REQUIRE_VIRTUALENV")}
     env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PIP_DISABLE_PIP_VERSION_CHECK="1")
     pip = [str(python), "-m", "pip", "install", "--no-deps", "--no-input", "--quiet", "--no-compile"]
