@@ -145,6 +145,24 @@ def test_sgbm_recovers_a_step_and_fills_the_border():
         assert np.all(disparity[:, :3] < 6)
 
 
+def test_sgbm_as_its_users_call_it_computes_once_and_fills_what_it_leaves_invalid(monkeypatch):
+    # The speed peer: one compute with OpenCV's own left-right check, on OpenCV's threads.
+    pytest.importorskip("cv2")
+    scene = synthetic_scene("step", shape=(48, 96), background=4.0, foreground=10.0)
+    left, right = (np.round(image * 255).astype(np.uint8) for image in (scene.left, scene.right))
+    calls = []
+    padded = common._padded_disparity
+    monkeypatch.setattr(common, "_padded_disparity", lambda *args: calls.append(1) or padded(*args))
+    disparity, seconds = common.sgbm(left, right, scene.ndisp, common.SGBM_AS_CALLED)
+    assert len(calls) == 1 and seconds > 0
+    assert common.SGBM_AS_CALLED.describe()["disp12MaxDiff"] == 1
+    assert not np.isnan(disparity).any()
+    far = scene.masks["nonocc"] & ~scene.masks["disc"]
+    assert np.median(np.abs(disparity - scene.disparity)[far]) < 0.5
+    common.sgbm(left, right, scene.ndisp, common.SGBM)
+    assert len(calls) == 3  # the accuracy studies' pipeline: two computes
+
+
 def test_sgbm_rejects_non_uint8():
     pytest.importorskip("cv2")
     image = np.zeros((32, 48), dtype=np.float32)
