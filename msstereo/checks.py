@@ -13,12 +13,18 @@ and evaluation thresholds are checked by the specs of this module, so that:
   the kernels compute ``sqrt(s^2 + eta^2)``, ``1 / sigma^2`` and the like in
   the working precision, and a smaller value would underflow to a division
   by zero, a larger one overflow to ``inf``;
+- every integer that sets an amount of work (iterations, sweeps, filter
+  radii) has an upper bound as well as a lower one, so that a typo such as
+  ``iterations=60000`` is refused at once instead of running for hours;
 - the command line parses ``NAME=VALUE`` text with the same rules
-  (`Spec.parse`), so string fields can be set there too.
+  (`Spec.parse`), so string fields can be set there too, and an unknown name
+  is refused with the nearest valid one (`did_you_mean`), as `msstereo.match`
+  refuses an unknown keyword.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
 from dataclasses import dataclass, fields
@@ -26,7 +32,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 __all__ = ["TINY", "HUGE", "Real", "Integer", "Flag", "Choice", "Text", "Optional",
-           "check_fields", "parse_field"]
+           "check_fields", "parse_field", "settable", "did_you_mean"]
 
 TINY = math.sqrt(float(np.finfo(np.float32).tiny))
 """Smallest nonzero magnitude of a real parameter, about 1.1e-19."""
@@ -166,7 +172,14 @@ class Choice:
 
 @dataclass(frozen=True)
 class Text:
-    """Any string (names)."""
+    """Any string (names).
+
+    ``settable=False``: a field that names the object (a model's ``name``),
+    set by whoever makes it and not a parameter to override or parse: it is
+    checked, but `parse_field` refuses it and `settable` leaves it out.
+    """
+
+    settable: bool = True
 
     def __call__(self, value, name):
         """``value`` if it is a string, else a ValueError naming ``name``."""
@@ -218,15 +231,35 @@ def check_fields(obj, specs, label):
         object.__setattr__(obj, f.name, value)
 
 
+def settable(specs):
+    """The names of ``specs`` (a ``FIELD_SPECS``) that can be set, sorted: all but those a spec marks fixed."""
+    return sorted(name for name, spec in specs.items() if getattr(spec, "settable", True))
+
+
+def did_you_mean(name, names):
+    """``"did you mean 'beta'?"`` for the one of ``names`` nearest to ``name``, or None if none is near.
+
+    The one hint for a misspelt name, whether a keyword of `msstereo.match`
+    (`msstereo.solvers.check_parameters`) or a ``NAME=VALUE`` of the command
+    line (`parse_field`).
+    """
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.7)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
 def parse_field(cls, name, text, label):
     """``text`` parsed by the spec of field ``name`` of ``cls`` (its ``FIELD_SPECS``).
 
     Raises
     ------
     ValueError
-        If ``cls`` has no such field or the text is not a valid value.
+        If ``cls`` has no such settable field (naming the nearest one, or
+        listing them) or the text is not a valid value.
     """
     specs = cls.FIELD_SPECS
-    if name not in specs:
-        raise ValueError(f"unknown {label} {name!r}; valid: {', '.join(sorted(specs))}")
+    names = settable(specs)
+    if name in specs and name not in names:
+        raise ValueError(f"{label} {name!r} cannot be set")
+    if name not in names:
+        raise ValueError(f"unknown {label} {name!r}; {did_you_mean(name, names) or 'valid: ' + ', '.join(names)}")
     return specs[name].parse(text, f"{label} {name!r}")

@@ -29,6 +29,7 @@ import argparse  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import math  # noqa: E402
 import re  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -48,6 +49,7 @@ DEFAULT_MODEL, DEFAULT_SOLVER = "default", "relax"
 _LAZY = {
     "np": ("numpy", None), "match": (".match", "match"), "LOG": (".match", "LOG"),
     "SOLVERS": (".match", "SOLVERS"), "Model": (".models", "Model"), "parse_field": (".checks", "parse_field"),
+    "settable": (".checks", "settable"),
     "load_scene": (".datasets", "load_scene"), "motorcycle": (".datasets", "motorcycle"),
     "scene_files": (".datasets", "scene_files"),
     "read_mask": (".datasets", "read_mask"), "evaluate_scene": (".evaluate", "evaluate_scene"),
@@ -55,6 +57,7 @@ _LAZY = {
     "read_disparity_png": (".io", "read_disparity_png"), "read_image": (".io", "read_image"),
     "read_pfm": (".io", "read_pfm"), "write_pfm": (".io", "write_pfm"), "write_png": (".io", "write_png"),
     "colorize": (".viz", "colorize"), "error_map": (".viz", "error_map"),
+    "error_colors": (".viz", "error_colors"), "error_legend": (".viz", "error_legend"),
 }
 """Heavy names the commands use: (module, attribute; None for the module itself)."""
 
@@ -80,18 +83,24 @@ def _load(*names):
                 __getattr__(name)
 
 
-def _parse_pairs(pairs, cls, label, option):
+def _parse_pairs(pairs, cls, label, option, other=None):
     """``["beta=0.03", "fill=background"]`` -> ``{"beta": 0.03, "fill": "background"}``.
 
     Each value is parsed by the spec of its field of ``cls`` (its
-    ``FIELD_SPECS``, `msstereo.checks`), so errors name the field.
+    ``FIELD_SPECS``, `msstereo.checks.parse_field`), so errors name the
+    field, and an unknown name is refused with the nearest settable one, as
+    `msstereo.match` refuses an unknown keyword. ``other``: ``(cls, label,
+    option)`` of the other kind of NAME=VALUE, named when the name is one of
+    its fields (``--param iterations=50`` is a solver option).
     """
-    _load("parse_field")
+    _load("parse_field", "settable")
     values = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or key == "name":
+        if not sep:
             raise ValueError(f"{option} takes NAME=VALUE with NAME a {label}, got {pair!r}")
+        if other is not None and key not in cls.FIELD_SPECS and key in settable(other[0].FIELD_SPECS):
+            raise ValueError(f"{option} {pair}: {key!r} is a {other[1]}, not a {label}: give {other[2]} {pair}")
         values[key] = parse_field(cls, key, value, label)
     return values
 
@@ -116,8 +125,10 @@ def _add_match_options(parser):
     parser.add_argument("--min-size", type=int, default=24,
                         help="short side of the coarsest pyramid level (default: 24)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="threads for the two views of the occlusion models (default: the cores; "
-                             "1 when other jobs share them)")
+                        help="threads for the left and right views of the occlusion models (ms-occ and "
+                             "the default model), which then run side by side; the result does not depend "
+                             "on it (default: the machine's cores; use 1 when other processes share the "
+                             "cores)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar or lines, no note on compiling")
 
@@ -142,9 +153,11 @@ def _log_to_stderr(enabled):
 def _run(left, right, args, d_max):
     """`msstereo.match` with the command's options; ``d_max`` unless ``--d-max`` is given."""
     _load("match", "LOG", "Model", "SOLVERS")
-    params = _parse_pairs(args.param, Model, "model parameter", "--param")
     kind = SOLVERS[args.solver]
-    solver = kind(**_parse_pairs(args.solver_option, kind, f"{kind.__name__} option", "--solver-option"))
+    solver_label = f"{kind.__name__} option"
+    params = _parse_pairs(args.param, Model, "model parameter", "--param", (kind, solver_label, "--solver-option"))
+    solver = kind(**_parse_pairs(args.solver_option, kind, solver_label, "--solver-option",
+                                 (Model, "model parameter", "--param")))
     with _log_to_stderr(not args.quiet):
         return match(left, right, model=args.model, solver=solver, d_min=args.d_min,
                      d_max=args.d_max if args.d_max is not None else d_max, factor=args.factor,
@@ -264,10 +277,11 @@ def _report_files(written, removed, left):
               f"{', '.join(map(str, left))}")
 
 
-def _print_scores(name, version, scores):
-    """Print the scores of `msstereo.evaluate.evaluate_scene`, one line per mask."""
+def _print_scores(name, version, scores, file=None):
+    """Print the scores of `msstereo.evaluate.evaluate_scene`, one line per mask (to stdout or ``file``)."""
+    file = sys.stdout if file is None else file
     what = "bad pixels (percent)" if version == "v2" else "metrics (percent; avgerr and rms in pixels)"
-    print(f"Middlebury {version} {what}, {name}:")
+    print(f"Middlebury {version} {what}, {name}:", file=file)
     for mask, values in scores.items():
         parts = []
         for key, value in values.items():
@@ -275,17 +289,53 @@ def _print_scores(name, version, scores):
                 parts.append(f"bad{key:g} {value:6.2f}%")
             else:
                 parts.append(f"{key} {value:6.2f}{'' if key in ('avgerr', 'rms') else '%'}")
-        print(f"  {mask:7s} " + "  ".join(parts))
+        print(f"  {mask:7s} " + "  ".join(parts), file=file)
+
+
+def _json_scores(scores):
+    """``scores`` as JSON text: keys as strings, numbers as numbers, NaN and infinities as null.
+
+    JSON has no NaN (a mask without evaluated pixels has NaN scores), so
+    that ``json.loads`` and every other JSON reader take the document.
+    """
+    def plain(value):
+        if isinstance(value, dict):
+            return {str(key): plain(item) for key, item in value.items()}
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return json.dumps(plain(scores), allow_nan=False)
+
+
+DEMO_FOLDER = "motorcycle"
+"""The folder ``demo`` writes into by default, in the current directory, made if missing."""
 
 
 def cmd_demo(args):
     _load("motorcycle", "evaluate_scene")
-    out, outputs = _output_set(args.output)
-    scene = motorcycle()
-    print(f"Middlebury 2014 Motorcycle (scikit-image), {scene.shape[1]}x{scene.shape[0]}, "
-          f"model {args.model}, solver {args.solver}", file=sys.stderr)
-    result = _run(scene.left, scene.right, args, scene.ndisp)
-    files = _save(result, out, outputs, result.d_range[1], result.d_range[0])
+    made = None
+    out = args.output
+    if out is None:
+        folder = Path(DEMO_FOLDER)
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"{folder} is not a folder: give another output with -o OUT.pfm")
+        if not folder.exists():
+            folder.mkdir()
+            made = folder
+        out = folder / "motorcycle.pfm"
+    try:
+        out, outputs = _output_set(out)
+        scene = motorcycle()
+        print(f"Middlebury 2014 Motorcycle (scikit-image), {scene.shape[1]}x{scene.shape[0]}, "
+              f"model {args.model}, solver {args.solver}", file=sys.stderr)
+        result = _run(scene.left, scene.right, args, scene.ndisp)
+        files = _save(result, out, outputs, result.d_range[1], result.d_range[0])
+    except BaseException:
+        if made is not None:  # the folder this run made, empty: no output was written
+            try:
+                made.rmdir()
+            except OSError:
+                pass
+        raise
     _print_scores(scene.name, *evaluate_scene(result.disparity, scene))
     print(f"time: {result.seconds:.2f} s")
     _report_files(*files)
@@ -378,6 +428,12 @@ def _reference(args):
 
 
 def cmd_eval(args):
+    """``msstereo eval``: the scores as a table on stdout, or with ``--json`` as one JSON document there.
+
+    With ``--json`` stdout holds that document alone (for ``| python -m
+    json.tool`` and other readers): the table and the line on the error map
+    go to stderr.
+    """
     _load("evaluate_scene", "evaluate_v3_masks", "write_png")
     if not 0 < args.threshold < float("inf"):
         raise ValueError(f"--threshold must be a positive number, got {args.threshold!r}")
@@ -394,37 +450,34 @@ def cmd_eval(args):
         version, scores = evaluate_scene(disparity, scene)
     else:
         version, scores = "v3", evaluate_v3_masks(disparity, gt, masks)
-    _print_scores(name, version, scores)
+    table = sys.stderr if args.json else sys.stdout
+    _print_scores(name, version, scores, table)
     if args.json:
-        print(json.dumps(scores, default=float))
+        print(_json_scores(scores))
     if outputs is not None:
         mask = masks.get("nonocc", masks.get("all"))
         with outputs:
             write_png(outputs.stage(outputs.targets[0]), _error_image(disparity, gt, mask, args.threshold))
             written, _ = outputs.publish()
-        print(f"wrote {written[0]} (bad pixels above {args.threshold:g} px in colour, not evaluated pale blue)")
-
-
-# Colours of the error map, as `msstereo.viz.show_error` draws them: light grays up to
-# the threshold, yellow to dark red (YlOrRd) up to 4 thresholds and for missing estimates,
-# pale blue where nothing is evaluated.
-_BAD_STOPS = ((0.0, (254, 217, 118)), (0.5, (227, 26, 28)), (1.0, (128, 0, 38)))
-_NOT_EVALUATED = (199, 222, 242)
+        print(f"wrote {written[0]} (bad pixels above {args.threshold:g} px in colour, not evaluated pale blue; "
+              f"legend below)", file=table)
 
 
 def _error_image(disparity, gt, mask, threshold):
-    """RGB uint8 error map of ``disparity`` against ``gt`` over ``mask`` (`msstereo.viz.error_map`)."""
-    _load("np", "error_map")
-    ratio = error_map(disparity, gt, mask) / threshold
-    rgb = np.empty(ratio.shape + (3,))
-    good = ratio <= 1
-    rgb[good] = 255 * (1.0 - 0.28 * ratio[good])[:, None]
-    bad = ratio > 1  # inf (no estimate) included; nan (not evaluated) in neither
-    t = np.minimum((ratio[bad] - 1) / 3, 1.0)
-    stops, colours = zip(*_BAD_STOPS)
-    rgb[bad] = np.stack([np.interp(t, stops, channel) for channel in zip(*colours)], axis=1)
-    rgb[np.isnan(ratio)] = _NOT_EVALUATED
-    return np.round(rgb).astype(np.uint8)
+    """RGB uint8 error map of ``disparity`` against ``gt`` over ``mask``, its legend below.
+
+    The map's pixels are `msstereo.viz.error_colors` of `msstereo.viz.error_map`,
+    as `msstereo.viz.show_error` draws them; the strip below is
+    `msstereo.viz.error_legend` (a map narrower than the legend is widened
+    on its right in the legend's dark gray).
+    """
+    _load("np", "error_map", "error_colors", "error_legend")
+    rgb = error_colors(error_map(disparity, gt, mask), threshold)
+    legend = error_legend(rgb.shape[1], threshold)
+    top = np.empty((rgb.shape[0], legend.shape[1], 3), np.uint8)
+    top[:] = legend[0, 0]  # the legend's background
+    top[:, :rgb.shape[1]] = rgb
+    return np.concatenate([top, legend])
 
 
 class _Parser(argparse.ArgumentParser):
@@ -456,7 +509,10 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="match Middlebury 2014 Motorcycle shipped with scikit-image")
-    demo.add_argument("-o", "--output", default="motorcycle.pfm", help="output PFM (default: motorcycle.pfm)")
+    demo.add_argument("-o", "--output", default=None,
+                      help=f"output PFM; a colour PNG and the model's maps are written beside it (default: "
+                           f"{DEMO_FOLDER}/motorcycle.pfm, in a folder {DEMO_FOLDER} of the current directory, "
+                           f"made if missing)")
     _add_match_options(demo)
     demo.set_defaults(func=cmd_demo)
 
@@ -484,9 +540,10 @@ def build_parser():
     e.add_argument("--mask", help="with a ground-truth file: its nonocc mask (255 = evaluated), e.g. "
                                   "mask0nocc.png")
     e.add_argument("--error-map", metavar="ERR.png",
-                   help="write the error map: bad pixels in colour, not evaluated pale blue")
+                   help="write the error map: bad pixels in colour, not evaluated pale blue, a legend below")
     e.add_argument("--threshold", type=float, default=1.0, help="bad-pixel threshold of the error map (px)")
-    e.add_argument("--json", action="store_true", help="also print the scores as JSON")
+    e.add_argument("--json", action="store_true",
+                   help="print the scores as one JSON document on stdout (NaN as null), the table on stderr")
     e.set_defaults(func=cmd_eval)
     _add_batch(sub)
     return parser

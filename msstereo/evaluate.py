@@ -5,6 +5,9 @@ masks 'nonocc', 'all', 'disc') and the metrics of the Middlebury v3 (2014)
 evaluation [2]_ (bad0.5 ... bad4, avgerr, rms, invalid). A prediction that is
 not finite (``inf``, ``nan``) has no disparity: it always counts as bad.
 
+Every score is a plain Python ``float`` (never a NumPy scalar), so that the
+results print, compare and serialize (`json`, CSV) as the numbers they are.
+
 The result tables (`msstereo.batch` and the benchmark studies) name their
 columns here, so that every table spells a metric the same way:
 `metric_columns` and `occlusion_columns` give one scene's row, keyed by
@@ -97,10 +100,10 @@ def _bad_percent(error, evaluated, threshold):
     `error` is ``inf`` where the prediction is not finite, so those pixels
     are always bad.
     """
-    count = np.count_nonzero(evaluated)
+    count = int(np.count_nonzero(evaluated))
     if count == 0:
         return float("nan")
-    return 100.0 * np.count_nonzero(error[evaluated] > threshold) / count
+    return 100.0 * int(np.count_nonzero(error[evaluated] > threshold)) / count
 
 
 def _abs_error(disparity, gt):
@@ -210,7 +213,7 @@ def evaluate_v3(disparity, gt, mask=None):
     error = _abs_error(disparity, gt)
     scores = {f"bad{t:g}": _bad_percent(error, evaluated, t) for t in V3_THRESHOLDS}
     valid = evaluated & np.isfinite(disparity)
-    count, n_valid = np.count_nonzero(evaluated), np.count_nonzero(valid)
+    count, n_valid = int(np.count_nonzero(evaluated)), int(np.count_nonzero(valid))
     valid_error = error[valid]
     scores["avgerr"] = float(valid_error.mean()) if n_valid else float("nan")
     scores["rms"] = float(np.sqrt(np.mean(valid_error**2))) if n_valid else float("nan")
@@ -311,8 +314,8 @@ def occlusion_scores(predicted, scene):
         raise ValueError(f"predicted must be a 2-D (H, W) array, got shape {predicted.shape}")
     known = scene.known
     predicted = predicted.astype(bool) & known
-    hits = np.count_nonzero(predicted & reference)
-    n_predicted, n_reference = np.count_nonzero(predicted), np.count_nonzero(reference)
+    hits = int(np.count_nonzero(predicted & reference))
+    n_predicted, n_reference = int(np.count_nonzero(predicted)), int(np.count_nonzero(reference))
     return {
         "precision": hits / n_predicted if n_predicted else float("nan"),
         "recall": hits / n_reference if n_reference else float("nan"),

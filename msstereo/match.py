@@ -122,8 +122,9 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
         unsupported dtypes, NaN, images smaller than `MIN_SIZE`, a pair that
         cannot be put on one intensity scale; unknown models, solvers or
         parameters and values that `msstereo.checks` refuses (numpy scalars
-        are accepted); a disparity range that is not finite or has
-        ``d_max <= d_min``; a median filter (or weighted median) or an occlusion blur wider than
+        are accepted); a disparity range that is not finite, has
+        ``d_max <= d_min``, is wider than the image or has a bound beyond two
+        image widths; a median filter (or weighted median) or an occlusion blur wider than
         the image, a ``relax`` cost volume larger than the machine's memory;
         and options beyond the paper (``census``, ``aggregate``, ``tgv``)
         with a solver other than ``relax``.
@@ -169,13 +170,13 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     if threads is not None:
         threads = checks.Integer(1)(threads, "threads")
     shapes = options.level_shapes(shape, factor, min_size, (d_min, d_max), problem.views, work_dtype.itemsize)
-    report = reporter(progress, shapes[::-1], options.outer_iterations)
+    report = reporter(progress, shapes[::-1], options.outer_iterations, options.preparing)
     LOG.info(intensity)
     logs = []
 
     def solve_level(level, shape_k, images, state):
         t0 = time.perf_counter()
-        log = LevelLog(level, shape_k)
+        log = LevelLog(level, shape_k, energy_name=options.energy_name)
         if report:
             report.start_level(log)
         state = problem.initial_state(shape_k, work_dtype) if state is None else state
@@ -199,12 +200,29 @@ def _number(value, name, low=-checks.HUGE, high=checks.HUGE, open_low=False):
     return checks.Real(low, high, open_low=open_low)(value, name)
 
 
+RANGE_WIDTHS = 2
+"""Largest ``|d_min|`` and ``|d_max|``, in image widths (`_disparity_range`)."""
+
+
 def _disparity_range(d_min, d_max, width):
-    """Validated ``(d_min, d_max)``; ``d_max`` defaults to ``d_min`` plus a third of the width."""
+    """Validated ``(d_min, d_max)``; ``d_max`` defaults to ``d_min`` plus a third of the width.
+
+    A range wider than the image, or a bound beyond `RANGE_WIDTHS` widths,
+    is refused: no pixel has a match that far away (a left pixel ``x``
+    matches a right pixel ``x - d`` inside the image), and the search would
+    only cost time and memory (a cost volume grows with the range).
+    """
     d_min = _number(d_min, "d_min")
     d_max = d_min + width / 3.0 if d_max is None else _number(d_max, "d_max")
     if d_max <= d_min:
         raise ValueError(f"d_max must be larger than d_min, got d_min={d_min:g}, d_max={d_max:g}")
+    for name, value in (("d_min", d_min), ("d_max", d_max)):
+        if abs(value) > RANGE_WIDTHS * width:
+            raise ValueError(f"{name}={value:g} is beyond {RANGE_WIDTHS} image widths ({width} px): no pixel "
+                             f"matches that far away")
+    if d_max - d_min > width:
+        raise ValueError(f"d_max - d_min must be at most the image width ({width} px), got d_min={d_min:g}, "
+                         f"d_max={d_max:g}: no pixel has matches that far apart")
     return d_min, d_max
 
 

@@ -187,23 +187,28 @@ class Model:
         return self.weight in ("v", "edge+v")
 
     FIELD_SPECS = {
-        "name": checks.Text(), "lam": checks.Real(), "eta": checks.positive(), "beta": checks.Real(),
+        "name": checks.Text(settable=False), "lam": checks.Real(), "eta": checks.positive(), "beta": checks.Real(),
         "eta_s": checks.positive(), "robust": checks.Flag(), "interpolation": checks.Integer(choices=(1, 3)),
         "column_parity": checks.Flag(),
         "weight": checks.Choice(("none", "edge", "v", "edge+v")), "alpha": checks.positive(),
         "eps": checks.Real(), "alpha_i": checks.positive(), "eps_i": checks.positive(),
         "occlusion": checks.Flag(), "t": checks.Real(), "nu": checks.Real(), "sigma": checks.Real(),
         "eps_h": checks.positive(), "eps_occl": checks.Real(0.0, 1.0, open_low=True, open_high=True),
-        "phi_steps": checks.Integer(1), "fill": checks.Choice(("regularizer", "background")),
+        "phi_steps": checks.Integer(1, 1000), "fill": checks.Choice(("regularizer", "background")),
         "occluded_weight": checks.Choice(("same", "none")),
         "census": checks.Real(), "census_window": checks.Integer(choices=(3, 5, 7)),
-        "aggregate": checks.Integer(0), "aggregate_eps": checks.positive(),
-        "aggregate_scales": checks.Integer(0), "aggregate_decay": checks.Real(0.0, 1.0, open_low=True),
+        "aggregate": checks.Integer(0, 64), "aggregate_eps": checks.positive(),
+        "aggregate_scales": checks.Integer(0, 8), "aggregate_decay": checks.Real(0.0, 1.0, open_low=True),
         "tgv": checks.Real(),
-        "weighted_median": checks.Integer(0), "median_color": checks.positive(),
+        "weighted_median": checks.Integer(0, 32), "median_color": checks.positive(),
         "median_space": checks.positive(),
     }
-    """What each field accepts (`msstereo.checks`); the command line parses ``--param`` with it."""
+    """What each field accepts (`msstereo.checks`); the command line parses ``--param`` with it.
+
+    The counts and radii have upper bounds (``phi_steps`` 1000, ``aggregate`` 64,
+    ``aggregate_scales`` 8, ``weighted_median`` 32: a window of 65 x 65 pixels per pixel), so
+    that a typo is refused instead of running for hours. ``name`` names the model and is not
+    a parameter to set."""
 
     def __post_init__(self):
         checks.check_fields(self, self.FIELD_SPECS, "model parameter")

@@ -11,8 +11,14 @@
   on the finest level, where most of the time goes, one every tenth of its
   iteration cap.
 
-Both count levels from 1, as `msstereo.StereoResult.summary` does
-(`msstereo.result.LevelLog.line`).
+Both say what a level prepares before its first iteration (its images and
+energy terms, and for ``relax`` the cost volume, seconds on a large pair)
+as soon as it starts: the bar at every level, the lines at the first level
+and at the finest one, so that a run says what it does from its start. Both
+count levels from 1, as `msstereo.StereoResult.summary` does, and label the
+energy as the level's log does (`msstereo.result.LevelLog.line`): ``E``, the
+model's energy, or ``E_theta``, the relaxed energy of ``relax``, which rises
+while ``theta`` shrinks.
 """
 
 import functools
@@ -30,7 +36,7 @@ LINES_PER_LEVEL = 10
 _compile_noted = False
 
 
-def reporter(progress, shapes, cap):
+def reporter(progress, shapes, cap, preparing):
     """The reporter that ``progress`` of `msstereo.match` asks for, or None.
 
     Parameters
@@ -42,6 +48,9 @@ def reporter(progress, shapes, cap):
         Shapes of the pyramid levels, coarsest first.
     cap : int
         Most outer iterations per level (the solver's ``outer_iterations``).
+    preparing : str
+        What a level computes before its first iteration (the solver's
+        ``preparing``), said as it starts.
 
     Raises
     ------
@@ -56,10 +65,10 @@ def reporter(progress, shapes, cap):
     if not progress:
         return None
     if callable(progress):
-        return Lines(progress, shapes, cap)
+        return Lines(progress, shapes, cap, preparing)
     if _is_terminal(sys.stderr):
-        return Bar(shapes, cap)
-    return Lines(lambda line: print(line, file=sys.stderr, flush=True), shapes, cap)
+        return Bar(shapes, cap, preparing)
+    return Lines(lambda line: print(line, file=sys.stderr, flush=True), shapes, cap, preparing)
 
 
 def _is_terminal(stream):
@@ -72,15 +81,24 @@ def _is_terminal(stream):
 class _Reporter:
     """What both reporters share: level weights and the hook into each level's log."""
 
-    def __init__(self, shapes, cap):
+    def __init__(self, shapes, cap, preparing):
         pixels = [m * n for m, n in shapes]
         self.weights = [p / sum(pixels) for p in pixels]
-        self.count, self.cap = len(shapes), cap
+        self.count, self.cap, self.preparing = len(shapes), cap, preparing
         self.done = 0.0  # share of the work in finished levels
 
     def start_level(self, log):
-        """Follow the entries of ``log`` (a `LevelLog`) while its level runs."""
+        """Follow the entries of ``log`` (a `LevelLog`) while its level runs; say what it prepares."""
         log._listener = self._record
+        self.level_started(log)
+
+    def _level(self, log):
+        """``level 2/3 40x48``."""
+        return f"level {log.level + 1}/{self.count} {log.shape[0]}x{log.shape[1]}"
+
+    def preparation(self, log):
+        """``level 1/1 500x741: preparing the images and ..., then up to 60 iterations``."""
+        return f"{self._level(log)}: preparing {self.preparing}, then up to {self.cap} iterations"
 
     def end_level(self, log):
         """The level of ``log`` is done (its ``seconds`` set)."""
@@ -97,9 +115,9 @@ class _Reporter:
         return self.done + self.weights[log.level] * min(log.iterations / self.cap, 1.0)
 
     def where(self, log):
-        """``level 2/3 40x48: iteration 7/50, E 123.4``."""
-        return (f"level {log.level + 1}/{self.count} {log.shape[0]}x{log.shape[1]}: iteration "
-                f"{log.iterations}/{self.cap}, E {log.energy[-1]:.6g}")
+        """``level 2/3 40x48: iteration 7/50, E 123.4`` (``E_theta`` for ``relax``, as `LevelLog.line`)."""
+        return (f"{self._level(log)}: iteration {log.iterations}/{self.cap}, "
+                f"{log.energy_name} {log.energy[-1]:.6g}")
 
     def close(self):
         """End the report."""
@@ -108,10 +126,15 @@ class _Reporter:
 class Lines(_Reporter):
     """Plain progress lines, passed to ``say``: for logs and for callers that collect them."""
 
-    def __init__(self, say, shapes, cap):
-        super().__init__(shapes, cap)
+    def __init__(self, say, shapes, cap, preparing):
+        super().__init__(shapes, cap, preparing)
         self.say = say
         self.every = max(1, cap // LINES_PER_LEVEL)
+
+    def level_started(self, log):
+        # The first level and the finest one: the others of a pyramid take a fraction of a second.
+        if log.level in (0, self.count - 1):
+            self.say(self.preparation(log))
 
     def iteration(self, log):
         finest = log.level == self.count - 1
@@ -129,13 +152,16 @@ class Lines(_Reporter):
 class Bar(_Reporter):
     """A tqdm bar on stderr over the work of the run, in percent, with the level and iteration."""
 
-    def __init__(self, shapes, cap):
+    def __init__(self, shapes, cap, preparing):
         from tqdm import tqdm
 
-        super().__init__(shapes, cap)
+        super().__init__(shapes, cap, preparing)
         self.tqdm = tqdm
         self.bar = tqdm(total=100, desc="msstereo", file=sys.stderr, mininterval=0.2,
                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}")
+
+    def level_started(self, log):
+        self.bar.set_postfix_str(self.preparation(log), refresh=True)
 
     def _to(self, fraction, postfix):
         self.bar.set_postfix_str(postfix, refresh=False)

@@ -40,6 +40,11 @@ class LevelLog:
         started (for energy-versus-time comparisons of solvers).
     seconds : float
         Wall time of the level.
+    energy_name : str
+        What ``energy`` is, as `line` labels it: ``"E"``, the model's
+        energy, or ``"E_theta"``, the relaxed energy of ``relax``
+        (`msstereo.solvers.SolverOptions.energy_name`), which grows while
+        ``theta`` shrinks.
     """
 
     level: int
@@ -48,6 +53,7 @@ class LevelLog:
     steps: list = field(default_factory=list)
     times: list = field(default_factory=list)
     seconds: float = 0.0
+    energy_name: str = "E"
     _t0: float = field(default_factory=time.perf_counter, repr=False)
     # Told of every entry while the level runs (progress reports); None once it is done.
     _listener: object = field(default=None, repr=False, compare=False)
@@ -72,11 +78,14 @@ class LevelLog:
         """``level 2/3 40x48: 12 steps, E 123.4, 0.05 s``: numbered from 1 of ``count`` levels.
 
         The one format of the progress lines of `msstereo.match` and of
-        `StereoResult.summary`, so that both count levels alike.
+        `StereoResult.summary`, so that both count levels alike. The energy
+        is labelled by `energy_name` (``E_theta 123.4`` for ``relax``), so
+        that the relaxed energy, which rises while ``theta`` shrinks, is not
+        read as the model's energy diverging.
         """
         energy = f"{self.energy[-1]:.6g}" if self.energy else "none"
         return (f"level {self.level + 1}/{count} {self.shape[0]}x{self.shape[1]}: "
-                f"{self.iterations} steps, E {energy}, {self.seconds:.2f} s")
+                f"{self.iterations} steps, {self.energy_name} {energy}, {self.seconds:.2f} s")
 
 
 class _Discard:

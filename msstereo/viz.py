@@ -1,7 +1,9 @@
 """Colour images and figures of disparity maps, errors and occlusion.
 
-:func:`colorize`, :func:`error_map` and :func:`occlusion_overlay` return
-arrays and need only NumPy: the command line writes the first as PNG. The
+:func:`colorize`, :func:`error_map`, :func:`error_colors`, :func:`error_legend`
+and :func:`occlusion_overlay` return arrays and need only NumPy (and Pillow for
+the legend's text): the command line writes the disparity colours and the
+error map with its legend as PNG. The
 ``show_*`` functions and :func:`plot_result` draw on Matplotlib axes;
 Matplotlib is optional and imported only when one of them is called
 (``pip install "msstereo[notebooks]"``).
@@ -18,8 +20,8 @@ from ._turbo import TURBO as _TURBO_TUPLE
 from .evaluate import bad_pixels
 
 __all__ = [
-    "TURBO", "colorize", "error_map", "occlusion_overlay", "turbo_cmap", "show_disparity", "show_error",
-    "show_discontinuity", "show_occlusion", "plot_result",
+    "TURBO", "colorize", "error_map", "error_colors", "error_legend", "occlusion_overlay", "turbo_cmap",
+    "show_disparity", "show_error", "show_discontinuity", "show_occlusion", "plot_result",
 ]
 
 #: The Turbo colour table, float64 RGB in [0, 1], shape (256, 3).
@@ -155,6 +157,112 @@ def error_map(disparity, gt, mask=None):
     error[~np.isfinite(disparity)] = np.inf
     error[~evaluated] = np.nan
     return error
+
+
+# Colours of error_colors, as show_error draws them: light grays up to the threshold, yellow to
+# dark red (YlOrRd) up to 4 thresholds and for missing estimates, pale blue where nothing is
+# evaluated.
+_BAD_STOPS = ((0.0, (254, 217, 118)), (0.5, (227, 26, 28)), (1.0, (128, 0, 38)))
+_NOT_EVALUATED = (199, 222, 242)
+
+LEGEND_HEIGHT = 34
+"""Rows of the strip of :func:`error_legend`."""
+
+LEGEND_MIN_WIDTH = 280
+"""Columns :func:`error_legend` needs for its labels: a narrower map is widened to it."""
+
+_LEGEND_BACKGROUND, _LEGEND_TEXT = (48, 48, 48), (240, 240, 240)
+
+
+def error_colors(error, threshold):
+    """RGB colours of an :func:`error_map`, as :func:`show_error` draws it, without Matplotlib.
+
+    Parameters
+    ----------
+    error : ndarray, shape (H, W)
+        Absolute errors (`error_map`): ``inf`` for a missing estimate,
+        ``nan`` where the pixel is not evaluated.
+    threshold : float
+        Bad-pixel threshold, pixels (> 0).
+
+    Returns
+    -------
+    rgb : ndarray of uint8, shape (H, W, 3)
+        White to light gray up to `threshold`; yellow to dark red from it
+        to 4 thresholds, darkest red beyond and for missing estimates; pale
+        blue where not evaluated.
+    """
+    ratio = np.asarray(error, np.float64) / threshold
+    rgb = np.empty(ratio.shape + (3,))
+    good = ratio <= 1
+    rgb[good] = 255 * (1.0 - 0.28 * ratio[good])[:, None]
+    bad = ratio > 1  # inf (no estimate) included; nan (not evaluated) in neither
+    t = np.minimum((ratio[bad] - 1) / 3, 1.0)
+    stops, colours = zip(*_BAD_STOPS)
+    rgb[bad] = np.stack([np.interp(t, stops, channel) for channel in zip(*colours)], axis=1)
+    rgb[np.isnan(ratio)] = _NOT_EVALUATED
+    return np.round(rgb).astype(np.uint8)
+
+
+def _font():
+    """Pillow's built-in font at a small size (its bitmap font where FreeType is missing)."""
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=11)
+    except (TypeError, ValueError, OSError, ImportError):
+        return ImageFont.load_default()
+
+
+def error_legend(width, threshold):
+    """The legend of :func:`error_colors`: a strip to put below an error map.
+
+    A colour bar of the errors from 0 to 4 thresholds in the colours of
+    :func:`error_colors`, ticked and labelled (pixels) at 0, 1, 2 and 4
+    thresholds, and swatches of the colours of the pixels without an
+    error: pale blue, not evaluated; darkest red, no estimate. White text on
+    dark gray, which no pixel of the map has.
+
+    Parameters
+    ----------
+    width : int
+        Width of the map; the strip is `LEGEND_MIN_WIDTH` wide at least.
+    threshold : float
+        Bad-pixel threshold, pixels (> 0).
+
+    Returns
+    -------
+    strip : ndarray of uint8, shape (LEGEND_HEIGHT, max(width, LEGEND_MIN_WIDTH), 3)
+    """
+    from PIL import Image, ImageDraw
+
+    width = max(int(width), LEGEND_MIN_WIDTH)
+    image = Image.new("RGB", (width, LEGEND_HEIGHT), _LEGEND_BACKGROUND)
+    draw, font = ImageDraw.Draw(image), _font()
+
+    def size(text):
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        return right - left, bottom - top
+
+    # Right: what the colours without an error mean, one swatch a row.
+    captions = (("not evaluated", _NOT_EVALUATED), ("no estimate", _BAD_STOPS[-1][1]))
+    swatch_x = width - 6 - max(size(text)[0] for text, _ in captions) - 16
+    for row, (text, colour) in enumerate(captions):
+        y = 4 + 15 * row
+        draw.rectangle((swatch_x, y, swatch_x + 11, y + 10), fill=colour)
+        draw.text((swatch_x + 16, y - 1), text, fill=_LEGEND_TEXT, font=font)
+    # Left: the colour bar over 0 to 4 thresholds, its ticks and labels.
+    x0, x1 = 8, swatch_x - 22
+    ratios = 4.0 * (np.arange(x1 - x0) + 0.5) / (x1 - x0)
+    bar = error_colors(np.repeat(ratios[None, :] * threshold, 10, axis=0), threshold)
+    image.paste(Image.fromarray(bar), (x0, 4))
+    for k in (0, 1, 2, 4):
+        x = x0 + round(k / 4 * (x1 - x0 - 1))
+        draw.line((x, 14, x, 17), fill=_LEGEND_TEXT)
+        text = f"{k * threshold:g}" + (" px" if k == 4 else "")
+        w = size(text)[0]
+        draw.text((min(max(x - w // 2, 2), x1 - w + 12), 19), text, fill=_LEGEND_TEXT, font=font)
+    return np.asarray(image, np.uint8).copy()
 
 
 def _gray(image):

@@ -12,6 +12,7 @@ run a match take a fraction of a second.
 
 import math
 import os
+import re
 import struct
 import zlib
 
@@ -118,8 +119,26 @@ API_ERRORS = [
     ("ms-occ sigma=1e6", None, {"model": "ms-occ", "sigma": 1e6}, "model parameter 'sigma'"),
     ("factor=0.99", None, {"factor": 0.99}, "factor must be"),
     ("Relax step=1e-12", None, {"solver": lambda: msstereo.Relax(step=1e-12)}, "cost volume"),
-    ("relax d_max=1e12", None, {"solver": "relax", "d_max": 1e12}, "cost volume"),
+    ("relax d_max=1e12", None, {"solver": "relax", "d_max": 1e12}, "d_max=1e+12 is beyond 2 image widths"),
     ("d_max=1e300", None, {"d_max": 1e300}, "d_max must be"),
+    # class 7: a disparity range beyond the image (48 px wide), and counts beyond their bounds
+    ("range wider than the image", None, {"d_min": -10, "d_max": 40},
+     "d_max - d_min must be at most the image width (48 px), got d_min=-10, d_max=40"),
+    ("d_min far left", None, {"d_min": -1000, "d_max": -990}, "d_min=-1000 is beyond 2 image widths (48 px)"),
+    ("d_max far right", None, {"d_min": 990, "d_max": 1000}, "d_min=990 is beyond 2 image widths"),
+    ("PDE warps=10**6", None, {"solver": lambda: msstereo.PDE(warps=10**6)},
+     "PDE option 'warps' must be an integer in [1, 1000], got 1000000"),
+    ("PDE sweeps=10**5", None, {"solver": lambda: msstereo.PDE(sweeps=10**5)}, "PDE option 'sweeps' must be an integer in [1, 1000]"),
+    ("PDE backtracks=500", None, {"solver": lambda: msstereo.PDE(backtracks=500)}, "PDE option 'backtracks' must be an integer in [1, 50]"),
+    ("Optimize iterations=10**6", None, {"solver": lambda: msstereo.Optimize(iterations=10**6)},
+     "Optimize option 'iterations' must be an integer in [1, 1000]"),
+    ("Optimize memory=10**5", None, {"solver": lambda: msstereo.Optimize(memory=10**5)}, "Optimize option 'memory' must be an integer in [1, 100]"),
+    ("Relax inner=10**4", None, {"solver": lambda: msstereo.Relax(inner=10**4)}, "Relax option 'inner' must be an integer in [1, 100]"),
+    ("Relax v_sweeps=10**4", None, {"solver": lambda: msstereo.Relax(v_sweeps=10**4)}, "Relax option 'v_sweeps' must be an integer in [1, 1000]"),
+    ("phi_steps=10**6", None, {"phi_steps": 10**6}, "model parameter 'phi_steps' must be an integer in [1, 1000]"),
+    ("weighted_median=40", None, {"weighted_median": 40}, "model parameter 'weighted_median' must be an integer in [0, 32]"),
+    ("aggregate=10**4", None, {"aggregate": 10**4}, "model parameter 'aggregate' must be an integer in [0, 64]"),
+    ("aggregate_scales=100", None, {"aggregate_scales": 100}, "model parameter 'aggregate_scales' must be an integer in [0, 8]"),
     ("progress='yes'", None, {"progress": "yes"}, "progress must be True, False or a callable"),
 ]
 
@@ -127,9 +146,25 @@ API_ERRORS = [
 @pytest.mark.parametrize("case, images, kw, message", API_ERRORS, ids=[c[0] for c in API_ERRORS])
 def test_api_refuses_bad_input_naming_the_argument(pair8, case, images, kw, message):
     left, right = images(*pair8) if images else pair8
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         kw = {key: value() if callable(value) else value for key, value in kw.items()}
         msstereo.match(left, right, **{**FAST, **kw})
+
+
+def test_every_count_has_an_upper_bound():
+    # Iterations, sweeps, filter sizes: a typo (iterations=60000) is refused, not run for hours.
+    from msstereo.checks import Integer
+    for cls in (msstereo.Model, msstereo.PDE, msstereo.Optimize, msstereo.Relax):
+        for name, spec in cls.FIELD_SPECS.items():
+            if isinstance(spec, Integer) and not spec.choices:
+                assert spec.high is not None and spec.high <= 1000, (cls.__name__, name)
+                with pytest.raises(ValueError, match=re.escape(f"must be an integer in [{spec.low}, {spec.high}]")):
+                    spec(spec.high + 1, name)
+
+
+def test_a_range_up_to_the_width_is_accepted(pair8):
+    d = msstereo.match(*pair8, model="tv", solver="pde", d_min=-24, d_max=24).disparity
+    assert np.all(np.isfinite(d)) and d.min() >= -24 and d.max() <= 24
 
 
 # --------------------------------------------------------------------------
@@ -485,7 +520,15 @@ CLI_ERRORS = [
     ("--param beta=abc", _inputs, ["--param", "beta=abc"], "model parameter 'beta'"),
     ("--param eta_s=1e-200", _inputs, ["--param", "eta_s=1e-200"], "model parameter 'eta_s'"),
     ("--param gamma=1", _inputs, ["--param", "gamma=1"], "model parameter 'gamma'"),
-    ("--param name=x", _inputs, ["--param", "name=x"], "--param"),
+    ("--param name=x", _inputs, ["--param", "name=x"], "model parameter 'name' cannot be set"),
+    # class 7: runaway work, refused before the match
+    ("--solver-option warps=5000", _inputs, ["--solver-option", "warps=5000"],
+     "PDE option 'warps' must be an integer in [1, 1000], got 5000"),
+    ("--solver-option median=99", _inputs, ["--solver-option", "median=99"], "PDE option 'median' must be an integer in [0, 31]"),
+    ("--param phi_steps=100000", _inputs, ["--param", "phi_steps=100000"],
+     "model parameter 'phi_steps' must be an integer in [1, 1000]"),
+    ("--d-max 60", _inputs, ["--d-max", "60"], "d_max - d_min must be at most the image width (48 px)"),
+    ("--d-min -500", _inputs, ["--d-min", "-500", "--d-max", "-480"], "d_min=-500 is beyond 2 image widths"),
     ("--d-max nan", _inputs, ["--d-max", "nan"], "d_max"),
     ("--d-max abc", _inputs, ["--d-max", "abc"], "--d-max"),
 ]

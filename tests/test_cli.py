@@ -261,7 +261,7 @@ def test_match_writes_the_sdk_files_into_the_scene_folder(tmp_path, capsys):
 
 def _eval_json(argv, capsys):
     assert main(["eval", *argv, "--json"]) == 0
-    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    return json.loads(capsys.readouterr().out)
 
 
 def test_eval_of_a_2014_folder_reports_nonocc_from_its_mask_and_all(tmp_path, capsys):
@@ -301,9 +301,8 @@ def test_eval_writes_an_error_map_on_request(tmp_path, capsys):
     inputs = snapshot(folder)
     err = tmp_path / "err.png"
     assert main(["eval", str(tmp_path / "d.pfm"), str(folder), "--error-map", str(err)]) == 0
-    image = np.asarray(Image.open(err))
+    image = np.asarray(Image.open(err))[:40, :56]
     occluded = np.argwhere(~scene.masks["nonocc"])[0]
-    assert image.shape == (40, 56, 3)
     assert tuple(image[tuple(occluded)]) == (199, 222, 242)  # not evaluated: pale blue
     assert scene.masks["nonocc"][:6, 10:22].all()
     assert tuple(image[5, 10]) == (255, 255, 255)  # exact: white
@@ -331,7 +330,7 @@ def test_solver_options_factor_and_min_size_from_the_command_line(pair_files, tm
     assert seen["solver"] == msstereo.PDE(warps=3, median=0)
     assert seen["factor"] == 0.5 and seen["min_size"] == 10 and seen["threads"] == 1
     for option, message in ((["--solver-option", "iterations=5"], "unknown PDE option 'iterations'"),
-                            (["--solver-option", "warps=0"], "PDE option 'warps' must be an integer >= 1"),
+                            (["--solver-option", "warps=0"], "PDE option 'warps' must be an integer in [1, 1000]"),
                             (["--solver-option", "warps"], "--solver-option takes NAME=VALUE"),
                             (["--factor", "0.99"], "factor"),
                             (["--threads", "0"], "threads")):
@@ -345,3 +344,120 @@ def test_the_names_in_the_help_are_the_library_s():
     from msstereo.models import MODELS
     assert cli.MODEL_NAMES == tuple(sorted(MODELS)) and cli.SOLVER_NAMES == tuple(sorted(SOLVERS))
     assert (cli.DEFAULT_MODEL, cli.DEFAULT_SOLVER) == (DEFAULT_MODEL, DEFAULT_SOLVER)
+
+
+# --------------------------------------------------------------------------
+# What a new user meets: eval --json, misspelt names, the demo's folder, the legend, help
+# --------------------------------------------------------------------------
+
+def test_eval_json_is_the_only_output_and_has_no_nan(tmp_path, capsys):
+    scene = synthetic_scene("step", shape=(40, 56))
+    folder = write_2014_scene(tmp_path / "Step", scene, scene.ndisp)
+    write_pfm(tmp_path / "d.pfm", np.full(scene.shape, np.inf, np.float32))  # no estimate: avgerr is NaN
+    argv = ["eval", str(tmp_path / "d.pfm"), str(folder), "--json", "--error-map", str(tmp_path / "e.png")]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+
+    def no_constants(name):
+        raise AssertionError(f"{name} is not JSON")
+    scores = json.loads(out, parse_constant=no_constants)  # the whole of stdout is one document
+    assert scores["all"]["bad1"] == 100.0 and scores["all"]["avgerr"] is None and scores["all"]["rms"] is None
+    assert "Middlebury v3" in err and "wrote" in err  # the table and the file line go to stderr
+
+
+def test_a_misspelt_param_names_the_nearest_one_in_one_line(pair_files, tmp_path, capsys, monkeypatch):
+    import msstereo
+
+    def no_match(*args, **kwargs):
+        raise AssertionError("the match started")
+    monkeypatch.setattr("msstereo.cli.match", no_match)
+    argv = ["match", *pair_files, "-o", str(tmp_path / "d.pfm"), "--quiet"]
+    for extra, message in ((["--param", "bta=0.1"], "unknown model parameter 'bta'; did you mean 'beta'?"),
+                           (["--param", "name=x"], "model parameter 'name' cannot be set"),
+                           (["--param", "iterations=50"], "'iterations' is a Relax option, not a model parameter: "
+                                                          "give --solver-option iterations=50"),
+                           (["--solver-option", "beta=0.1"], "give --param beta=0.1"),
+                           (["--solver-option", "iteratons=5"], "did you mean 'iterations'?")):
+        assert main([*argv, *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err, err
+    assert main([*argv, "--param", "gamma=1"]) == 2  # nothing near: the list, without 'name'
+    err = capsys.readouterr().err
+    assert "valid: aggregate, " in err and ", median_space, nu, " in err
+    # The API's hint is the same.
+    with pytest.raises(ValueError, match="did you mean 'beta'"):
+        msstereo.match(np.zeros((16, 16)), np.zeros((16, 16)), bta=0.1)
+
+
+def _constant_run(left, right, args, d_max):
+    """A stand-in for the match: disparity 3 everywhere (the match is not under test)."""
+    from types import SimpleNamespace
+    d = np.full(left.shape[:2], 3.0, np.float32)
+    return SimpleNamespace(disparity=d, seconds=0.5, d_range=(0.0, 8.0), v=None, v_image=None,
+                           disparity_right=None, v_right=None, occlusion=None, occlusion_right=None)
+
+
+def test_demo_writes_into_a_folder_of_its_own(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("msstereo.cli._run", _constant_run)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.txt").write_text("a file of the user's")
+    assert main(["demo", "--quiet"]) == 0
+    assert "bad2" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt", "motorcycle"]
+    assert {"motorcycle.pfm", "motorcycle.png"} <= {p.name for p in (tmp_path / "motorcycle").iterdir()}
+    assert read_pfm(tmp_path / "motorcycle" / "motorcycle.pfm").shape == (500, 741)
+    assert main(["demo", "--quiet"]) == 0  # again, into the folder it made
+    # A run that is stopped or fails leaves no folder behind; -o still names the file.
+    (tmp_path / "motorcycle").rename(tmp_path / "first")
+
+    for error, code in ((KeyboardInterrupt(), 130), (ValueError("bad input"), 2)):
+        def failing(*args):
+            raise error
+        monkeypatch.setattr("msstereo.cli._run", failing)
+        assert main(["demo", "--quiet"]) == code
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["first", "mine.txt"]
+    monkeypatch.setattr("msstereo.cli._run", _constant_run)
+    assert main(["demo", "--quiet", "-o", "m.pfm"]) == 0 and (tmp_path / "m.png").exists()
+    assert "motorcycle/motorcycle.pfm" in _help(["demo"], capsys)
+
+
+def test_the_error_map_has_a_legend_below_the_unchanged_map(tmp_path, capsys):
+    from msstereo.viz import LEGEND_HEIGHT, LEGEND_MIN_WIDTH, error_colors, error_map
+    scene = synthetic_scene("step", shape=(40, 56))
+    folder = write_2014_scene(tmp_path / "Step", scene, scene.ndisp)
+    estimate = scene.disparity + np.linspace(0, 6, 56)[None, :]  # every error from 0 to 6 px
+    estimate[0, 20] = np.inf
+    write_pfm(tmp_path / "d.pfm", estimate)
+    for threshold, width in ((1.0, 56), (2.0, 300)):
+        if width > 56:  # a map wider than the legend keeps its width
+            estimate = np.tile(estimate, (1, 6))[:, :width]
+            gt = np.tile(scene.disparity, (1, 6))[:, :width]
+            write_pfm(tmp_path / "d.pfm", estimate)
+            write_pfm(tmp_path / "gt.pfm", gt)
+            reference, mask = str(tmp_path / "gt.pfm"), None
+        else:
+            reference, gt, mask = str(folder), scene.disparity, scene.masks["nonocc"]
+        err = tmp_path / f"err{width}.png"
+        assert main(["eval", str(tmp_path / "d.pfm"), reference, "--error-map", str(err),
+                     "--threshold", str(threshold)]) == 0
+        image = np.asarray(Image.open(err))
+        assert image.shape == (40 + LEGEND_HEIGHT, max(width, LEGEND_MIN_WIDTH), 3)
+        np.testing.assert_array_equal(image[:40, :width], error_colors(error_map(estimate, gt, mask), threshold))
+        strip = {tuple(c) for c in image[40:].reshape(-1, 3)}
+        ramp = {tuple(c) for c in error_colors(np.linspace(0, 4 * threshold, 400)[None, :], threshold)[0]}
+        assert (199, 222, 242) in strip and (128, 0, 38) in strip  # not evaluated, no estimate
+        assert len(strip & ramp) > 50  # the colour bar, in the map's colours
+    assert "legend" in capsys.readouterr().out
+
+
+def _help(command, capsys):
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_the_threads_help_says_what_the_option_does(capsys):
+    text = _help(["match"], capsys)
+    assert ("threads for the left and right views of the occlusion models (ms-occ and the default model)"
+            in text)
+    assert "default: the machine's cores; use 1 when other processes share the cores" in text

@@ -162,3 +162,30 @@ def test_occlusion_columns_are_the_scores_in_percent():
     columns = occlusion_columns(predicted, scene)
     assert list(columns) == list(OCCLUSION_KEYS)
     assert columns == {"occ precision": 100 * scores["precision"], "occ recall": 100 * scores["recall"]}
+
+
+def _numbers(value):
+    """Every number in a nest of dicts (keys included)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _numbers(item)
+    else:
+        yield value
+
+
+def test_every_score_is_a_plain_python_float():
+    scene = synthetic_scene("step", shape=(24, 32), background=2.0, foreground=5.0)
+    disparity = scene.disparity + np.where(np.arange(32) % 4 == 0, 1.5, 0.0)[None, :]
+    disparity[0, 0] = np.inf
+    empty = np.zeros(scene.shape, bool)  # nothing evaluated: NaN scores, floats still
+    bare = Scene(name="bare", left=scene.left, right=scene.right, disparity=scene.disparity,
+                 masks={"all": np.isfinite(scene.disparity)})
+    results = [bad_pixels(disparity, scene.disparity), bad_pixels(disparity, scene.disparity, empty),
+               evaluate_v2(disparity, scene), evaluate_v3(disparity, scene.disparity),
+               evaluate_v3(disparity, scene.disparity, empty), evaluate_v3_masks(disparity, scene.disparity, scene.masks),
+               evaluate_scene(disparity, scene)[1], evaluate_scene(disparity, bare)[1],
+               occlusion_scores(scene.occlusion, scene), metric_columns(disparity, scene),
+               metric_columns(disparity, bare), occlusion_columns(scene.occlusion, scene)]
+    numbers = [x for result in results for x in _numbers(result) if not isinstance(x, str)]
+    assert len(numbers) > 50 and {type(x) for x in numbers} == {float}

@@ -314,6 +314,24 @@ def test_a_6_megapixel_pair_is_accepted_with_the_band_and_refused_without(monkey
         Relax(budget=1e6).check_memory((2000, 2964), (0.0, 280.0), 2, 4)
 
 
+def test_a_pair_too_thin_for_coarser_levels_is_refused_beyond_the_memory(monkeypatch):
+    # 8 x 20000 px over a third of the width: 13335 samples, 7.95 GiB of volume per view, two views.
+    # No coarser level exists, so the volumes are made whole and aggregated with a copy and an
+    # output of each: three volumes per view, 47.7 GiB, beyond a machine of 24 GiB.
+    import importlib
+    relax = importlib.import_module("msstereo.solvers.relax")
+    monkeypatch.setattr(relax, "_physical_memory", lambda: 24 * 2**30)
+    bounds = (0.0, 20000 / 3)
+    assert Relax().volume_bytes((8, 20000), bounds, 2, 4) == 3 * 8 * 20000 * 13335 * 2 * 4
+    with pytest.raises(ValueError, match=r"8x20000 pixels, 13335 disparity samples.*47.7 GiB.*\(24 GiB\): a pair "
+                                         r"whose short side is 8 px has no coarser level.*d_min, d_max"):
+        Relax().check_memory((8, 20000), bounds, 2, 4)
+    # Within the budget, or with coarser levels to band from, the volumes count once, as before.
+    assert Relax().volume_bytes((8, 2000), (0.0, 600.0), 2, 4) == 8 * 2000 * 1201 * 2 * 4
+    Relax().check_memory((8, 2000), (0.0, 600.0), 2, 4)
+    assert Relax(budget=100.0).volume_bytes((2000, 2964), (0.0, 280.0), 2, 4) == 2000 * 2964 * 13 * 2 * 4
+
+
 def test_a_band_covering_the_range_is_the_whole_range():
     # The banded code path (base, strips of rows) with every sample in the band.
     scene = synthetic_scene("step", shape=(24, 40), background=2.0, foreground=6.0)

@@ -26,3 +26,10 @@ def test_repr_of_a_bare_result_with_unknown_pixels():
                           levels=[log], seconds=1.0)
     assert repr(result) == ("StereoResult(disparity=3x4 float64, model='tv', solver='pde', levels=1, "
                             "energy=None, seconds=1.00, fields=[])")
+
+
+def test_a_level_line_labels_its_energy():
+    # The relaxed energy of relax, which grows as theta shrinks, is named apart from the model's.
+    log = LevelLog(level=0, shape=(3, 4), energy=[1.5], steps=["start"], energy_name="E_theta")
+    assert log.line(2) == "level 1/2 3x4: 0 steps, E_theta 1.5, 0.00 s"
+    assert LevelLog(level=1, shape=(3, 4), energy=[2.0]).line(2) == "level 2/2 3x4: 0 steps, E 2, 0.00 s"

@@ -18,8 +18,6 @@ that its caller owns and passes to every call:
 `msstereo.solvers.loop.outer_loop` runs the steps of a level.
 """
 
-import difflib
-
 from scipy.ndimage import median_filter
 
 from .. import checks
@@ -59,6 +57,12 @@ class SolverOptions:
 
     FIELD_SPECS = {}
     """What each option accepts (`msstereo.checks`), by field name; set by each solver."""
+
+    energy_name = "E"
+    """What the energy its steps log is called in progress lines (`msstereo.result.LevelLog.line`)."""
+
+    preparing = "the images and the energy's terms"
+    """What a level computes before its first iteration, said by the progress lines as it starts."""
 
     def __post_init__(self):
         # One validation path for every solver: the specs check and normalize the fields.
@@ -143,7 +147,7 @@ def check_parameters(params, model, options, match_options):
     match_options : list of str
         The names of `msstereo.match`'s own options.
     """
-    parameters = sorted(set(Model.FIELD_SPECS) - {"name"})
+    parameters = checks.settable(Model.FIELD_SPECS)
     unknown = sorted(set(params) - set(parameters))
     if not unknown:
         return
@@ -155,10 +159,9 @@ def check_parameters(params, model, options, match_options):
         owner = type(options) if type(options) in owners else owners[0]
         raise ValueError(f"{start}, but an option of solver {owner.name!r}: pass "
                          f"solver=msstereo.{owner.__name__}({key}=...)")
-    close = difflib.get_close_matches(key, match_options + parameters, n=1, cutoff=0.7)
-    hint = (f"; did you mean {close[0]!r}?" if close else
-            f"; match options: {', '.join(match_options)}; model parameters: {', '.join(parameters)}")
-    raise ValueError(start + hint)
+    hint = checks.did_you_mean(key, match_options + parameters)
+    raise ValueError(start + (f"; {hint}" if hint else f"; match options: {', '.join(match_options)}; "
+                                                      f"model parameters: {', '.join(parameters)}"))
 
 
 def get_solver(solver):

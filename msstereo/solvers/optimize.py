@@ -114,10 +114,14 @@ class Optimize(SolverOptions):
     name = "optimize"
 
     FIELD_SPECS = {
-        "warps": checks.Integer(1), "iterations": checks.Integer(1), "memory": checks.Integer(1),
-        "median": checks.Integer(0), "tol": checks.Real(), "max_step": checks.Optional(checks.positive()),
+        "warps": checks.Integer(1, 1000), "iterations": checks.Integer(1, 1000), "memory": checks.Integer(1, 100),
+        "median": checks.Integer(0, 31), "tol": checks.Real(), "max_step": checks.Optional(checks.positive()),
     }
-    """What each option accepts (`msstereo.checks`)."""
+    """What each option accepts (`msstereo.checks`).
+
+    The counts have upper bounds, so that a typo is refused before any work instead of running
+    for hours or filling the memory: ``warps`` and ``iterations`` 1000, ``memory`` 100 (pairs of
+    vectors of the image's size), ``median`` 31."""
 
 
 class JointObjective:

@@ -74,12 +74,16 @@ class PDE(SolverOptions):
 
 
     FIELD_SPECS = {
-        "warps": checks.Integer(1), "inner": checks.Integer(1), "sweeps": checks.Integer(1),
+        "warps": checks.Integer(1, 1000), "inner": checks.Integer(1, 100), "sweeps": checks.Integer(1, 1000),
         "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True), "max_step": checks.positive(),
-        "median": checks.Integer(0), "tol": checks.Real(), "backtracks": checks.Integer(1),
-        "scheme": checks.Choice(("semi-implicit", "explicit")), "v_sweeps": checks.Integer(1),
+        "median": checks.Integer(0, 31), "tol": checks.Real(), "backtracks": checks.Integer(1, 50),
+        "scheme": checks.Choice(("semi-implicit", "explicit")), "v_sweeps": checks.Integer(1, 1000),
     }
-    """What each option accepts (`msstereo.checks`)."""
+    """What each option accepts (`msstereo.checks`).
+
+    The counts have upper bounds, so that a typo is refused before any work instead of running
+    for hours: ``warps``, ``sweeps`` and ``v_sweeps`` 1000, ``inner`` 100, ``median`` 31 (a
+    31 x 31 window), ``backtracks`` 50 (a step halved 50 times is below float64's resolution)."""
 
 
 def _semi_implicit_direction(energy, s, bounds, options):

@@ -135,16 +135,22 @@ class Relax(SolverOptions):
     name = "relax"
     outer_field = "iterations"
     global_search = True
+    energy_name = "E_theta"  # the relaxed energy (module docstring): it grows as theta shrinks
+    preparing = "the images and the energy's terms, sampling the cost volume"
 
     FIELD_SPECS = {
-        "iterations": checks.Integer(1), "theta_start": checks.positive(), "theta_end": checks.positive(),
-        "step": checks.positive(), "inner": checks.Integer(1), "w_inner": checks.Integer(1),
-        "sweeps": checks.Integer(1),
-        "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True), "v_sweeps": checks.Integer(1),
-        "median": checks.Integer(0), "tol": checks.Real(), "occlusion_after": checks.Real(0.0, 1.0),
+        "iterations": checks.Integer(1, 1000), "theta_start": checks.positive(), "theta_end": checks.positive(),
+        "step": checks.positive(), "inner": checks.Integer(1, 100), "w_inner": checks.Integer(1, 100),
+        "sweeps": checks.Integer(1, 1000),
+        "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True), "v_sweeps": checks.Integer(1, 1000),
+        "median": checks.Integer(0, 31), "tol": checks.Real(), "occlusion_after": checks.Real(0.0, 1.0),
         "budget": checks.Real(0.0), "band": checks.positive(),
     }
-    """What each option accepts (`msstereo.checks`)."""
+    """What each option accepts (`msstereo.checks`).
+
+    The counts have upper bounds, so that a typo is refused before any work instead of running
+    for hours: ``iterations``, ``sweeps`` and ``v_sweeps`` 1000, ``inner`` and ``w_inner`` 100,
+    ``median`` 31."""
 
     def thetas(self, beta):
         """The ``theta`` of every iteration: geometric from ``theta_start / beta`` to ``theta_end``."""
@@ -198,25 +204,50 @@ class Relax(SolverOptions):
             shapes.append((max(1, round(shape[0] * LEVEL_SCALE**k)), max(1, round(shape[1] * LEVEL_SCALE**k))))
 
     def check_memory(self, shape, bounds, views, itemsize):
-        """Refuse cost volumes larger than the machine's memory, naming what to change."""
-        needed = self.volume_bytes(shape, bounds, views, itemsize)
-        if needed > _physical_memory():
+        """Refuse cost volumes larger than the machine's memory (`volume_bytes`), naming what to change.
+
+        A pair whose short side is under ``2 COARSEST`` has no coarser
+        level to search a band around, so the budget and the band cannot
+        help: only the range and the step can.
+        """
+        needed, memory = self.volume_bytes(shape, bounds, views, itemsize), _physical_memory()
+        if needed > memory:
             count = disparity_samples(bounds, self.step)[2]
+            if min(shape) < 2 * COARSEST:
+                fix = (f"a pair whose short side is {min(shape)} px has no coarser level to search a band around, "
+                       f"so narrow [d_min, d_max] or raise Relax(step=...)")
+            else:
+                fix = ("narrow [d_min, d_max], raise Relax(step=...) or lower Relax(budget=...) or "
+                       "Relax(band=...)")
             raise ValueError(f"the cost volumes of {shape[0]}x{shape[1]} pixels, {count} disparity "
                              f"samples over the range and {views} view(s) need {needed / 2**30:.3g} GiB "
-                             f"at their largest level, more than this machine has: narrow [d_min, d_max], "
-                             f"raise Relax(step=...) or lower Relax(budget=...) or Relax(band=...)")
+                             f"at their largest level, more than this machine has ({memory / 2**30:.3g} "
+                             f"GiB): {fix}")
 
     def volume_bytes(self, shape, bounds, views, itemsize):
-        """Bytes of the largest cost volumes of one level (every view) over `level_shapes`."""
+        """Bytes of the cost volumes of one level (every view) at their peak, the largest over `level_shapes`.
+
+        A banded level is made in strips of rows, whose temporaries are a
+        small part of its volumes, and a level within the budget needs a few
+        budgets at most. A level beyond the budget without a coarser one
+        (short side under ``2 COARSEST``: a pair a few pixels high) searches
+        the whole range and cannot be cut into thin strips: while its
+        volumes are aggregated, each view also holds a copy of its strip
+        and the filtered output, each up to a whole volume, so it counts
+        `THIN_LEVEL_VOLUMES` volumes.
+        """
         largest = 0
         for level in self.level_shapes(shape, None, None, bounds, views, itemsize):
             scale = level[1] / shape[1]
             level_bounds = (bounds[0] * scale, bounds[1] * scale)
             samples = self.band_samples(level, level_bounds, views, itemsize)
-            if samples is None:
+            banded = samples is not None
+            if not banded:
                 samples = disparity_samples(level_bounds, self.step)[2]
-            largest = max(largest, level[0] * level[1] * samples * views * itemsize)
+            size = level[0] * level[1] * samples * views * itemsize
+            if not banded and size > self.budget * 2**20 and min(level) < 2 * COARSEST:
+                size *= THIN_LEVEL_VOLUMES
+            largest = max(largest, size)
         return largest
 
 
@@ -230,6 +261,11 @@ def _physical_memory():
 
 COARSEST = 24
 """Short side, pixels, below which a relax level has no coarser one (`Relax.band_samples`)."""
+
+THIN_LEVEL_VOLUMES = 3
+"""Volumes per view that a level beyond the budget without a coarser one holds at its peak
+(`Relax.volume_bytes`): the volume, and while it is aggregated a copy of its strip and the
+filtered output, each as large as the volume when the image has too few rows for strips."""
 
 LEVEL_SCALE = 0.5
 """Size ratio between the levels of a banded relax run (`Relax.level_shapes`)."""
