@@ -156,10 +156,12 @@ def test_grid_runs_on_the_cluster_in_order(client, scenes, tmp_path):
 
 
 def test_a_failed_run_is_reported_and_the_others_written(client, scenes, tmp_path):
-    rows = run_batch(scenes[:1], "tv", "pde", solver_grid={"median": [3, 99]},
+    # An occlusion blur wider than the scene's 32 px passes the parameter's own check and fails
+    # the run's.
+    rows = run_batch(scenes[:1], "ms-occ", "pde", params_grid={"sigma": [0.5, 20.0]},
                      out_dir=tmp_path / "out", scheduler=client, progress=False)
     assert "file" in rows[0] and "error" not in rows[0]
-    assert "file" not in rows[1] and "'median' (99) is larger" in rows[1]["error"]
+    assert "file" not in rows[1] and "'sigma' (20) blurs over 60 px" in rows[1]["error"]
     text = (tmp_path / "out" / "results.csv").read_text()
     assert "ValueError" in text and text.count("\n") == 3
 
@@ -292,11 +294,11 @@ def test_command_reports_bad_options_on_one_line(dask_installed, scenes, tmp_pat
 
 
 def test_command_ends_with_exit_code_2_when_a_run_failed(client, scenes, tmp_path, capsys):
-    args = ["batch", str(scenes[0]), "-o", str(tmp_path / "out"), "--model", "tv", "--solver", "pde",
-            "--param", "median=3,99", "--scheduler", client.scheduler.address, "--quiet"]
+    args = ["batch", str(scenes[0]), "-o", str(tmp_path / "out"), "--model", "ms-occ", "--solver", "pde",
+            "--param", "sigma=0.5,20", "--scheduler", client.scheduler.address, "--quiet"]
     assert main(args) == 2
     assert "1 of 2 runs failed" in capsys.readouterr().err
-    assert (tmp_path / "out" / "step" / "tv-pde-median=3.pfm").is_file()
+    assert (tmp_path / "out" / "step" / "ms-occ-pde-sigma=0.5.pfm").is_file()
 
 
 def test_without_dask_the_command_says_how_to_install_it(monkeypatch, scenes, tmp_path, capsys):
