@@ -10,8 +10,8 @@ NaN compares equal to NaN; nothing else may differ.
 Usage, with the data folder of the Middlebury scenes in ``MSSTEREO_DATA``::
 
     git worktree add /tmp/before <commit before the change>
-    (cd /tmp/before && python benchmarks/studies/same_maps.py save /tmp/maps)
-    python benchmarks/studies/same_maps.py check /tmp/maps
+    PYTHONPATH=/tmp/before python benchmarks/studies/same_maps.py save /tmp/maps   # that commit's msstereo
+    python benchmarks/studies/same_maps.py check /tmp/maps                         # this checkout's
 
 The maps are not committed: they are made from the commit before the change.
 """
