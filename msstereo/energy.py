@@ -210,9 +210,11 @@ class Smoothness:
     def __init__(self, model, image_weight, shape, dtype):
         self.model, self.shape, self.dtype = model, tuple(shape), np.dtype(dtype)
         self.image_weight = None if image_weight is None else image_weight.astype(self.dtype)
+        # The factor 1 of the models without an edge map, made once for the level's products.
+        self._unit = np.ones(self.shape, self.dtype) if image_weight is None else None
 
     def _image_weight(self):
-        return np.ones(self.shape, self.dtype) if self.image_weight is None else self.image_weight
+        return self._unit if self.image_weight is None else self.image_weight
 
     def weight_gate(self, h):
         """``H`` where it gates the weight (``occluded_weight="none"``: occluded pixels keep no edges), else None."""
@@ -341,7 +343,7 @@ class ViewEnergy:
     Attributes
     ----------
     data : DataTerm or None
-        None once a solver has sampled it into a cost volume and let it go
+        None where a solver reads the data term from its own samples
         (`msstereo.solvers.relax`).
     smoothness : Smoothness
     discontinuity : Discontinuity or None

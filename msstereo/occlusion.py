@@ -18,8 +18,8 @@ step `tau` provably never increases ``E_occl`` (`stable_step`).
 """
 
 from .kernels.filters import gaussian_blur
-from .kernels.occlusion import (ETA_OCCL, background_fill, consistency_residual, error_bound, heaviside_field,
-                                level_set_flow, occlusion_energy, occlusion_error, stable_step)
+from .kernels.occlusion import (ETA_OCCL, consistency_residual, error_bound, heaviside_field, level_set_flow,
+                                occlusion_energy, occlusion_error, stable_step)
 from .parallel import map_views
 
 __all__ = ["Occlusion", "PHI_START"]
@@ -90,7 +90,3 @@ def occluded(phi):
     """Occluded pixels, ``H(phi) < 1/2``, i.e. ``phi < 0``."""
     return phi < 0
 
-
-def fill_background(d, occluded_pixels):
-    """Each occluded pixel takes the smaller of the nearest visible disparities along its row."""
-    return background_fill(d, occluded_pixels)

@@ -21,8 +21,9 @@ import numpy as np
 
 from .energy import ViewState, edge_map, features, stride, view_energy
 from .intensity import prepare_pair
-from .kernels.filters import weighted_median
-from .occlusion import PHI_START, Occlusion, fill_background, occluded
+from .kernels.filters import gaussian_radius, weighted_median
+from .kernels.occlusion import background_fill
+from .occlusion import PHI_START, Occlusion, occluded
 from .parallel import map_views
 from .result import DISCARD
 from .sensor import remove_column_parity
@@ -97,10 +98,8 @@ class Problem:
         view.w = energy.smoothness.initial_w()
 
     def _median(self, disparities, guides):
-        """The image-guided weighted median of the finished disparities (if the model has one)."""
+        """The image-guided weighted median of the finished disparities (model option ``weighted_median``)."""
         m = self.model
-        if not m.weighted_median:
-            return disparities
         return map_views(lambda k: weighted_median(disparities[k], guides[k], np.ones(disparities[k].shape, bool),
                                                    m.weighted_median, m.median_color, m.median_space),
                          range(len(disparities)))
@@ -186,7 +185,7 @@ class TwoViews(Problem):
         """Also refuse an occlusion blur wider than the image."""
         super().check_filters(shape)
         side, sigma = min(shape), self.model.sigma
-        radius = int(np.ceil(3 * sigma))
+        radius = gaussian_radius(sigma)  # the blur's own radius
         if radius > side:
             raise ValueError(f"model parameter 'sigma' ({sigma:g}) blurs over {radius} px, more "
                              f"than the image's short side ({side} px)")
@@ -247,7 +246,7 @@ class TwoViews(Problem):
         masks = [occluded(view.phi) for view in state]
         disparities = [view.d for view in state]
         if self.model.fill == "background":
-            disparities = [fill_background(d, mask) for d, mask in zip(disparities, masks)]
+            disparities = [background_fill(d, mask) for d, mask in zip(disparities, masks)]
         if self.model.weighted_median:
             disparities = self._median(disparities, images())
         left, right = state

@@ -15,7 +15,7 @@ the warping scheme; it is a heuristic outside the energy and is logged as its
 own step, so the energy history shows what it costs.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -125,16 +125,11 @@ def _explicit_warp(energy, s, e0, bounds, options):
         # The gradient may come in float64: keep d in the working precision.
         step = (-tau * energy.gradient(d, s.v, s.h)).astype(d.dtype, copy=False)
         direction = _project(d, step, bounds, options.max_step)
-        trial, e = _backtrack(energy, _at(s, d), direction, e0, options.backtracks)
+        trial, e = _backtrack(energy, replace(s, d=d), direction, e0, options.backtracks)
         if trial is None:
             break
         d, e0, moved = trial, e, True
     return (d, e0) if moved else (None, e0)
-
-
-def _at(s, d):
-    """The view's unknowns with the disparity ``d``."""
-    return type(s)(d=d, v=s.v, phi=s.phi, h=s.h, w=s.w)
 
 
 class PDEStep:

@@ -301,7 +301,7 @@ class RelaxStep:
     ----------
     energy : ViewEnergy
         The level's energy: its data term is sampled once into the cost
-        volume and then let go, its regularizer (and ``v``) is the
+        volume, which the iterations read instead; its regularizer (and ``v``) is the
         ``d``-step's.
     bounds : (float, float)
         ``(d_min, d_max)`` at this level.
