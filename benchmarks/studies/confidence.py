@@ -37,11 +37,12 @@ Usage::
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.special import expit
 
 from msstereo import confidence as conf
 from msstereo.datasets import SCENE_NAMES, V2_SCENES
-from msstereo.kernels.occlusion import consistency_residual
 from msstereo.evaluate import calibration_error, reliability, sparsification_area, sparsification_curve
+from msstereo.kernels.occlusion import consistency_residual
 from msstereo.models import get_model
 from msstereo.problems import problem_for
 
@@ -52,6 +53,7 @@ L2 = 1e-3
 """L2 penalty on the weights of the fit (per scene-weighted pixel sum of one)."""
 
 CALIBRATION = ROOT / "msstereo" / "_calibration.py"
+"""The module of the fitted constants, which ``--write`` regenerates."""
 
 
 def scored_pixels(scene):
@@ -85,7 +87,7 @@ def fit(samples, l2=L2):
 
     def loss(b):
         z = X @ b
-        p = 1.0 / (1.0 + np.exp(-z))
+        p = expit(z)
         value = np.sum(w * (np.logaddexp(0.0, z) - y * z)) + l2 * np.sum(ridge * b * b)
         return value, X.T @ (w * (p - y)) + 2 * l2 * ridge * b
 
