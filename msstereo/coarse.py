@@ -20,8 +20,8 @@ dropped, widens them by a margin and scales them to the full pair: the range
 A left pixel ``x`` matches right ``x - d`` inside the image only if
 ``x - (N - 1) <= d <= x``, so every disparity of a pair lies in
 ``(-N, N)``; a surface is matched over a useful part of the image only for
-``|d|`` up to about half the width, which the pass searches
-(`SEARCH_WIDTHS`). Samples whose match falls off the other image get no
+``|d|`` up to about half the width: the pass searches a little beyond,
+``|d| <= 0.6 N`` (`SEARCH_WIDTHS`). Samples whose match falls off the other image get no
 cost (they cannot win), so border pixels do not match the clamped border.
 """
 
@@ -41,8 +41,8 @@ __all__ = ["CoarsePass", "estimate_range", "COARSE_SIDE", "COARSE_MODEL"]
 COARSE_SIDE = 96
 """Short side, pixels, of the shrunk pair of the coarse pass (never enlarged)."""
 
-SEARCH_WIDTHS = 0.5
-"""Half-width of the range the coarse pass searches, in image widths: ``[-W/2, W/2]``."""
+SEARCH_WIDTHS = 0.6
+"""Half-width of the range the coarse pass searches, in image widths: ``[-0.6 W, 0.6 W]``."""
 
 COARSE_MODEL = Model(name="coarse", lam=0.0, census=1.0, census_window=5, aggregate=3)
 """The cost of the coarse pass: the default model's data term (census mixed into the
@@ -151,25 +151,23 @@ def coarse_shape(shape, side=COARSE_SIDE):
 
 
 def search_bounds(width, scale, bounds):
-    """The coarse range searched, ``(lo, hi)`` in coarse pixels, integers.
+    """The coarse range searched, ``(lo, hi)`` in whole coarse pixels.
 
-    A bound given (full-size pixels) is kept, scaled; an unknown one is
-    ``-+ SEARCH_WIDTHS`` of the ``width``, or that far beyond the given
-    bound when the given one is past it, and at most a ``width`` from it
-    (`msstereo.match` refuses wider ranges). Both stay within
+    A bound given (full-size pixels) is kept, scaled and rounded outwards;
+    an unknown one is ``-+ SEARCH_WIDTHS`` of the ``width``, or that far
+    beyond the given bound when the given one is past it. Both stay within
     ``+-(width - 1)``, where every disparity of the pair lies.
     """
     given_lo, given_hi = bounds
-    reach = SEARCH_WIDTHS * width
-    lo = None if given_lo is None else given_lo * scale
-    hi = None if given_hi is None else given_hi * scale
-    # An unknown bound at most a width from the given one: no pair has a wider range.
+    reach = math.floor(SEARCH_WIDTHS * (width - 1))
+    lo = None if given_lo is None else math.floor(given_lo * scale)
+    hi = None if given_hi is None else math.ceil(given_hi * scale)
     if lo is None:
-        lo = -reach if hi is None else max(min(-reach, hi - reach), hi - width)
+        lo = -reach if hi is None else min(-reach, hi - reach)
     if hi is None:
-        hi = min(max(reach, lo + reach), lo + width)
+        hi = max(reach, lo + reach)
     edge = width - 1
-    lo, hi = max(math.floor(lo), -edge), min(math.ceil(hi), edge)
+    lo, hi = max(lo, -edge), min(hi, edge)
     return lo, max(hi, lo + 2)
 
 
@@ -246,10 +244,14 @@ def estimate_range(coarse, d_min=None, d_max=None, tail=TAIL):
     none is confident, a textureless pair) are cut into clusters
     (`_main_clusters`); the ``tail`` and ``100 - tail`` percentiles of the
     clusters kept, each widened by `PAD_PIXELS` coarse pixels and
-    `PAD_SHARE` of their spread, clipped to the range searched and scaled
-    to full-size pixels, are the range. A bound given (not None) is kept;
-    if the other one found is not beyond it, that one is `PAD_PIXELS` coarse
-    pixels away from the given one.
+    `PAD_SHARE` of their spread, clipped to the range searched, scaled
+    to full-size pixels and rounded outwards to whole pixels, are the range.
+    A bound given (not None) is kept, and the other one found is a whole
+    number of pixels away from it, at least `PAD_PIXELS` coarse pixels.
+    Whole widths matter: the ``relax`` grid of such a range is exactly its
+    ``step`` apart, so its census shifts the other view by two fractional
+    parts, where a stretched grid has one per sample, each a census
+    transform (`msstereo.solvers.cost.cost_volume`).
 
     Returns
     -------
@@ -261,11 +263,15 @@ def estimate_range(coarse, d_min=None, d_max=None, tail=TAIL):
     low, high = np.percentile(values, [tail, 100.0 - tail])
     pad = PAD_PIXELS + PAD_SHARE * (high - low)
     low, high = (float(np.clip(x, *coarse.bounds)) / coarse.scale for x in (low - pad, high + pad))
-    step = PAD_PIXELS / coarse.scale
+    least = PAD_PIXELS / coarse.scale
+    # At most the image's width less a pixel (wider ranges are refused), a whole number of pixels.
+    widest = math.floor(coarse.disparity.shape[1] / coarse.scale) - 1
     if d_min is not None and d_max is not None:
         return float(d_min), float(d_max)
     if d_min is not None:
-        return float(d_min), max(high, d_min + step)
+        return float(d_min), d_min + min(math.ceil(max(high - d_min, least)), widest)
     if d_max is not None:
-        return min(low, d_max - step), float(d_max)
-    return low, high
+        return d_max - min(math.ceil(max(d_max - low, least)), widest), float(d_max)
+    low, high = math.floor(low), math.ceil(high)
+    excess = max(high - low - widest, 0)  # a pair without confident matches, whose matches spread
+    return float(low + excess // 2), float(high - (excess - excess // 2))

@@ -82,7 +82,7 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=None
         ``ndisp`` is a ``d_max`` with ``d_min=0``). None (the default): found
         from the pair itself (`msstereo.coarse`: a winner-take-all match of
         both views of the pair shrunk to a short side of about 100 px, over
-        disparities of up to half its width either way, whose confident
+        disparities of up to 0.6 of its width either way, whose confident
         matches give the range, with a margin); a bound given is kept and
         only the other one is found. The range searched is
         ``result.d_range``, and ``result.coarse`` the pass that found it.

@@ -63,7 +63,7 @@ def test_the_range_found_holds_the_scene_and_little_else(case):
 def test_the_coarse_pass_keeps_both_views_their_check_and_margins():
     scene = synthetic_scene("plane", (48, 96), background=6.0)
     coarse = coarse_of(scene.left, scene.right)
-    assert coarse.scale == 1.0 and coarse.bounds == (-48, 48) and coarse.given == (None, None)
+    assert coarse.scale == 1.0 and coarse.bounds == (-57, 57) and coarse.given == (None, None)
     inside = np.s_[:, 12:-12]  # off the borders, where some matches leave the other view
     assert np.abs(coarse.disparity[inside] - 6.0).max() < 0.5
     assert np.abs(coarse.disparity_right[inside] - 6.0).max() < 0.5
@@ -85,7 +85,7 @@ def test_a_textureless_pair_still_gets_a_range_inside_the_search():
     coarse = coarse_of(flat, flat)
     assert not coarse.confident().any()
     lo, hi = estimate_range(coarse)
-    assert -32 <= lo < hi <= 32
+    assert -38 <= lo < hi <= 38
 
 
 @pytest.mark.parametrize("given", [(2.0, None), (None, 20.0)])
@@ -102,15 +102,31 @@ def test_a_given_bound_is_kept_and_the_other_found(given):
 def test_a_given_bound_beyond_every_match_keeps_a_range_on_its_side():
     scene = synthetic_scene("plane", (48, 96), background=6.0)
     assert estimate_range(coarse_of(scene.left, scene.right), d_min=30.0) == (30.0, 31.0)
-    assert estimate_range(coarse_of(scene.left, scene.right), d_max=-10.0) == (-11.0, -10.0)
+    assert estimate_range(coarse_of(scene.left, scene.right), d_max=-10.5) == (-11.5, -10.5)
+
+
+def test_the_range_found_is_a_whole_number_of_pixels_wide():
+    # The relax grid of such a range is exactly its step apart: two census fractions, not one per sample.
+    scene = synthetic_scene("slanted", (64, 128), background=3.3, slope=(0.1, 0.0))
+    coarse = coarse_of(scene.left, scene.right)
+    for given in ((None, None), (0.25, None), (None, 20.75)):
+        d_min, d_max = estimate_range(coarse, *given)
+        assert (d_max - d_min) == int(d_max - d_min)
+    assert all(float(b).is_integer() for b in estimate_range(coarse))
 
 
 def test_search_bounds():
-    assert search_bounds(100, 0.5, (None, None)) == (-50, 50)
-    assert search_bounds(100, 0.5, (0.0, None)) == (0, 50)
-    assert search_bounds(100, 0.5, (120.0, None)) == (60, 99)  # half a width past d_min, inside the row
-    assert search_bounds(100, 0.5, (None, -40.0)) == (-70, -20)
-    assert search_bounds(100, 0.5, (-150.0, None)) == (-75, 25)  # at most a width from the given bound
+    assert search_bounds(100, 0.5, (None, None)) == (-59, 59)
+    assert search_bounds(100, 0.5, (0.0, None)) == (0, 59)
+    assert search_bounds(100, 0.5, (120.0, None)) == (60, 99)  # beyond d_min, inside the row
+    assert search_bounds(100, 0.5, (None, -40.0)) == (-79, -20)
+    assert search_bounds(100, 0.5, (0.5, 20.5)) == (0, 11)  # given bounds rounded outwards
+
+
+def test_the_range_found_is_never_wider_than_the_image():
+    flat = np.full((32, 64), 0.5)  # no confident match: every pixel's counts, spread over the search
+    lo, hi = estimate_range(coarse_of(flat, flat))
+    assert hi - lo <= 63 and lo.is_integer() and hi.is_integer()
 
 
 def test_the_shrunk_pair_is_small_whatever_the_shape():
