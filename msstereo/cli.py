@@ -56,7 +56,7 @@ _LAZY = {
     "evaluate_v3_masks": (".evaluate", "evaluate_v3_masks"), "OutputSet": (".io", "OutputSet"),
     "read_disparity_png": (".io", "read_disparity_png"), "read_image": (".io", "read_image"),
     "read_pfm": (".io", "read_pfm"), "write_pfm": (".io", "write_pfm"), "write_png": (".io", "write_png"),
-    "colorize": (".viz", "colorize"), "error_map": (".viz", "error_map"),
+    "range_line": (".result", "range_line"), "colorize": (".viz", "colorize"), "error_map": (".viz", "error_map"),
     "error_colors": (".viz", "error_colors"), "error_legend": (".viz", "error_legend"),
 }
 """Heavy names the commands use: (module, attribute; None for the module itself)."""
@@ -110,11 +110,12 @@ def _add_match_options(parser):
                         help=f"energy model (default: {DEFAULT_MODEL})")
     parser.add_argument("--solver", default=DEFAULT_SOLVER, choices=SOLVER_NAMES,
                         help=f"solver (default: {DEFAULT_SOLVER})")
-    parser.add_argument("--d-min", type=float, default=0.0,
-                        help="smallest disparity in pixels, may be negative (default: 0)")
+    parser.add_argument("--d-min", type=float, default=None,
+                        help="smallest disparity in pixels, may be negative (default: 0 for a scene whose "
+                             "files give its ndisp, else found from the pair)")
     parser.add_argument("--d-max", type=float, default=None,
-                        help="largest disparity in pixels (default: the scene's ndisp, or d-min plus a "
-                             "third of the width)")
+                        help="largest disparity in pixels (default: the ndisp of a scene's calib.txt or "
+                             "info.txt, else found from the pair)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a model parameter, e.g. --param beta=0.03 (repeatable)")
     parser.add_argument("--solver-option", action="append", default=[], metavar="NAME=VALUE",
@@ -150,8 +151,12 @@ def _log_to_stderr(enabled):
         LOG.setLevel(level)
 
 
-def _run(left, right, args, d_max):
-    """`msstereo.match` with the command's options; ``d_max`` unless ``--d-max`` is given."""
+def _run(left, right, args, ndisp=None):
+    """`msstereo.match` with the command's options over ``--d-min`` to ``--d-max``.
+
+    A bound not given is found from the pair, or is that of ``[0, ndisp]``
+    when the scene's files give its ``ndisp`` (`Scene.given_ndisp`).
+    """
     _load("match", "LOG", "Model", "SOLVERS")
     kind = SOLVERS[args.solver]
     solver_label = f"{kind.__name__} option"
@@ -159,8 +164,10 @@ def _run(left, right, args, d_max):
     solver = kind(**_parse_pairs(args.solver_option, kind, solver_label, "--solver-option",
                                  (Model, "model parameter", "--param")))
     with _log_to_stderr(not args.quiet):
-        return match(left, right, model=args.model, solver=solver, d_min=args.d_min,
-                     d_max=args.d_max if args.d_max is not None else d_max, factor=args.factor,
+        d_min, d_max = args.d_min, args.d_max
+        if ndisp is not None:
+            d_min, d_max = (0.0 if d_min is None else d_min), (ndisp if d_max is None else d_max)
+        return match(left, right, model=args.model, solver=solver, d_min=d_min, d_max=d_max, factor=args.factor,
                      min_size=args.min_size, progress=not args.quiet, threads=args.threads, **params)
 
 
@@ -329,7 +336,7 @@ def cmd_demo(args):
         scene = motorcycle()
         print(f"Middlebury 2014 Motorcycle (scikit-image), {scene.shape[1]}x{scene.shape[0]}, "
               f"model {args.model}, solver {args.solver}", file=sys.stderr)
-        result = _run(scene.left, scene.right, args, scene.ndisp)
+        result = _run(scene.left, scene.right, args)  # its ndisp comes from the ground truth
         files = _save(result, out, outputs, result.d_range[1], result.d_range[0])
     except BaseException:
         if made is not None:  # the folder this run made, empty: no output was written
@@ -339,8 +346,15 @@ def cmd_demo(args):
                 pass
         raise
     _print_scores(scene.name, *evaluate_scene(result.disparity, scene))
-    print(f"time: {result.seconds:.2f} s")
+    _print_run(result)
     _report_files(*files)
+
+
+def _print_run(result):
+    """The result's lines: the disparity range searched and where it came from, the time."""
+    _load("range_line")
+    print(range_line(result.d_range, result.coarse))
+    print(f"time: {result.seconds:.2f} s")
 
 
 def _scene_input(args):
@@ -349,13 +363,14 @@ def _scene_input(args):
     if not Path(args.left).is_dir():
         raise ValueError(f"{args.left} is not a scene folder: give LEFT RIGHT images or a SCENE_DIR")
     scene = load_scene(args.left)
-    if args.d_max is None and scene.ndisp is not None and scene.ndisp > scene.shape[1]:
+    ndisp = scene.given_ndisp
+    if args.d_max is None and ndisp is not None and ndisp > scene.shape[1]:
         # No pixel can have a disparity of the width or more: the file is wrong, not the solver.
-        raise OSError(f"{scene.ndisp_source}: ndisp {scene.ndisp} is larger than the image width "
+        raise OSError(f"{scene.ndisp_source}: ndisp {ndisp} is larger than the image width "
                       f"({scene.shape[1]} px), which no disparity can reach; give --d-max")
     if not args.quiet:
-        extent = (f"disparities 0..{scene.ndisp} (the scene's ndisp)" if scene.ndisp is not None
-                  else "no ndisp: disparities 0 to a third of the width")
+        extent = (f"disparities 0..{ndisp} (the scene's ndisp, {Path(scene.ndisp_source).name})"
+                  if ndisp is not None else "no ndisp in its files: the range is found from the pair")
         print(f"scene {scene.name} ({scene.layout} layout), {scene.shape[1]}x{scene.shape[0]}, {extent}",
               file=sys.stderr)
     return scene
@@ -369,7 +384,7 @@ def cmd_match(args):
     if args.right is None:
         scene = _scene_input(args)
         out, outputs = _output_set(args.output, sdk, scene.files)
-        left, right, ndisp = scene.left, scene.right, scene.ndisp
+        left, right, ndisp = scene.left, scene.right, scene.given_ndisp
     else:
         for path in (args.left, args.right):
             if Path(path).is_dir():
@@ -381,12 +396,12 @@ def cmd_match(args):
         _load("read_image")
         left, right, scene, ndisp = read_image(args.left), read_image(args.right), None, None
     result = _run(left, right, args, ndisp)
-    # The PNGs map the searched range (given, the scene's, or match's default) onto the colours.
+    # The PNGs map the searched range (given, the scene's, or found) onto the colours.
     files = _save(result, out, outputs, result.d_range[1], result.d_range[0], sdk)
     if scene is not None and scene.disparity is not None:
         _load("evaluate_scene")
         _print_scores(scene.name, *evaluate_scene(result.disparity, scene))
-    print(f"time: {result.seconds:.2f} s")
+    _print_run(result)
     _report_files(*files)
 
 
@@ -520,8 +535,10 @@ def build_parser():
 
     m = sub.add_parser("match", help="match a rectified pair of image files, or a scene folder",
                        description="Match LEFT RIGHT image files, or the pair of a Middlebury scene folder "
-                                   "(v2, 2003, 2005/2006 or 2014 layout), whose ndisp gives the disparity "
-                                   "range unless --d-max is given.")
+                                   "(v2, 2003, 2005/2006 or 2014 layout). The disparity range is found "
+                                   "from the pair unless --d-min and --d-max give it, or the scene's "
+                                   "calib.txt or info.txt gives its ndisp (then 0..ndisp); the ground "
+                                   "truth is for scoring only.")
     m.add_argument("left", metavar="LEFT|SCENE_DIR", help="left image file, or a scene folder")
     m.add_argument("right", metavar="RIGHT", nargs="?", help="right image file (none with a scene folder)")
     m.add_argument("-o", "--output", help="output PFM; a colour PNG and the model's maps are written beside it")

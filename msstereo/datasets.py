@@ -113,6 +113,11 @@ class Scene:
     ndisp_source : str or None
         The file that gave `ndisp` (``calib.txt``, ``info.txt``, or the
         ground truth it was derived from), for messages about it.
+    ndisp_from_ground_truth : bool
+        Whether `ndisp` was derived from the ground truth (2003 and 2005
+        layouts, a 2014 folder without ``ndisp`` in ``calib.txt``,
+        Motorcycle): fit for scoring and for the studies' comparisons, not
+        for matching (`given_ndisp`).
     """
 
     name: str
@@ -128,6 +133,17 @@ class Scene:
     vmin: float | None = None
     vmax: float | None = None
     ndisp_source: str | None = None
+    ndisp_from_ground_truth: bool = False
+
+    @property
+    def given_ndisp(self):
+        """int or None: `ndisp` as the scene's own files give it (``info.txt``, ``calib.txt``).
+
+        None when there is none or it was derived from the ground truth: a
+        matcher must not see the ground truth, so ``match SCENE_DIR`` then
+        finds the range from the pair, as for a user's scene.
+        """
+        return None if self.ndisp_from_ground_truth else self.ndisp
 
     @property
     def shape(self):
@@ -434,6 +450,7 @@ def _load_png_pair(folder, layout, files, scale):
         masks=_read_masks(folder, shape),
         ndisp=_ndisp_from_gt(disparity),
         ndisp_source=_source(disp, disparity),
+        ndisp_from_ground_truth=True,
     )
 
 
@@ -476,10 +493,11 @@ def _load_2014(folder):
     disparity = _ground_truth(read_pfm(disp), disp, shape) if disp else None
     calib_path = _optional(folder, "calib.txt")
     calib = read_calib(calib_path) if calib_path else {}
-    if "ndisp" in calib:
-        ndisp, source = _check_ndisp(calib["ndisp"], calib_path), str(calib_path)
-    else:
+    from_gt = "ndisp" not in calib
+    if from_gt:
         ndisp, source = _ndisp_from_gt(disparity), _source(disp, disparity)
+    else:
+        ndisp, source = _check_ndisp(calib["ndisp"], calib_path), str(calib_path)
     masks = {}
     if disparity is not None:
         masks["all"] = np.isfinite(disparity)
@@ -494,6 +512,7 @@ def _load_2014(folder):
         disparity=disparity,
         disparity_right=_ground_truth(read_pfm(disp_right), disp_right, shape) if disp_right else None,
         ndisp_source=source,
+        ndisp_from_ground_truth=from_gt,
         masks=masks,
         ndisp=ndisp,
         vmin=_bound(calib, "vmin", calib_path),
@@ -555,7 +574,8 @@ def load_scene(path, *, layout=None, scale=None):
         Images, ground truth (``inf`` = unknown), masks, ndisp, the layout
         and the scene files of the folder (`Scene.files`). For
         '2003' and '2005' ndisp is ``ceil(max ground truth) + 1``, or None
-        without ground truth.
+        without ground truth (`Scene.ndisp_from_ground_truth`; for matching
+        use `Scene.given_ndisp`).
 
     Raises
     ------
@@ -709,6 +729,7 @@ def motorcycle():
         disparity=disparity,
         masks={"all": np.isfinite(disparity)},
         ndisp=_ndisp_from_gt(disparity),
+        ndisp_from_ground_truth=True,
     )
 
 

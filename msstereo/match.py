@@ -7,13 +7,14 @@ import time
 import numpy as np
 
 from . import checks
+from .coarse import CoarsePass, estimate_range
 from .intensity import MIN_SIZE, as_float_image
 from .models import get_model
 from .parallel import using_threads
 from .problems import problem_for
 from .progress import reporter, reporting
 from .pyramid import coarse_to_fine
-from .result import LevelLog, StereoResult
+from .result import LevelLog, StereoResult, range_line
 from .solvers import SOLVERS, check_model, check_parameters, get_solver  # noqa: F401 (msstereo.match.SOLVERS)
 
 __all__ = ["match", "as_float_image", "MIN_SIZE", "DEFAULT_MODEL", "DEFAULT_SOLVER"]
@@ -31,7 +32,7 @@ MAX_FACTOR = 0.95
 """Largest pyramid `factor`: closer to 1 the pyramid has hundreds of levels."""
 
 
-def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0, d_max=None,
+def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=None, d_max=None,
           factor=0.75, min_size=24, dtype=np.float32, channel_axis=-1, progress=False, threads=None,
           **params):
     """Estimate the left disparity of a rectified stereo pair.
@@ -75,12 +76,16 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
           its exact gradient, coarse to fine.
 
         Or an options instance, e.g. ``msstereo.Relax(iterations=50)``.
-    d_min : float, optional
-        Smallest disparity in pixels of the full-resolution pair (default 0;
-        negative values are allowed).
-    d_max : float, optional
-        Largest disparity in pixels of the full-resolution pair (Middlebury's
-        ``ndisp``). Defaults to ``d_min`` plus a third of the image width.
+    d_min, d_max : float or None, optional
+        Smallest and largest disparity searched, in pixels of the
+        full-resolution pair (negative values are allowed; Middlebury's
+        ``ndisp`` is a ``d_max`` with ``d_min=0``). None (the default): found
+        from the pair itself (`msstereo.coarse`: a winner-take-all match of
+        both views of the pair shrunk to a short side of about 100 px, over
+        disparities of up to 0.6 of its width either way, whose confident
+        matches give the range, with a margin); a bound given is kept and
+        only the other one is found. The range searched is
+        ``result.d_range``, and ``result.coarse`` the pass that found it.
     factor : float, optional
         Pyramid size ratio between levels, in (0, `MAX_FACTOR`] (0.5 to 0.9
         are sensible).
@@ -113,7 +118,7 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
     -------
     StereoResult
         ``disparity`` (M, N), the parameters used, the energy history per
-        level, the wall time and the intensity map.
+        level, the wall time, the intensity map and the disparity range.
 
     Raises
     ------
@@ -160,15 +165,20 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
 
     first = problem.prepare(left, right, dtype, channel_axis)  # validates the pair before any work
     shape, work_dtype, intensity = first[0].shape[:2], first[0].dtype, first[2]
-    del first
     d_min, d_max = _disparity_range(d_min, d_max, shape[1])
     factor = _number(factor, "factor", 0.0, MAX_FACTOR, open_low=True)
     min_size = checks.Integer(2)(min_size, "min_size")
     options.check_filters(shape)
     problem.check_filters(shape)
-    options.check_memory(shape, (d_min, d_max), problem.views, work_dtype.itemsize)
     if threads is not None:
         threads = checks.Integer(1)(threads, "threads")
+    coarse = None
+    if d_min is None or d_max is None:  # every argument checked: the first work is the range's
+        coarse = CoarsePass.of_pair(first[0], first[1], (d_min, d_max))
+        d_min, d_max = _disparity_range(*estimate_range(coarse, d_min, d_max), shape[1])
+        LOG.info(range_line((d_min, d_max), coarse))
+    del first
+    options.check_memory(shape, (d_min, d_max), problem.views, work_dtype.itemsize)
     shapes = options.level_shapes(shape, factor, min_size, (d_min, d_max), problem.views, work_dtype.itemsize)
     report = reporter(progress, shapes[::-1], options.outer_iterations, options.preparing)
     LOG.info(intensity)
@@ -192,7 +202,8 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=0.0,
         state = coarse_to_fine(pair, solve_level, shapes)
         fields = problem.finish(state, pair)
     return StereoResult(seconds=time.perf_counter() - t_start, model=model, solver=options, levels=logs,
-                        intensity=intensity.removeprefix("intensity: "), d_range=(d_min, d_max), **fields)
+                        intensity=intensity.removeprefix("intensity: "), d_range=(d_min, d_max), coarse=coarse,
+                        **fields)
 
 
 def _number(value, name, low=-checks.HUGE, high=checks.HUGE, open_low=False):
@@ -205,21 +216,26 @@ RANGE_WIDTHS = 2
 
 
 def _disparity_range(d_min, d_max, width):
-    """Validated ``(d_min, d_max)``; ``d_max`` defaults to ``d_min`` plus a third of the width.
+    """The given bounds of ``(d_min, d_max)`` validated; None (to be found) stays None.
 
     A range wider than the image, or a bound beyond `RANGE_WIDTHS` widths,
     is refused: no pixel has a match that far away (a left pixel ``x``
     matches a right pixel ``x - d`` inside the image), and the search would
     only cost time and memory (a cost volume grows with the range).
     """
-    d_min = _number(d_min, "d_min")
-    d_max = d_min + width / 3.0 if d_max is None else _number(d_max, "d_max")
-    if d_max <= d_min:
-        raise ValueError(f"d_max must be larger than d_min, got d_min={d_min:g}, d_max={d_max:g}")
-    for name, value in (("d_min", d_min), ("d_max", d_max)):
+    bounds = {"d_min": d_min, "d_max": d_max}
+    for name, value in bounds.items():
+        if value is None:
+            continue
+        value = bounds[name] = _number(value, name)
         if abs(value) > RANGE_WIDTHS * width:
             raise ValueError(f"{name}={value:g} is beyond {RANGE_WIDTHS} image widths ({width} px): no pixel "
                              f"matches that far away")
+    d_min, d_max = bounds.values()
+    if d_min is None or d_max is None:
+        return d_min, d_max
+    if d_max <= d_min:
+        raise ValueError(f"d_max must be larger than d_min, got d_min={d_min:g}, d_max={d_max:g}")
     if d_max - d_min > width:
         raise ValueError(f"d_max - d_min must be at most the image width ({width} px), got d_min={d_min:g}, "
                          f"d_max={d_max:g}: no pixel has matches that far apart")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["LevelLog", "StereoResult", "DISCARD"]
+__all__ = ["LevelLog", "StereoResult", "DISCARD", "range_line"]
 
 
 @dataclass
@@ -141,7 +141,13 @@ class StereoResult:
         (``ms-occ``, ``default``) under every solver; None for the others.
     d_range : (float, float) or None
         The disparity range ``(d_min, d_max)`` that was searched (the colour
-        range of the CLI's PNGs, `msstereo.viz.colorize`).
+        range of the CLI's PNGs, `msstereo.viz.colorize`): as given, or
+        found from the pair.
+    coarse : CoarsePass or None
+        The coarse pass that found the bounds of ``d_range`` not given
+        (`msstereo.coarse`): its disparities, left-right check and cost
+        margins, and its wall time ``coarse.seconds`` (part of
+        ``seconds``); None when both bounds were given.
     """
 
     disparity: np.ndarray
@@ -158,6 +164,7 @@ class StereoResult:
     intensity: str | None = None
     d_range: tuple | None = None
     confidence: np.ndarray | None = None
+    coarse: object = None
 
     @property
     def energy(self):
@@ -184,5 +191,21 @@ class StereoResult:
         lines = [f"model {self.model.name}, solver {self.solver.name}, {self.seconds:.2f} s"]
         if self.intensity:
             lines.append(f"  intensity: {self.intensity}")
+        if self.d_range is not None:
+            lines.append(f"  {range_line(self.d_range, self.coarse)}")
         lines += [f"  {log.line(len(self.levels))}" for log in self.levels]
         return "\n".join(lines)
+
+
+def range_line(d_range, coarse=None):
+    """``disparities 3.2..21.5 px (d_min and d_max found from the pair in 0.12 s)``: the range and its source.
+
+    One format for `StereoResult.summary` and the command line's result.
+    ``coarse``: the pass that found the range (None: it was given).
+    """
+    if coarse is None:
+        where = "given"
+    else:
+        found = " and ".join(name for name, bound in zip(("d_min", "d_max"), coarse.given) if bound is None)
+        where = f"{found} found from the pair in {coarse.seconds:.2f} s"
+    return f"disparities {d_range[0]:.4g}..{d_range[1]:.4g} px ({where})"

@@ -109,4 +109,4 @@ def synthetic_scene(kind="step", shape=(64, 96), *, background=2.0, foreground=6
     return Scene(name=f"synthetic-{kind}", left=left, right=right,
                  disparity=d_left.astype(np.float32), disparity_right=d_right.astype(np.float32),
                  masks={"all": np.ones(shape, bool), "nonocc": nonocc, "disc": disc & nonocc},
-                 ndisp=int(np.ceil(max(d_left.max(), d_right.max()))) + 1)
+                 ndisp=int(np.ceil(max(d_left.max(), d_right.max()))) + 1, ndisp_from_ground_truth=True)

@@ -527,7 +527,7 @@ CLI_ERRORS = [
     ("--solver-option median=99", _inputs, ["--solver-option", "median=99"], "PDE option 'median' must be an integer in [0, 31]"),
     ("--param phi_steps=100000", _inputs, ["--param", "phi_steps=100000"],
      "model parameter 'phi_steps' must be an integer in [1, 1000]"),
-    ("--d-max 60", _inputs, ["--d-max", "60"], "d_max - d_min must be at most the image width (48 px)"),
+    ("--d-max 60", _inputs, ["--d-min", "0", "--d-max", "60"], "d_max - d_min must be at most the image width (48 px)"),
     ("--d-min -500", _inputs, ["--d-min", "-500", "--d-max", "-480"], "d_min=-500 is beyond 2 image widths"),
     ("--d-max nan", _inputs, ["--d-max", "nan"], "d_max"),
     ("--d-max abc", _inputs, ["--d-max", "abc"], "--d-max"),

@@ -37,15 +37,23 @@ def test_match_writes_pfm_and_png(pair_files, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("extra, d_range", [(["--d-max", "8"], (0.0, 8.0)), ([], (0.0, 56 / 3))])
-def test_match_colours_map_the_searched_range(pair_files, tmp_path, extra, d_range):
-    # Given or defaulted (match's d_min + width / 3), the PNG's colours span the searched range.
-    from PIL import Image
+@pytest.mark.parametrize("extra, found", [(["--d-min", "0", "--d-max", "8"], "given"),
+                                          (["--d-max", "8"], "d_min found"), ([], "d_min and d_max found")])
+def test_match_colours_map_the_searched_range(pair_files, tmp_path, capsys, monkeypatch, extra, found):
+    # Given or found, the PNG's colours span the searched range, which the result line names.
+    import msstereo
     from msstereo.viz import colorize
+    results = []
+    monkeypatch.setattr("msstereo.cli.match", lambda *a, **k: results.append(msstereo.match(*a, **k)) or results[-1])
     out = tmp_path / "d.pfm"
     assert main(["match", *pair_files, "-o", str(out), "--model", "tv", "--solver", "pde", "--quiet", *extra]) == 0
+    (result,) = results
+    d_min, d_max = result.d_range
+    assert d_max == 8.0 if extra else 3.0 < d_max < 8.0  # the plane is at 3 px
+    assert d_min == 0.0 if found == "given" else -2.0 < d_min < 3.0
     png = np.asarray(Image.open(tmp_path / "d.png").convert("RGB"))
-    np.testing.assert_array_equal(png, colorize(read_pfm(out), *d_range))
+    np.testing.assert_array_equal(png, colorize(read_pfm(out), d_min, d_max))
+    assert f"disparities {d_min:.4g}..{d_max:.4g} px ({found}" in capsys.readouterr().out
 
 
 def test_match_searches_the_given_disparity_range(tmp_path):
@@ -215,6 +223,29 @@ def test_match_scene_dir_takes_the_disparity_range_from_calib(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "Middlebury v3" in text and "nonocc" in text  # scored against the scene's ground truth
     assert snapshot(folder) == inputs
+
+
+def test_match_scene_dir_takes_no_range_from_the_ground_truth(tmp_path, capsys, monkeypatch):
+    # A 2005 folder has no ndisp of its own: its ground truth, here claiming 50 px for a plane at 3 px,
+    # is for scoring only, and the range is found from the pair.
+    import msstereo
+    from msstereo.datasets import load_scene
+    scene = synthetic_scene("plane", shape=(40, 96), background=3.0)
+    folder = tmp_path / "Plane"
+    folder.mkdir()
+    for name, image in (("view1.png", scene.left), ("view5.png", scene.right)):
+        write_png(folder / name, np.round(image * 255).astype(np.uint8))
+    write_png(folder / "disp1.png", np.full((40, 96), 150, np.uint8))  # 50 px at the 2005 scale of 3
+    loaded = load_scene(folder)
+    assert loaded.ndisp == 51 and loaded.ndisp_from_ground_truth and loaded.given_ndisp is None
+    results = []
+    monkeypatch.setattr("msstereo.cli.match", lambda *a, **k: results.append(msstereo.match(*a, **k)) or results[-1])
+    assert main(["match", str(folder), "-o", str(tmp_path / "d.pfm"), *FAST[:-1]]) == 0
+    out, err = capsys.readouterr()
+    assert "the range is found from the pair" in err
+    d_min, d_max = results[0].d_range
+    assert -2.0 < d_min < 3.0 < d_max < 8.0
+    assert f"disparities {d_min:.4g}..{d_max:.4g} px (d_min and d_max found from the pair" in out
 
 
 def test_match_scene_dir_in_the_v2_layout_reads_ndisp_from_info(tmp_path, capsys):
@@ -389,11 +420,11 @@ def test_a_misspelt_param_names_the_nearest_one_in_one_line(pair_files, tmp_path
         msstereo.match(np.zeros((16, 16)), np.zeros((16, 16)), bta=0.1)
 
 
-def _constant_run(left, right, args, d_max):
+def _constant_run(left, right, args, ndisp=None):
     """A stand-in for the match: disparity 3 everywhere (the match is not under test)."""
     from types import SimpleNamespace
     d = np.full(left.shape[:2], 3.0, np.float32)
-    return SimpleNamespace(disparity=d, seconds=0.5, d_range=(0.0, 8.0), v=None, v_image=None,
+    return SimpleNamespace(disparity=d, seconds=0.5, d_range=(0.0, 8.0), coarse=None, v=None, v_image=None,
                            disparity_right=None, v_right=None, occlusion=None, occlusion_right=None,
                            confidence=None)
 

@@ -122,7 +122,7 @@ def test_progress_reports_every_level():
     (np.zeros((20, 30)), np.zeros((20, 30)), {"solver": "nope"}, "unknown solver"),
     (np.zeros((20, 30)), np.zeros((20, 30)), {"gamma": 1.0}, "unknown parameter"),
     (np.zeros((20, 30)), np.zeros((20, 30)), {"beta": -1.0}, "beta"),
-    (np.zeros((20, 30)), np.zeros((20, 30)), {"d_max": -3}, "d_max"),
+    (np.zeros((20, 30)), np.zeros((20, 30)), {"d_min": 0, "d_max": -3}, "d_max"),
     (np.zeros((20, 30)), np.zeros((20, 30)), {"dtype": np.int16}, "dtype"),
     (np.zeros((20, 30)), np.zeros((20, 30)), {"factor": 1.5}, "factor"),
 ])
@@ -195,7 +195,9 @@ def test_progress_lines_and_summary_count_levels_alike():
     assert level_lines == [log.line(count) for log in result.levels]
     assert [line.split(":")[0] for line in level_lines] == ["level 1/3 14x17", "level 2/3 24x29",
                                                            "level 3/3 40x48"]
-    assert result.summary().splitlines()[2:] == [f"  {line}" for line in level_lines]
+    summary = result.summary().splitlines()
+    assert summary[2].startswith("  disparities ") and "(d_min found from the pair in" in summary[2]
+    assert summary[3:] == [f"  {line}" for line in level_lines]
 
 
 @pytest.mark.parametrize("model, solver", [("default", "relax"), ("ms-occ", "pde"), ("tv", "relax")])

@@ -128,10 +128,10 @@ def large_disparity_scene():
 def test_relax_reaches_large_disparities_where_warping_from_zero_fails(model_name):
     scene = large_disparity_scene()
     nonocc = scene.masks["nonocc"]
-    result = msstereo.match(scene.left, scene.right, model=model_name, solver="relax", d_max=48)
+    result = msstereo.match(scene.left, scene.right, model=model_name, solver="relax", d_min=0, d_max=48)
     assert bad_pixels(result.disparity, scene.disparity, nonocc) < 2.0
     assert bad_pixels(result.disparity, scene.disparity, nonocc & ~scene.masks["disc"]) < 0.5
-    pde = msstereo.match(scene.left, scene.right, model=model_name, solver="pde", d_max=48)
+    pde = msstereo.match(scene.left, scene.right, model=model_name, solver="pde", d_min=0, d_max=48)
     assert bad_pixels(pde.disparity, scene.disparity, nonocc) > 90.0
 
 
@@ -187,7 +187,6 @@ PAIR = synthetic_scene("plane", shape=(20, 30))
 
 @pytest.mark.parametrize("kw, message", [
     ({"d_min": "1"}, "d_min must be a finite number"),
-    ({"d_min": None}, "d_min must be a finite number"),
     ({"d_min": True}, "d_min must be a finite number"),
     ({"d_min": np.bool_(False)}, "d_min must be a finite number"),
     ({"d_min": np.nan}, "d_min must be a finite number"),
@@ -204,13 +203,13 @@ def test_bad_disparity_range_raises(kw, message):
         msstereo.match(PAIR.left, PAIR.right, **kw)
 
 
-def test_disparity_range_accepts_numpy_numbers_and_defaults_d_max():
+def test_disparity_range_accepts_numpy_numbers_and_finds_d_max():
     result = msstereo.match(PAIR.left, PAIR.right, solver="relax", d_min=np.int64(-2),
                             d_max=np.float32(6.0))
-    assert result.disparity.shape == PAIR.disparity.shape
-    # d_max defaults to d_min plus a third of the width: 30 / 3 = 10 above d_min.
+    assert result.disparity.shape == PAIR.disparity.shape and result.d_range == (-2.0, 6.0)
+    # d_max not given is found from the pair (its plane is at 2 px); d_min is kept.
     result = msstereo.match(PAIR.left, PAIR.right, solver=Relax(iterations=2), d_min=-4)
-    assert result.disparity.shape == PAIR.disparity.shape
+    assert result.d_range[0] == -4.0 and 2.0 < result.d_range[1] < 8.0
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -43,7 +43,8 @@ def child(name, config):
         scene = load_scene(os.path.join(os.environ["MSSTEREO_DATA"], "middlebury/v2", name))
         d_max = scene.ndisp
     t0 = time.perf_counter()
-    result = msstereo.match(scene.left, scene.right, d_max=d_max, solver=msstereo.Relax(**config), threads=1)
+    result = msstereo.match(scene.left, scene.right, d_min=0, d_max=d_max, solver=msstereo.Relax(**config),
+                            threads=1)
     seconds = time.perf_counter() - t0
     score = {"bad1 all": bad_pixels(result.disparity, scene.disparity, scene.masks["all"], 1.0)}
     if "nonocc" in scene.masks:

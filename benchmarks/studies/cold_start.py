@@ -42,7 +42,7 @@ left, right = left[300:400, 300:450], right[300:400, 300:450]
 times = []
 for model, solver in json.loads(sys.argv[1]):
     wall, cpu = time.perf_counter(), time.process_time()
-    msstereo.match(left, right, d_max=64, model=model, solver=solver)
+    msstereo.match(left, right, d_min=0, d_max=64, model=model, solver=solver)
     times.append((time.perf_counter() - wall, time.process_time() - cpu))
 print(json.dumps(times))
 """

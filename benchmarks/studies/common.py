@@ -540,7 +540,7 @@ def warm_up(scene, models, solvers, params):
     for model in models:
         for solver in solvers.values():
             if compatible(model, solver):
-                msstereo.match(left, right, model=model, solver=solver, d_max=16, **params)
+                msstereo.match(left, right, model=model, solver=solver, d_min=0, d_max=16, **params)
 
 
 # --------------------------------------------------------------------------

@@ -43,7 +43,7 @@ KEYS = list(V2_KEYS) + ["energy", "seconds", "descent steps", "iterations"]
 
 def run_scene(scene, model, solvers, params):
     """Every solver on one scene: ``{solver: row}`` and the comparison dict."""
-    out = compare_solvers(scene.left, scene.right, model=model, solvers=solvers, d_max=scene.ndisp,
+    out = compare_solvers(scene.left, scene.right, model=model, solvers=solvers, d_min=0, d_max=scene.ndisp,
                           gt=scene, **params)
     rows = {}
     for name, entry in out.items():

@@ -50,7 +50,7 @@ def run_case(case):
 
     name, model, solver = case
     scene = get_scene(name)
-    result = msstereo.match(scene.left, scene.right, model=model, solver=solver, d_max=scene.ndisp,
+    result = msstereo.match(scene.left, scene.right, model=model, solver=solver, d_min=0, d_max=scene.ndisp,
                             threads=THREADS)
     maps = {field: np.asarray(getattr(result, field)) for field in FIELDS
             if getattr(result, field) is not None}

@@ -77,7 +77,7 @@ def warm_up():
     left, right, _, _ = pair(1.0)
     left, right = left[:96, :128], right[:96, :128]
     for budget in (512.0, 0.0):
-        msstereo.match(left, right, d_max=16, solver=msstereo.Relax(iterations=2, budget=budget))
+        msstereo.match(left, right, d_min=0, d_max=16, solver=msstereo.Relax(iterations=2, budget=budget))
 
 
 def child_match(scale):
@@ -87,7 +87,7 @@ def child_match(scale):
     warm_up()
     left, right, _, d_max = pair(scale)
     t0 = time.perf_counter()
-    result = msstereo.match(left, right, d_max=d_max)
+    result = msstereo.match(left, right, d_min=0, d_max=d_max)
     seconds = time.perf_counter() - t0
     _, _, gt, _ = pair(scale)  # loaded after the match: not part of its memory
     known = np.isfinite(gt)
