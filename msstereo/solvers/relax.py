@@ -67,8 +67,7 @@ class Relax(SolverOptions):
         The iterations of a model with an aggregated data term (``default``).
     iterations_pointwise : int
         The iterations of a model with a pointwise data term (the paper's
-        models): its search's ``a`` is noisier, so ``d`` needs more steps of
-        the schedule to settle.
+        models).
     theta_start : float
         ``theta * beta`` at the first iteration: ``theta`` must scale with
         ``1 / beta`` so that the coupling starts weak against the
@@ -151,7 +150,8 @@ class Relax(SolverOptions):
 
     FIELD_SPECS = {
         "iterations": checks.Optional(checks.Integer(1, 1000)), "iterations_aggregated": checks.Integer(1, 1000),
-        "iterations_pointwise": checks.Integer(1, 1000), "theta_start": checks.positive(), "theta_end": checks.positive(),
+        "iterations_pointwise": checks.Integer(1, 1000),
+        "theta_start": checks.positive(), "theta_end": checks.positive(),
         "step": checks.positive(), "inner": checks.Integer(1, 100), "w_inner": checks.Integer(1, 100),
         "sweeps": checks.Integer(1, 1000),
         "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True), "v_sweeps": checks.Integer(1, 1000),
@@ -170,7 +170,8 @@ class Relax(SolverOptions):
         The aggregated data term (``aggregate > 0``) gives the search a
         smooth ``a`` from the first iterations; a pointwise one (the paper's
         models) a noisy one, which the ``d``-step smooths only as ``theta``
-        shrinks, so its schedule needs more, finer steps.
+        shrinks, so its schedule needs more, finer steps (the counts are
+        measured in ``docs/results.md``).
         """
         if self.iterations is not None:
             return self
