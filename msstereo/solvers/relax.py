@@ -127,7 +127,7 @@ class Relax(SolverOptions):
 
     iterations: int | None = None
     iterations_aggregated: int = 60
-    iterations_pointwise: int = 100
+    iterations_pointwise: int = 150
     theta_start: float = 50.0
     theta_end: float = 0.05
     step: float = 0.5
