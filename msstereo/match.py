@@ -154,6 +154,7 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=None
     check_parameters(params, model, options, _match_options())
     model = get_model(model, **params)
     check_model(options, model)
+    options = options.for_model(model)  # e.g. relax's iterations: the loop, the progress and the result see them
     if channel_axis is not None:
         channel_axis = checks.Integer(-3, 2)(channel_axis, "channel_axis")
     problem = problem_for(model)

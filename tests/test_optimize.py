@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import msstereo
-from msstereo.compare import compare_solvers, history
+from msstereo.compare import compare_solvers, history, model_energy
 from msstereo.intensity import as_float_image
 from msstereo.problems import problem_for
 from msstereo.models import get_model
@@ -207,13 +207,16 @@ def test_compare_solvers_structure():
     for name, entry in out.items():
         result = entry["result"]
         assert result.solver.name == name
-        assert entry["energy"] == result.energy and entry["seconds"] == result.seconds
+        assert entry["logged_energy"] == result.energy and entry["seconds"] == result.seconds
+        # The model's energy of the maps: the one pde and optimize log (ms-tv has one view).
+        assert entry["energy"] == model_energy(scene.left, scene.right, result)
+        assert entry["energy"] == pytest.approx(result.energy, rel=1e-9)
         assert entry["descent_steps"] == sum(log.iterations for log in result.levels) >= 1
         h = entry["history"]
         n = sum(len(log.energy) for log in result.levels)
         for key in ("energy", "iteration", "time", "level", "step"):
             assert len(h[key]) == n
-        assert h["energy"][-1] == entry["energy"]
+        assert h["energy"][-1] == entry["logged_energy"]
         assert np.all(np.diff(h["time"]) >= 0) and np.all(np.diff(h["iteration"]) >= 0)
         assert h["iteration"][-1] == entry["iterations"]
         assert len(entry["levels"]) == len(result.levels)
@@ -232,3 +235,11 @@ def test_compare_solvers_structure():
     assert set(plain["pde"]["errors"]) == {"all"}
     np.testing.assert_array_equal(history(plain["pde"]["result"].levels)["energy"],
                                   plain["pde"]["history"]["energy"])
+
+
+def test_model_energy_refuses_terms_beyond_the_paper():
+    scene = synthetic_scene("step", shape=(24, 32), foreground=4.0)
+    result = msstereo.match(scene.left, scene.right, model="tv", census=0.5, d_max=scene.ndisp,
+                            solver=msstereo.Relax(iterations=2))
+    with pytest.raises(ValueError, match="census"):
+        model_energy(scene.left, scene.right, result)

@@ -4,19 +4,22 @@ For each model and scene, runs `msstereo.compare.compare_solvers` (the
 paper's PDE scheme and the optimization view, L-BFGS-B, on the same energy
 and pyramid, and the relaxation's global search on the finest level) and
 prints a table: bad 0.5/1/2 in ``nonocc``, bad 1 in ``all`` and ``disc``,
-final energy at the finest level (for ``relax`` its relaxed energy, which
-compares only roughly), seconds, descent steps (PDE warps, optimize rounds,
-relax iterations) and iterations (PDE warps, L-BFGS-B iterations, relax
-iterations); then tables of optimize and relax relative to PDE per scene. Saves both under
+the model's energy ``E`` of each solver's maps at the finest level
+(`msstereo.compare.model_energy`: the same energy for every solver, not the
+relaxed ``E_theta`` that ``relax`` logs), seconds, descent steps (PDE warps,
+optimize rounds, relax iterations) and iterations (PDE warps, L-BFGS-B
+iterations, relax iterations); then tables of each other solver relative to
+PDE per scene, and the v2 means per model and solver. Saves them under
 ``benchmarks/results/`` (``compare_solvers.md`` and ``.json``; the JSON also
-holds the finest level's energy-versus-time history of every run) and, if
-matplotlib is installed, one energy-versus-time figure per scene
+holds the finest level's logged energy-versus-time history of every run)
+and, if matplotlib is installed, one energy-versus-time figure per scene
 (``compare_solvers_<model>_<scene>.png``).
 
 Usage::
 
     python -m benchmarks.studies.compare_solvers --data ../shared/data --models ms-tv
-    python -m benchmarks.studies.compare_solvers --models tv ms-tv --scenes venus --set iterations=40 --no-save
+    python -m benchmarks.studies.compare_solvers --models tv ms-tv --solvers pde relax --scenes venus --no-save
+    python -m benchmarks.studies.compare_solvers --models tv --set iterations=40 --no-save
 
 The data folder is the one holding ``middlebury/v2`` (default: the
 ``MSSTEREO_DATA`` environment variable). ``--set`` takes model parameters,
@@ -38,7 +41,7 @@ from msstereo.match import SOLVERS
 from .common import (RESULTS, add_set_option, command_line, describe_model, load_scenes, make_solvers,
                      markdown_row, markdown_table, parse_settings, run_info, study_parser)
 
-KEYS = list(V2_KEYS) + ["energy", "seconds", "descent steps", "iterations"]
+KEYS = list(V2_KEYS) + ["energy", "logged energy", "seconds", "descent steps", "iterations"]
 
 
 def run_scene(scene, model, solvers, params):
@@ -48,7 +51,7 @@ def run_scene(scene, model, solvers, params):
     rows = {}
     for name, entry in out.items():
         row = {f"bad{thr:g} {mask}": entry["errors"][mask][thr] for mask, thr in V2_COLUMNS}
-        row.update({"energy": entry["energy"], "seconds": entry["seconds"],
+        row.update({"energy": entry["energy"], "logged energy": entry["logged_energy"], "seconds": entry["seconds"],
                     "descent steps": entry["descent_steps"], "iterations": entry["iterations"]})
         rows[name] = row
     return rows, out
@@ -57,7 +60,7 @@ def run_scene(scene, model, solvers, params):
 def _fmt(key, value, bold=False):
     """A table cell: counts as integers, the energy to six digits, the rest to two decimals."""
     text = f"{value:.0f}" if key in ("descent steps", "iterations") else (
-        f"{value:.6g}" if key == "energy" else f"{value:.2f}")
+        f"{value:.6g}" if key.endswith("energy") else f"{value:.2f}")
     return f"**{text}**" if bold else text
 
 
@@ -76,6 +79,25 @@ def format_table(rows):
             mean = {k: np.mean([rows[(model, sc, solver)][k] for sc in scenes]) for k in KEYS}
             lines.append(markdown_row([model, "**mean**", solver, *(_fmt(k, mean[k], bold=True) for k in KEYS)]))
     return "\n".join(lines)
+
+
+def format_means(rows, base="pde"):
+    """Markdown table of the v2 means per model and solver: bad 1 nonocc and disc, energy, worst scene against ``base``."""
+    header = ["model", "solver", "bad1 nonocc", "bad1 disc", "energy", f"bad1 nonocc - {base}, worst scene"]
+    cells = []
+    for model, solver in dict.fromkeys((m, s) for m, _, s in rows):
+        scenes = [sc for m, sc, s in rows if (m, s) == (model, solver)]
+        mean = {k: np.mean([rows[(model, sc, solver)][k] for sc in scenes]) for k in ("bad1 nonocc", "bad1 disc",
+                                                                                   "energy")}
+        worst = "-"
+        if solver != base and all((model, sc, base) in rows for sc in scenes):
+            gaps = {sc: rows[(model, sc, solver)]["bad1 nonocc"] - rows[(model, sc, base)]["bad1 nonocc"]
+                    for sc in scenes}
+            scene = max(gaps, key=gaps.get)
+            worst = f"{gaps[scene]:+.2f} ({scene})"
+        cells.append([model, solver, f"{mean['bad1 nonocc']:.2f}", f"{mean['bad1 disc']:.2f}",
+                      _fmt("energy", mean["energy"]), worst])
+    return "\n".join(markdown_table(header, cells, align="llrrrr"))
 
 
 def format_relative(rows, base="pde", other="optimize"):
@@ -128,14 +150,17 @@ def main(argv=None):
                           save="compare_solvers")
     parser.add_argument("--models", nargs="+", default=["ms-tv"],
                         help=f"models to run (default: ms-tv; any of {sorted(msstereo.MODELS)})")
+    parser.add_argument("--solvers", nargs="+", default=list(SOLVERS), choices=list(SOLVERS),
+                        help="solvers to compare (default: all; pde first, the base of the relative tables)")
     add_set_option(parser, what="a model parameter, match option or option of any solver")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.models) - set(msstereo.MODELS))
     if unknown:
         raise SystemExit(f"unknown model(s) {unknown}; choose from {sorted(msstereo.MODELS)}")
 
-    model_params, solver_params = parse_settings(args.set, list(SOLVERS))
-    solvers = tuple(make_solvers(list(SOLVERS), solver_params).values())
+    names = list(dict.fromkeys(args.solvers))
+    model_params, solver_params = parse_settings(args.set, names)
+    solvers = tuple(make_solvers(names, solver_params).values())
     scenes = load_scenes(args.scenes, args.data)
     # Compile the kernels of every model and solver before timing anything.
     first = next(iter(scenes.values()))
@@ -158,10 +183,14 @@ def main(argv=None):
                 if plot_energy_vs_time(model, name, out, path):
                     figures.append(path.name)
     table = format_table(rows)
-    relative = "\n\n".join(format_relative(rows, other=other) for other in SOLVERS if other != "pde")
+    base = names[0]
+    relative = "\n\n".join(format_relative(rows, base=base, other=other) for other in names[1:])
+    means = format_means(rows, base=base)
     print(table)
     print()
     print(relative)
+    print()
+    print(means)
     if not figures:
         print("matplotlib not installed: no energy-vs-time figures (the histories are in the JSON)",
               file=sys.stderr)
@@ -172,10 +201,13 @@ def main(argv=None):
                 "figures": figures}
         (RESULTS / f"{args.name}.md").write_text(
             f"# Solvers compared on Middlebury v2, {meta['date']}\n\n{table}\n\n"
-            f"Optimize and relax relative to PDE:\n\n{relative}\n\n"
-            "`energy` is the final energy at the finest level (the same discrete energy for both "
-            "solvers); `descent steps` are PDE warps and optimize rounds (one L-BFGS-B run each), "
-            "`iterations` PDE warps and L-BFGS-B iterations.\n\n"
+            f"Relative to {base}:\n\n{relative}\n\nMeans per model and solver:\n\n{means}\n\n"
+            "`energy` is the model's discrete energy E of each solver's maps at the finest level "
+            "(`msstereo.compare.model_energy`: the same energy for every solver; for ms-occ both views' "
+            "energies with the returned occlusion masks as the visibility, without E_occl); `logged "
+            "energy` is what the solver logged last (E_theta for relax); `descent steps` are PDE warps, "
+            "optimize rounds (one L-BFGS-B run each) and relax iterations, `iterations` PDE warps, "
+            "L-BFGS-B iterations and relax iterations.\n\n"
             f"Settings: `{json.dumps(meta)}`\n")
         (RESULTS / f"{args.name}.json").write_text(json.dumps(
             {"meta": meta,

@@ -83,14 +83,18 @@ class SolverOptions:
         """
         return pyramid_shapes(shape, factor, min_size, self.levels)
 
+    def for_model(self, model):
+        """These options with the fields derived from ``model`` set (`msstereo.Relax.for_model`); here none."""
+        return self
+
     def stepper(self, energy, bounds, views=1):
-        """The descent steps of one view at one level, after `check_model`.
+        """The descent steps of one view at one level, after `check_model`, with the options `for_model`.
 
         ``views``: how many views solve side by side at the level (they
         share the memory budget of a solver that has one).
         """
         check_model(self, energy.model)
-        return self.step_class(energy, bounds, self, views)
+        return self.step_class(energy, bounds, self.for_model(energy.model), views)
 
     def check_filters(self, shape):
         """Refuse a median filter wider than the image's short side (before any work)."""

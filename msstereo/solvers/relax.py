@@ -38,7 +38,7 @@ coupling instead of the linearized data term.
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -58,8 +58,16 @@ class Relax(SolverOptions):
 
     Parameters
     ----------
-    iterations : int
-        Outer iterations (steps of the ``theta`` schedule).
+    iterations : int or None
+        Outer iterations (steps of the ``theta`` schedule). None: from the
+        model (`for_model`), `iterations_aggregated` for a model whose data
+        term is aggregated (``aggregate > 0``), `iterations_pointwise`
+        otherwise.
+    iterations_aggregated : int
+        The iterations of a model with an aggregated data term (``default``).
+    iterations_pointwise : int
+        The iterations of a model with a pointwise data term (the paper's
+        models).
     theta_start : float
         ``theta * beta`` at the first iteration: ``theta`` must scale with
         ``1 / beta`` so that the coupling starts weak against the
@@ -117,7 +125,9 @@ class Relax(SolverOptions):
     more than the band cannot reach its disparity.
     """
 
-    iterations: int = 60
+    iterations: int | None = None
+    iterations_aggregated: int = 60
+    iterations_pointwise: int = 150
     theta_start: float = 50.0
     theta_end: float = 0.05
     step: float = 0.5
@@ -139,7 +149,9 @@ class Relax(SolverOptions):
     preparing = "the images and the energy's terms, sampling the cost volume"
 
     FIELD_SPECS = {
-        "iterations": checks.Integer(1, 1000), "theta_start": checks.positive(), "theta_end": checks.positive(),
+        "iterations": checks.Optional(checks.Integer(1, 1000)), "iterations_aggregated": checks.Integer(1, 1000),
+        "iterations_pointwise": checks.Integer(1, 1000),
+        "theta_start": checks.positive(), "theta_end": checks.positive(),
         "step": checks.positive(), "inner": checks.Integer(1, 100), "w_inner": checks.Integer(1, 100),
         "sweeps": checks.Integer(1, 1000),
         "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True), "v_sweeps": checks.Integer(1, 1000),
@@ -149,8 +161,22 @@ class Relax(SolverOptions):
     """What each option accepts (`msstereo.checks`).
 
     The counts have upper bounds, so that a typo is refused before any work instead of running
-    for hours: ``iterations``, ``sweeps`` and ``v_sweeps`` 1000, ``inner`` and ``w_inner`` 100,
-    ``median`` 31."""
+    for hours: ``iterations`` (and its two model-derived counts), ``sweeps`` and ``v_sweeps``
+    1000, ``inner`` and ``w_inner`` 100, ``median`` 31."""
+
+    def for_model(self, model):
+        """These options with ``iterations`` set from ``model`` where it is None.
+
+        The aggregated data term (``aggregate > 0``) gives the search a
+        smooth ``a`` from the first iterations; a pointwise one (the paper's
+        models) a noisy one, which the ``d``-step smooths only as ``theta``
+        shrinks, so its schedule needs more, finer steps (the counts are
+        measured in ``docs/results.md``).
+        """
+        if self.iterations is not None:
+            return self
+        count = self.iterations_aggregated if model.aggregate > 0 else self.iterations_pointwise
+        return replace(self, iterations=count)
 
     def thetas(self, beta):
         """The ``theta`` of every iteration: geometric from ``theta_start / beta`` to ``theta_end``."""
