@@ -169,6 +169,7 @@ OUTPUT_FILES = (
     (".right.pfm", "disparity_right", "pfm"), (".right.png", "disparity_right", "colour"),
     (".occlusion.png", "occlusion", "gray"), (".occlusion_right.png", "occlusion_right", "gray"),
     (".v.png", "v", "gray"), (".v_right.png", "v_right", "gray"), (".v_image.png", "v_image", "gray"),
+    (".confidence.png", "confidence", "gray"),
 )
 """The files of a result beside ``OUT.pfm``: suffix, `StereoResult` field, how it is stored."""
 
@@ -238,8 +239,9 @@ def _save(result, out, outputs, vmax=None, vmin=0.0, sdk=None):
     ``.png``) and the occlusion masks (``OUT.occlusion.png``,
     ``OUT.occlusion_right.png``: 255 = occluded); discontinuity maps are gray
     PNGs, 0 = edge, 255 = none (``OUT.v.png``, ``OUT.v_right.png``,
-    ``OUT.v_image.png``). ``sdk``: the Middlebury SDK's disparity and time
-    files. Files named after ``OUT.pfm`` that an earlier run wrote (its
+    ``OUT.v_image.png``); the confidence of two-view models is a gray PNG,
+    0 to 255 for 0 to 1 (``OUT.confidence.png``). ``sdk``: the Middlebury
+    SDK's disparity and time files. Files named after ``OUT.pfm`` that an earlier run wrote (its
     manifest, `manifest_path`, records them) and this one does not write are
     removed, unless changed since; ``left`` are the files of the set this
     run neither wrote nor removed: files it did not write, or inputs.

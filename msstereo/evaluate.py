@@ -13,6 +13,12 @@ columns here, so that every table spells a metric the same way:
 `metric_columns` and `occlusion_columns` give one scene's row, keyed by
 `V2_KEYS`, `V3_KEYS` and `OCCLUSION_KEYS`.
 
+A confidence map (`msstereo.StereoResult.confidence`) is scored by how well
+it is calibrated (`reliability`, `calibration_error`: among pixels of
+confidence near ``c``, a share ``c`` should be right) and how well it ranks
+the pixels (`sparsification_curve`, `sparsification_area`: bad pixels among
+the most confident ones, as in Hu and Mordohai [3]_).
+
 References
 ----------
 .. [1] D. Scharstein and R. Szeliski, "A taxonomy and evaluation of dense
@@ -20,6 +26,9 @@ References
 .. [2] D. Scharstein et al., "High-resolution stereo datasets with
        subpixel-accurate ground truth", GCPR 2014; Middlebury Stereo
        Evaluation - Version 3, vision.middlebury.edu/stereo/eval3.
+.. [3] X. Hu and P. Mordohai, "A quantitative evaluation of confidence
+       measures for stereo vision", IEEE TPAMI 34(11), 2012,
+       :DOI:`10.1109/TPAMI.2012.46`.
 """
 
 from __future__ import annotations
@@ -30,7 +39,8 @@ from . import checks
 
 __all__ = ["bad_pixels", "evaluate_v2", "evaluate_v3", "evaluate_v3_masks", "evaluate_scene",
            "occlusion_scores", "metric_columns", "occlusion_columns", "V2_COLUMNS", "V2_KEYS",
-           "V3_KEYS", "OCCLUSION_KEYS", "METRIC_KEYS"]
+           "V3_KEYS", "OCCLUSION_KEYS", "METRIC_KEYS", "reliability", "calibration_error",
+           "sparsification_curve", "sparsification_area", "SPARSIFICATION_FRACTIONS"]
 
 #: Thresholds (pixels) of the v3 bad-pixel metrics.
 V3_THRESHOLDS = (0.5, 1.0, 2.0, 4.0)
@@ -379,3 +389,146 @@ def occlusion_columns(predicted, scene):
     """
     scores = occlusion_scores(predicted, scene)
     return {"occ precision": 100 * scores["precision"], "occ recall": 100 * scores["recall"]}
+
+
+#: Fractions of the most confident pixels at which a sparsification curve is read: 5 %, 10 %, ..., 100 %.
+SPARSIFICATION_FRACTIONS = tuple(k / 20 for k in range(1, 21))
+
+
+def _confidence_scored(confidence, disparity, gt, mask, threshold):
+    """The confidence and the rightness (error within `threshold`) of the evaluated pixels, flat."""
+    threshold = _threshold(threshold)
+    disparity, gt, evaluated = _evaluated(disparity, gt, mask)
+    confidence = _as_map(confidence, "confidence")
+    _check_same_shape(confidence, "confidence", gt, "gt")
+    if not np.all((confidence >= 0) & (confidence <= 1)):
+        raise ValueError("confidence must lie in [0, 1] (no NaN)")
+    right = _abs_error(disparity, gt) <= threshold
+    return confidence[evaluated], right[evaluated]
+
+
+def reliability(confidence, disparity, gt, mask=None, threshold=1.0, bins=10):
+    """The reliability diagram of a confidence map: per confidence bin, its share of right pixels.
+
+    Parameters
+    ----------
+    confidence : array_like, shape (H, W)
+        Values in [0, 1], higher = more likely right.
+    disparity, gt, mask :
+        As in `bad_pixels`.
+    threshold : float, optional
+        A pixel is right if ``|disparity - gt| <= threshold``.
+    bins : int, optional
+        Equal bins over [0, 1], the last one closed (a confidence of 1 falls in it).
+
+    Returns
+    -------
+    diagram : dict of ndarray, each of length `bins`
+        'count': evaluated pixels per bin; 'confidence': their mean
+        confidence; 'right': their share of right pixels (both nan in an
+        empty bin).
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ, `confidence` leaves [0, 1], or `bins` < 1.
+    """
+    bins = checks.Integer(1)(bins, "bins")
+    conf, right = _confidence_scored(confidence, disparity, gt, mask, threshold)
+    which = np.minimum((conf * bins).astype(np.intp), bins - 1)
+    count = np.bincount(which, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(which, conf, minlength=bins) / count
+        share = np.bincount(which, right, minlength=bins) / count
+    return {"count": count, "confidence": mean_conf, "right": share}
+
+
+def calibration_error(confidence, disparity, gt, mask=None, threshold=1.0, bins=10):
+    """Expected calibration error of a confidence map (Naeini et al., AAAI 2015).
+
+    ``ECE = sum_b n_b / n |right_b - conf_b|`` over the bins of `reliability`:
+    the gap between the confidence and the share of right pixels, weighted
+    by the pixels of each bin. 0 for a perfectly calibrated map.
+
+    Parameters
+    ----------
+    confidence, disparity, gt, mask, threshold, bins :
+        As in `reliability`.
+
+    Returns
+    -------
+    float
+        In [0, 1]; nan if no pixel is evaluated.
+    """
+    diagram = reliability(confidence, disparity, gt, mask, threshold, bins)
+    count = diagram["count"]
+    if not count.sum():
+        return float("nan")
+    filled = count > 0
+    gap = np.abs(diagram["right"][filled] - diagram["confidence"][filled])
+    return float(np.sum(count[filled] * gap) / count.sum())
+
+
+def sparsification_curve(confidence, disparity, gt, mask=None, threshold=1.0,
+                         fractions=SPARSIFICATION_FRACTIONS):
+    """Bad pixels among the most confident fraction of the evaluated pixels [3]_.
+
+    The evaluated pixels are ranked by decreasing confidence and, for each
+    fraction ``f``, the ``round(f n)`` first (at least one) are scored.
+    Pixels of equal confidence have no order: a fraction that ends inside
+    such a group takes the group's share of bad pixels for its part of it
+    (the mean over the group's orders), so that a map of one value scores
+    its overall bad-pixel rate at every fraction.
+
+    Parameters
+    ----------
+    confidence, disparity, gt, mask :
+        As in `reliability`.
+    threshold : float, optional
+        A pixel is bad if ``|disparity - gt| > threshold``.
+    fractions : sequence of float, optional
+        In (0, 1]; default `SPARSIFICATION_FRACTIONS`.
+
+    Returns
+    -------
+    ndarray of float
+        Bad pixels in percent of the kept pixels, one per fraction; nan if
+        no pixel is evaluated.
+
+    Raises
+    ------
+    ValueError
+        As `reliability`, or for a fraction outside (0, 1].
+    """
+    fractions = [checks.Real(0.0, 1.0, open_low=True)(f, "fractions") for f in np.atleast_1d(fractions)]
+    conf, right = _confidence_scored(confidence, disparity, gt, mask, threshold)
+    n = conf.size
+    if n == 0:
+        return np.full(len(fractions), np.nan)
+    order = np.argsort(-conf, kind="stable")
+    ranked = -conf[order]  # increasing
+    bad_before = np.concatenate([[0], np.cumsum(~right[order])])
+    kept = np.array([max(1, round(f * n)) for f in fractions])
+    start = np.searchsorted(ranked, ranked[kept - 1], side="left")  # the tie group of the last kept pixel
+    end = np.searchsorted(ranked, ranked[kept - 1], side="right")
+    bad = bad_before[start] + (kept - start) * (bad_before[end] - bad_before[start]) / (end - start)
+    return 100.0 * bad / kept
+
+
+def sparsification_area(confidence, disparity, gt, mask=None, threshold=1.0,
+                        fractions=SPARSIFICATION_FRACTIONS):
+    """The area under the sparsification curve: its mean over `fractions`, in percent.
+
+    Lower is better; ranking by the true error gives the optimal area
+    (``confidence = 1 - error / max(error)`` for instance).
+
+    Parameters
+    ----------
+    confidence, disparity, gt, mask, threshold, fractions :
+        As in `sparsification_curve`.
+
+    Returns
+    -------
+    float
+    """
+    return float(np.mean(sparsification_curve(confidence, disparity, gt, mask, threshold, fractions)))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .confidence import confidence
 from .energy import ViewState, edge_map, features, stride, view_energy
 from .intensity import prepare_pair
 from .kernels.filters import gaussian_radius, guide_levels, weighted_median
@@ -127,7 +128,11 @@ class SingleView(Problem):
         return state
 
     def finish(self, state, images):
-        """The result's fields after the finest level: the weighted median, if any, guided by the left image."""
+        """The result's fields after the finest level: the weighted median, if any, guided by the left image.
+
+        No confidence: without a right disparity and an occlusion mask the
+        features of `msstereo.confidence` lose their strongest part.
+        """
         d = state.d
         if self.model.weighted_median:
             (d,) = self._median([d], [images()[0]])
@@ -242,13 +247,19 @@ class TwoViews(Problem):
         return state
 
     def finish(self, state, images):
-        """The result's fields after the finest level: occlusion masks, background fill, weighted median."""
+        """The result's fields after the finest level: occlusion masks, background fill, weighted median, confidence.
+
+        The confidence (`msstereo.confidence`) reads the final disparities of
+        both views, the left ``v``, occlusion mask and image.
+        """
         masks = [occluded(view.phi) for view in state]
         disparities = [view.d for view in state]
         if self.model.fill == "background":
             disparities = [background_fill(d, mask) for d, mask in zip(disparities, masks)]
+        pair = images()
         if self.model.weighted_median:
-            disparities = self._median(disparities, images())
+            disparities = self._median(disparities, pair)
         left, right = state
         return dict(disparity=disparities[0], v=left.v, disparity_right=disparities[1], v_right=right.v,
-                    occlusion=masks[0], occlusion_right=masks[1])
+                    occlusion=masks[0], occlusion_right=masks[1],
+                    confidence=confidence(disparities[0], disparities[1], left.v, masks[0], pair[0]))

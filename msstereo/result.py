@@ -134,6 +134,11 @@ class StereoResult:
     intensity : str or None
         How the images' values were brought onto [0, 1], e.g. ``"uint8
         holding 8-bit values, (x - 0) / 255"``.
+    confidence : (M, N) float32 ndarray or None
+        Probability that each left disparity is within 1 px of the truth,
+        calibrated on the Middlebury v2 scenes (`msstereo.confidence`);
+        threshold it to keep the pixels to trust. Two-view models
+        (``ms-occ``, ``default``) under every solver; None for the others.
     d_range : (float, float) or None
         The disparity range ``(d_min, d_max)`` that was searched (the colour
         range of the CLI's PNGs, `msstereo.viz.colorize`).
@@ -152,6 +157,7 @@ class StereoResult:
     occlusion_right: np.ndarray | None = None
     intensity: str | None = None
     d_range: tuple | None = None
+    confidence: np.ndarray | None = None
 
     @property
     def energy(self):
@@ -166,7 +172,7 @@ class StereoResult:
         shape = "x".join(str(s) for s in disparity.shape)
         energy = self.levels[-1].energy[-1] if self.levels and self.levels[-1].energy else None
         others = [name for name in ("v", "v_image", "disparity_right", "v_right", "occlusion",
-                                    "occlusion_right") if getattr(self, name) is not None]
+                                    "occlusion_right", "confidence") if getattr(self, name) is not None]
         return (f"StereoResult(disparity={shape} {disparity.dtype}{extent}, "
                 f"model={getattr(self.model, 'name', self.model)!r}, "
                 f"solver={getattr(self.solver, 'name', self.solver)!r}, levels={len(self.levels)}, "

@@ -21,7 +21,7 @@ from .evaluate import bad_pixels
 
 __all__ = [
     "TURBO", "colorize", "error_map", "error_colors", "error_legend", "occlusion_overlay", "turbo_cmap",
-    "show_disparity", "show_error", "show_discontinuity", "show_occlusion", "plot_result",
+    "show_disparity", "show_error", "show_discontinuity", "show_occlusion", "show_confidence", "plot_result",
 ]
 
 #: The Turbo colour table, float64 RGB in [0, 1], shape (256, 3).
@@ -476,6 +476,38 @@ def show_discontinuity(v, ax=None, *, title=None, colorbar=True):
     _finish(ax, title)
     if colorbar:
         plt.colorbar(image, ax=ax, fraction=0.046, pad=0.02).set_label("v (0 = edge)")
+    return image
+
+
+def show_confidence(confidence, ax=None, *, title=None, colorbar=True):
+    """Draw a confidence map (``result.confidence``) in gray, 0 black, 1 white.
+
+    Parameters
+    ----------
+    confidence : array_like, shape (H, W)
+        Values in [0, 1], the probability of a disparity within 1 px.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; the current axes by default.
+    title : str, optional
+        Axes title.
+    colorbar : bool, optional
+        Add a colour bar.
+
+    Returns
+    -------
+    matplotlib.image.AxesImage
+
+    Raises
+    ------
+    ImportError
+        If Matplotlib is not installed.
+    """
+    plt, ax = _axes(ax)
+    image = ax.imshow(_as_field(confidence, "confidence"), cmap="gray", vmin=0.0, vmax=1.0,
+                      interpolation="nearest")
+    _finish(ax, title)
+    if colorbar:
+        plt.colorbar(image, ax=ax, fraction=0.046, pad=0.02).set_label("P(within 1 px)")
     return image
 
 

@@ -338,3 +338,24 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
         cumulative = np.cumsum(w.ravel()[order])
         out[i, j] = values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
     return out
+
+
+def calibration_error(confidence, right, bins):
+    # Pixel by pixel into its bin (the last bin holds 1), then the weighted gaps.
+    counts, conf_sum, right_sum = [0] * bins, [0.0] * bins, [0.0] * bins
+    for c, r in zip(confidence.ravel(), right.ravel()):
+        b = next(k for k in range(bins) if c < (k + 1) / bins or k == bins - 1)
+        counts[b] += 1
+        conf_sum[b] += c
+        right_sum[b] += r
+    return sum(abs(right_sum[b] - conf_sum[b]) for b in range(bins) if counts[b]) / sum(counts)
+
+
+def sparsification_curve(confidence, right, fractions):
+    # Every order of the pixels that ranks them by decreasing confidence, averaged (tiny inputs only).
+    import itertools
+    confidence, bad = confidence.ravel(), ~right.ravel()
+    orders = [p for p in itertools.permutations(range(confidence.size))
+              if all(confidence[p[i]] >= confidence[p[i + 1]] for i in range(len(p) - 1))]
+    n = confidence.size
+    return [100.0 * np.mean([bad[list(p[:max(1, round(f * n))])].mean() for p in orders]) for f in fractions]

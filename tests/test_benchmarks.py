@@ -25,8 +25,8 @@ if str(ROOT) not in sys.path:  # `pytest` without `python -m` does not put the w
 import benchmarks.asv_bench  # noqa: E402
 from benchmarks.studies import common, middlebury  # noqa: E402
 
-STUDIES = ("ablation", "band", "cold_start", "compare_solvers", "middlebury", "scale", "speed", "tune",
-           "weighted_median")
+STUDIES = ("ablation", "band", "cold_start", "compare_solvers", "confidence", "error_causes", "middlebury", "scale",
+           "speed", "tune", "weighted_median")
 """The study modules with a command line (``same_maps`` too has one, but is no study of its own)."""
 
 ASV_PREFIXES = ("time_", "timeraw_", "mem_", "peakmem_", "track_")
@@ -231,3 +231,67 @@ def test_scale_pairs_scale_the_images_the_truth_and_the_range():
     known = np.isfinite(small_gt)
     assert 0.5 < known.mean() and np.nanmax(small_gt[known]) == pytest.approx(
         np.nanmax(gt[np.isfinite(gt)]) * 370 / 741, rel=0.02)
+
+
+# --------------------------------------------------------------------------
+# Error causes and the confidence study
+# --------------------------------------------------------------------------
+
+
+def test_error_causes_derive_the_occlusion_and_the_depth_edges_of_a_known_step():
+    from benchmarks.studies import error_causes
+    scene = synthetic_scene("step", shape=(48, 72), background=2.0, foreground=8.0)
+    derived = error_causes.occluded_by_gt(scene.disparity)
+    # The band left of the box that the right camera does not see, and the left border (x - 2 < 0).
+    # The derivation keeps 1 px of slack, as the 'nonocc' rule of the 2005 scenes.
+    truth = scene.occlusion
+    assert (derived <= truth).all() and (truth & ~derived).sum() <= truth.sum() / 5
+    near = error_causes.near_jumps(scene.disparity)
+    outline = scene.masks["disc"]
+    assert near[outline].all() and not near[:, -10:].any()
+
+
+def test_error_causes_find_slants_textureless_and_repeated_patches():
+    from benchmarks.studies import error_causes
+    slanted = synthetic_scene("slanted", shape=(32, 48), background=2.0, slope=(0.3, 0.0))
+    assert error_causes.slanted(slanted.disparity)[4:-4, 4:-4].all()
+    flat = synthetic_scene("plane", shape=(32, 48), background=2.0)
+    assert not error_causes.slanted(flat.disparity).any()
+    image = 255 * np.tile(0.5 + 0.5 * np.sin(2 * np.pi * np.arange(96) / 8), (40, 1))
+    image[:, 60:] = 128  # a textureless block
+    fine, large = error_causes.textureless(image)
+    assert large[:, 66:].all() and not fine[:, :50].any()
+    repeated = error_causes.repetitive(image, fine, ndisp=16)
+    assert repeated[10:30, 10:50].all() and not repeated[:, 66:].any()
+    noise = np.random.default_rng(0).uniform(0, 255, (40, 96))
+    assert error_causes.repetitive(noise, error_causes.textureless(noise)[0], ndisp=16).mean() < 0.01
+
+
+def test_the_confidence_fit_recovers_a_known_logistic_model_and_writes_it(tmp_path, monkeypatch):
+    from benchmarks.studies import confidence as study
+    from msstereo.confidence import FEATURES
+    rng = np.random.default_rng(0)
+    truth = {name: float(w) for name, w in zip(FEATURES, rng.uniform(-2, 2, len(FEATURES)))}
+    samples = []
+    for _ in range(2):
+        x = rng.normal(size=(40000, len(FEATURES)))
+        p = 1 / (1 + np.exp(-(0.5 + x @ np.array(list(truth.values())))))
+        samples.append((x, rng.random(len(p)) < p))
+    weights, bias = study.fit(samples, l2=0.0)
+    assert max(abs(weights[k] - truth[k]) for k in FEATURES) < 0.1 and abs(bias - 0.5) < 0.1
+    monkeypatch.setattr(study, "CALIBRATION", tmp_path / "_calibration.py")
+    study.write_calibration(weights, bias, "the command")
+    written = {}
+    exec((tmp_path / "_calibration.py").read_text(), written)
+    assert written["WEIGHTS"] == pytest.approx(weights, rel=1e-5) and written["BIAS"] == pytest.approx(bias, rel=1e-5)
+
+
+def test_sgbm_kept_is_the_unfilled_map_of_sgbm_as_called():
+    pytest.importorskip("cv2")
+    scene = synthetic_scene("step", shape=(48, 96), background=4.0, foreground=10.0)
+    left, right = _uint8(scene.left), _uint8(scene.right)
+    disparity, kept = common.sgbm_kept(left, right, scene.ndisp)
+    assert kept.dtype == bool and (kept == np.isfinite(disparity)).all()
+    filled, _ = common.sgbm(left, right, scene.ndisp, common.SGBM_AS_CALLED)
+    np.testing.assert_array_equal(filled[kept], disparity[kept])
+    assert kept[scene.masks["nonocc"]].mean() > 0.8

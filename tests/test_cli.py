@@ -107,7 +107,7 @@ def test_match_saves_both_views_and_occlusions_for_ms_occ(pair_files, tmp_path):
     assert main(["match", *pair_files, "-o", str(tmp_path / "d.pfm"), "--model", "ms-occ", "--quiet"]) == 0
     names = {p.name for p in tmp_path.iterdir()}
     assert {"d.pfm", "d.png", "d.right.pfm", "d.right.png", "d.occlusion.png",
-            "d.occlusion_right.png", "d.v.png", "d.v_right.png"} <= names
+            "d.occlusion_right.png", "d.v.png", "d.v_right.png", "d.confidence.png"} <= names
     assert read_pfm(tmp_path / "d.right.pfm").shape == (40, 56)
 
 
@@ -394,7 +394,8 @@ def _constant_run(left, right, args, d_max):
     from types import SimpleNamespace
     d = np.full(left.shape[:2], 3.0, np.float32)
     return SimpleNamespace(disparity=d, seconds=0.5, d_range=(0.0, 8.0), v=None, v_image=None,
-                           disparity_right=None, v_right=None, occlusion=None, occlusion_right=None)
+                           disparity_right=None, v_right=None, occlusion=None, occlusion_right=None,
+                           confidence=None)
 
 
 def test_demo_writes_into_a_folder_of_its_own(tmp_path, capsys, monkeypatch):

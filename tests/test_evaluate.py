@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 
 from msstereo.datasets import V2_SCENES, Scene
-from msstereo.evaluate import (METRIC_KEYS, OCCLUSION_KEYS, V2_COLUMNS, V2_KEYS, V3_KEYS, bad_pixels,
-                               evaluate_scene, evaluate_v2, evaluate_v3, evaluate_v3_masks, metric_columns,
-                               occlusion_columns, occlusion_scores)
+from msstereo.evaluate import (METRIC_KEYS, OCCLUSION_KEYS, SPARSIFICATION_FRACTIONS, V2_COLUMNS, V2_KEYS, V3_KEYS,
+                               bad_pixels, calibration_error, evaluate_scene, evaluate_v2, evaluate_v3,
+                               evaluate_v3_masks, metric_columns, occlusion_columns, occlusion_scores, reliability,
+                               sparsification_area, sparsification_curve)
 from msstereo.synthetic import synthetic_scene
+
+import naive
 
 
 def test_bad_pixels_hand_computed():
@@ -189,3 +192,71 @@ def test_every_score_is_a_plain_python_float():
                metric_columns(disparity, bare), occlusion_columns(scene.occlusion, scene)]
     numbers = [x for result in results for x in _numbers(result) if not isinstance(x, str)]
     assert len(numbers) > 50 and {type(x) for x in numbers} == {float}
+
+
+def _confidence_case(rng, shape, levels=None):
+    """A confidence map (``levels`` distinct values, or continuous), errors that it predicts a little, gt."""
+    conf = rng.random(shape) if levels is None else rng.integers(0, levels, shape) / (levels - 1)
+    error = np.where(rng.random(shape) < conf, 0.5, 2.0) * rng.choice([-1, 1], shape)
+    gt = np.full(shape, 10.0)
+    return conf, gt + error, gt
+
+
+@pytest.mark.parametrize("levels", [None, 3, 1])
+def test_calibration_error_against_naive(levels):
+    rng = np.random.default_rng(1)
+    conf, disparity, gt = _confidence_case(rng, (9, 11), levels if levels != 1 else None)
+    if levels == 1:
+        conf[:] = 1.0  # every pixel in the last, closed bin
+    right = np.abs(disparity - gt) <= 1
+    assert calibration_error(conf, disparity, gt, bins=10) == pytest.approx(naive.calibration_error(conf, right, 10))
+    assert calibration_error(conf, disparity, gt, bins=3) == pytest.approx(naive.calibration_error(conf, right, 3))
+
+
+def test_reliability_counts_and_a_calibrated_map():
+    rng = np.random.default_rng(2)
+    conf, disparity, gt = _confidence_case(rng, (200, 300))
+    diagram = reliability(conf, disparity, gt)
+    assert diagram["count"].sum() == conf.size and len(diagram["right"]) == 10
+    # The errors were drawn right with probability conf: calibrated up to sampling noise.
+    assert calibration_error(conf, disparity, gt) < 0.01
+    # Reversed, the same map is far off.
+    assert calibration_error(1 - conf, disparity, gt) > 0.3
+
+
+@pytest.mark.parametrize("levels", [2, 3, None])
+def test_sparsification_curve_against_every_order_of_the_ties(levels):
+    rng = np.random.default_rng(3)
+    conf, disparity, gt = _confidence_case(rng, (2, 4), levels)
+    right = np.abs(disparity - gt) <= 1
+    fractions = (0.1, 0.25, 0.3, 0.5, 0.8, 1.0)
+    assert sparsification_curve(conf, disparity, gt, fractions=fractions) == pytest.approx(
+        naive.sparsification_curve(conf, right, fractions))
+
+
+def test_sparsification_of_one_value_is_the_bad_rate_and_the_truth_is_optimal():
+    rng = np.random.default_rng(4)
+    conf, disparity, gt = _confidence_case(rng, (30, 40))
+    bad = bad_pixels(disparity, gt)
+    assert sparsification_curve(np.full(gt.shape, 0.5), disparity, gt) == pytest.approx(bad)
+    right = (np.abs(disparity - gt) <= 1).astype(float)
+    optimal = sparsification_area(right, disparity, gt)
+    expected = np.mean([100 * max(0, f - (1 - bad / 100)) / f for f in SPARSIFICATION_FRACTIONS])
+    assert optimal == pytest.approx(expected, abs=0.2)  # rounding of the kept counts
+    assert optimal < sparsification_area(conf, disparity, gt) < sparsification_area(1 - conf, disparity, gt)
+    half = np.arange(40)[None, :].repeat(30, 0) < 20
+    assert sparsification_curve(conf, disparity, gt, mask=half)[-1] == pytest.approx(bad_pixels(disparity, gt, half))
+
+
+def test_confidence_metrics_refuse_bad_input():
+    gt = np.ones((3, 4))
+    with pytest.raises(ValueError, match="confidence"):
+        calibration_error(np.full((3, 4), 1.5), gt, gt)
+    with pytest.raises(ValueError, match="confidence"):
+        sparsification_curve(np.full((3, 4), np.nan), gt, gt)
+    with pytest.raises(ValueError, match="confidence.*shape"):
+        sparsification_area(np.ones((4, 3)), gt, gt)
+    with pytest.raises(ValueError, match="fractions"):
+        sparsification_curve(np.ones((3, 4)), gt, gt, fractions=(0.0, 1.0))
+    with pytest.raises(ValueError, match="bins"):
+        reliability(np.ones((3, 4)), gt, gt, bins=0)

@@ -44,11 +44,12 @@ def constant_result(left, right, args, d_max):
         time.sleep(60)
     shape = left.shape[:2]
     d = np.full(shape, float(spec["value"]), np.float32)
-    maps = dict(v=None, v_image=None, disparity_right=None, v_right=None, occlusion=None, occlusion_right=None)
+    maps = dict(v=None, v_image=None, disparity_right=None, v_right=None, occlusion=None, occlusion_right=None,
+                confidence=None)
     if spec.get("occ"):
         half = np.full(shape, 0.5, np.float32)
         maps = dict(v=half, v_image=None, disparity_right=d, v_right=half, occlusion=np.zeros(shape, bool),
-                    occlusion_right=np.zeros(shape, bool))
+                    occlusion_right=np.zeros(shape, bool), confidence=None)
     return SimpleNamespace(disparity=d, seconds=0.5, d_range=(0.0, 8.0), **maps)
 
 
@@ -142,7 +143,8 @@ def _previous_set(folder, monkeypatch, capsys):
         d = np.ones(left.shape[:2], np.float32)
         half = np.full(d.shape, 0.5, np.float32)
         return type("R", (), dict(disparity=d, seconds=0.5, d_range=(0.0, 8.0), v=half, v_image=None,
-                                  disparity_right=d, v_right=half, occlusion=d < 0, occlusion_right=d < 0))
+                                  disparity_right=d, v_right=half, occlusion=d < 0, occlusion_right=d < 0,
+                                  confidence=None))
     monkeypatch.setattr(cli, "_run", constant)
     assert cli.main(["match", *inputs, "-o", "d.pfm", "--quiet"]) == 0
     capsys.readouterr()

@@ -79,6 +79,14 @@ def test_show_disparity_draws_the_colours_of_colorize():
     assert "0 to 32" in label and image.get_clim() == (0, 32)
 
 
+def test_show_confidence_draws_zero_black_and_one_white():
+    confidence = np.linspace(0, 1, 12 * 16, dtype=np.float32).reshape(12, 16)
+    image = viz.show_confidence(confidence, title="c")
+    drawn = image.to_rgba(image.get_array(), bytes=True)[..., :3].astype(int)
+    assert (drawn[0, 0] == 0).all() and (drawn[-1, -1] == 255).all()
+    assert image.get_clim() == (0.0, 1.0) and image.axes.get_title() == "c"
+
+
 def test_error_map_marks_missing_estimates_and_unevaluated_pixels():
     gt = np.array([[1.0, 2.0, np.inf], [4.0, 5.0, 6.0]])
     disparity = np.array([[1.5, np.nan, 3.0], [1.0, 5.0, 6.0]])

@@ -213,6 +213,25 @@ def sgbm(left, right, ndisp, settings=SGBM):
     return disparity, time.perf_counter() - start
 
 
+def sgbm_kept(left, right, ndisp):
+    """The pixels that SGBM as its users call it (`SGBM_AS_CALLED`) keeps: valid after its own checks.
+
+    One ``compute`` on the left-padded pair with ``disp12MaxDiff=1``; its
+    left disparity (unfilled, NaN elsewhere) and the kept pixels, for
+    comparing its density with a confidence map's.
+
+    Returns
+    -------
+    disparity : ndarray of float32, shape (H, W)
+    kept : ndarray of bool, shape (H, W)
+    """
+    cv2 = _import_cv2()
+    settings = SGBM_AS_CALLED
+    matcher = _matcher(cv2, settings, num_disparities(ndisp), _channels(left))
+    disparity = _padded_disparity(matcher, left, right)
+    return disparity, np.isfinite(disparity)
+
+
 def _import_cv2():
     """Return the cv2 module; ImportError naming the bench extra if missing."""
     try:
