@@ -22,7 +22,7 @@ import numpy as np
 from .confidence import confidence
 from .energy import ViewState, edge_map, features, stride, view_energy
 from .intensity import prepare_pair
-from .kernels.filters import gaussian_radius, weighted_median
+from .kernels.filters import gaussian_radius, guide_levels, weighted_median
 from .kernels.occlusion import background_fill
 from .occlusion import PHI_START, Occlusion, occluded
 from .parallel import map_views
@@ -101,7 +101,7 @@ class Problem:
     def _median(self, disparities, guides):
         """The image-guided weighted median of the finished disparities (model option ``weighted_median``)."""
         m = self.model
-        return map_views(lambda k: weighted_median(disparities[k], guides[k], np.ones(disparities[k].shape, bool),
+        return map_views(lambda k: weighted_median(disparities[k], guide_levels(guides[k]), np.ones(disparities[k].shape, bool),
                                                    m.weighted_median, m.median_color, m.median_space),
                          range(len(disparities)))
 

@@ -328,8 +328,11 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
         a0, a1 = max(i - radius, 0), min(i + radius + 1, m)
         b0, b1 = max(j - radius, 0), min(j + radius + 1, n)
         ys, xs = np.mgrid[a0:a1, b0:b1]
-        color = ((image[a0:a1, b0:b1] - image[i, j]) ** 2).sum(-1)
-        w = np.exp(-color / (2 * sigma_color**2) - ((ys - i) ** 2 + (xs - j) ** 2) / (2 * sigma_space**2))
+        # The guide in 8-bit levels: a Gaussian of each channel's difference, times one of distance.
+        w = np.exp(-((ys - i) ** 2 + (xs - j) ** 2) / (2 * sigma_space**2))
+        for c in range(image.shape[2]):
+            step = (image[a0:a1, b0:b1, c].astype(int) - int(image[i, j, c])) / 255
+            w = w * np.exp(-step**2 / (2 * sigma_color**2))
         values = d[a0:a1, b0:b1].ravel()
         order = np.argsort(values, kind="stable")
         cumulative = np.cumsum(w.ravel()[order])

@@ -5,7 +5,6 @@ the 5x5 median of the PDE solver and the image-guided weighted median (with
 the `msstereo.match` option that applies it).
 """
 
-import math
 
 import numpy as np
 import pytest
@@ -13,7 +12,8 @@ from scipy.ndimage import gaussian_filter, median_filter, uniform_filter
 
 import naive
 import naive_occlusion
-from msstereo.kernels.filters import _select_near, box_mean, gaussian_blur, gaussian_radius, median5, weighted_median
+from msstereo.kernels.filters import (_select_near, box_mean, gaussian_blur, gaussian_radius, guide_levels, median5,
+                                      weighted_median)
 
 RNG = np.random.default_rng(11)
 
@@ -81,7 +81,7 @@ def test_box_mean_is_scipys_uniform_filter_bit_for_bit(dtype, shape, radius):
 def test_weighted_median_matches_naive(radius, channels, ties):
     # With ties (four distinct values) the selection's equal-to-pivot part decides.
     d = RNG.integers(0, 4, (9, 12)).astype(float) if ties else RNG.uniform(0, 10, (9, 12))
-    image = RNG.uniform(0, 1, (9, 12, channels))
+    image = guide_levels(RNG.uniform(0, 1, (9, 12, channels)))
     mask = RNG.uniform(size=d.shape) < 0.6
     got = weighted_median(d, image, mask, radius, 0.2, 2.0)
     np.testing.assert_array_equal(got, naive.weighted_median(d, image, mask, radius, 0.2, 2.0))
@@ -94,14 +94,13 @@ def test_the_selection_near_two_guesses_is_the_weighted_median_whatever_the_gues
     for _ in range(200):
         count = int(RNG.integers(1, 40))
         values = RNG.integers(0, 5, count).astype(float) if ties else RNG.uniform(0, 10, count)
-        exponents = RNG.uniform(-5.0, 0.0, count)  # the kernel takes the weights' exponents
-        weights = np.array([math.exp(x) for x in exponents])
+        weights = np.exp(RNG.uniform(-5.0, 0.0, count))
         order = np.argsort(values, kind="stable")
         cumulative = np.cumsum(weights[order])
         want = values[order][np.searchsorted(cumulative, 0.5 * weights.sum())]
         pool = np.concatenate([values, RNG.uniform(-1, 11, 3), [-np.inf, np.inf]])
         guesses = RNG.choice(pool, 2)
-        assert _select_near(values.copy(), exponents.copy(), *guesses) == want
+        assert _select_near(values.copy(), weights.copy(), *guesses) == want
 
 
 def test_weighted_median_keeps_colour_edges_and_removes_specks():
@@ -111,7 +110,7 @@ def test_weighted_median_keeps_colour_edges_and_removes_specks():
     truth = np.where(np.arange(20) < 10, 3.0, 8.0)[None, :].repeat(20, 0)
     d = truth.copy()
     d[5, 4] = d[12, 15] = 20.0
-    got = weighted_median(d, image, np.ones(d.shape, bool), 3, 0.1, 3.0)
+    got = weighted_median(d, guide_levels(image), np.ones(d.shape, bool), 3, 0.1, 3.0)
     np.testing.assert_array_equal(got, truth)
 
 
@@ -138,12 +137,12 @@ def test_match_applies_the_weighted_median_to_the_finished_disparities(model):
         return remove_column_parity(image)[0] if get_model(model).column_parity else image
 
     guide = seen(scene.left, "left")
-    expected = weighted_median(plain.disparity, guide, np.ones(guide.shape[:2], bool), 3, 0.1, 4.0)
+    expected = weighted_median(plain.disparity, guide_levels(guide), np.ones(guide.shape[:2], bool), 3, 0.1, 4.0)
     np.testing.assert_array_equal(filtered.disparity, expected)
     assert filtered.disparity.dtype == np.float32
     if plain.disparity_right is not None:
         guide = seen(scene.right, "right")
-        expected = weighted_median(plain.disparity_right, guide, np.ones(guide.shape[:2], bool), 3, 0.1, 4.0)
+        expected = weighted_median(plain.disparity_right, guide_levels(guide), np.ones(guide.shape[:2], bool), 3, 0.1, 4.0)
         np.testing.assert_array_equal(filtered.disparity_right, expected)
 
 

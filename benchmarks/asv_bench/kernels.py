@@ -8,7 +8,7 @@ height; the width is 4/3 of it.
 
 import numpy as np
 
-from msstereo.kernels.filters import box_mean, weighted_median
+from msstereo.kernels.filters import box_mean, guide_levels, weighted_median
 from msstereo.kernels.search import search
 from msstereo.kernels.sor import sor_increment
 from msstereo.kernels.warp import warp
@@ -88,7 +88,7 @@ class WeightedMedian(_Kernel):
     def make(self, generator, shape):
         """A random disparity and RGB guide; every pixel filtered."""
         self.d = generator.uniform(0, 32, shape).astype(np.float32)
-        self.image = generator.uniform(0, 1, shape + (3,)).astype(np.float32)
+        self.image = guide_levels(generator.uniform(0, 1, shape + (3,)))
         self.mask = np.ones(shape, bool)
 
     def call(self):

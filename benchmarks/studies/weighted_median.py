@@ -21,7 +21,7 @@ import numpy as np
 
 from msstereo.batch import score
 from msstereo.datasets import SCENE_NAMES, V2_SCENES
-from msstereo.kernels.filters import weighted_median
+from msstereo.kernels.filters import guide_levels, weighted_median
 from msstereo.match import as_float_image
 from msstereo.models import MODELS
 
@@ -49,7 +49,7 @@ def main(argv=None):
         rows[key] = {}
         for name, result in plain.items():
             guide = as_float_image(scenes[name].left, "left")
-            out = weighted_median(result.disparity, guide, np.ones(result.disparity.shape, bool),
+            out = weighted_median(result.disparity, guide_levels(guide), np.ones(result.disparity.shape, bool),
                                   radius, color, space)
             rows[key][name] = bad1(score(scenes[name], out, result.seconds))
         print(key, {k: round(v, 2) for k, v in rows[key].items()}, flush=True)

@@ -267,7 +267,7 @@ def _select_weighted(values, weights, below, half):
 
 @jit
 def _select_near(values, weights, guess_1, guess_2):
-    """The weighted median of ``values`` with weights ``exp(weights)``, found first near two guesses.
+    """The weighted median of ``values`` with positive ``weights``, found first near two guesses.
 
     The smallest value whose cumulative weight (values in increasing order)
     reaches half the total. Each guess ``g`` is tested by the weights below
@@ -275,16 +275,12 @@ def _select_near(values, weights, guess_1, guess_2):
     the medians of the pixel's left and upper neighbours, which share most
     of its window, so that the two tests usually leave a few values between
     them for the quickselect (`_select_weighted`) instead of the window.
-    ``weights`` holds the exponents and is turned into the weights here, in
-    the pass that sums them for the tests (each sum a chain of additions
-    that the exponentials' latency hides). Values in ``values`` and
-    ``weights`` are reordered.
+    Values in ``values`` and ``weights`` are reordered.
     """
     count = values.shape[0]
     half = below_1 = at_1 = below_2 = at_2 = 0.0
     for k in range(count):  # no branches: both guesses in one pass
-        v, w = values[k], math.exp(weights[k])
-        weights[k] = w
+        v, w = values[k], weights[k]
         half += w
         below_1 += w if v < guess_1 else 0.0
         at_1 += w if v == guess_1 else 0.0
@@ -312,16 +308,57 @@ def _select_near(values, weights, guess_1, guess_2):
     return _select_weighted(values[:kept], weights[:kept], below, half)
 
 
+GUIDE_LEVELS = 255
+"""Steps of the weighted median's guide per unit of intensity (`guide_levels`)."""
+
+
+def guide_levels(image):
+    """The weighted median's guide: ``image`` in [0, 1] rounded to 8-bit levels, ``(M, N, C)`` uint8.
+
+    The colour weight is then a product of one table entry per channel
+    (`weighted_median`), with no exponential per window pixel; 8 bits are
+    the precision of the images the weight compares (a level is 0.4 % of
+    the range, a tenth of the default ``median_color``).
+    """
+    image = np.asarray(image, np.float64)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    return np.rint(np.clip(image, 0.0, 1.0) * GUIDE_LEVELS).astype(np.uint8)
+
+
 @jit
-def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
+def _median_tables(radius, sigma_color, sigma_space):
+    """The weights of `weighted_median`: per colour step ``exp(-(q / 255)^2 / (2 sigma_c^2))``, per offset in space."""
+    colour = np.empty(GUIDE_LEVELS + 1)
+    for q in range(GUIDE_LEVELS + 1):
+        x = q / GUIDE_LEVELS
+        colour[q] = math.exp(-x * x / (2.0 * sigma_color ** 2))
+    side = 2 * radius + 1
+    spatial = np.empty((side, side))
+    for a in range(side):
+        for b in range(side):
+            spatial[a, b] = math.exp(-((a - radius) ** 2 + (b - radius) ** 2) / (2.0 * sigma_space ** 2))
+    return colour, spatial
+
+
+@jit
+def weighted_median(d, guide, mask, radius, sigma_color, sigma_space):
     """Joint weighted median of ``d`` at the pixels of ``mask``.
+
+    The weight of a window pixel ``y`` for the centre ``x`` is
+
+        w(x, y) = exp(-|y - x|^2 / (2 sigma_space^2)) prod_c exp(-(I_c(y) - I_c(x))^2 / (2 sigma_color^2)),
+
+    the Gaussian of distance times the Gaussian of colour difference (one
+    factor per channel, read from a table of the 256 differences of 8-bit
+    levels).
 
     Parameters
     ----------
     d : (M, N) ndarray
         Disparity.
-    image : (M, N, C) ndarray
-        Guide image, values in [0, 1].
+    guide : (M, N, C) uint8 ndarray
+        Guide image in 8-bit levels (`guide_levels`).
     mask : (M, N) bool ndarray
         Pixels to filter; the others are copied.
     radius : int
@@ -338,13 +375,9 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
         the window's total weight.
     """
     m, n = d.shape
-    channels = image.shape[2]
+    channels = guide.shape[2]
+    colour, spatial = _median_tables(radius, sigma_color, sigma_space)
     side = 2 * radius + 1
-    spatial = np.empty((side, side))
-    for a in range(side):
-        for b in range(side):
-            spatial[a, b] = ((a - radius) ** 2 + (b - radius) ** 2) / (2.0 * sigma_space ** 2)
-    inv_color = 1.0 / (2.0 * sigma_color ** 2)
     values = np.empty(side * side)
     weights = np.empty(side * side)
     out = d.copy()
@@ -355,31 +388,17 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
                 continue
             b0, b1 = max(j - radius, 0), min(j + radius + 1, n)
             width = b1 - b0
-            centre = image[i, j]
+            centre = guide[i, j]
             count = 0
             for a in range(a0, a1):
-                # Row slices, read contiguously, and the centre's colour read once; the exponents
-                # here, the exponentials in the selection's first pass (`_select_near`). The
-                # same numbers as one loop per weight.
-                guide = image[a, b0:b1]
+                row = guide[a, b0:b1]
                 near = spatial[a - i + radius, b0 - j + radius:b1 - j + radius]
-                row_values = values[count:count + width]
-                row_weights = weights[count:count + width]
-                if channels == 3:  # unrolled: the same sums in the same order, a few % faster in all
-                    for b in range(width):
-                        x0 = guide[b, 0] - centre[0]
-                        x1 = guide[b, 1] - centre[1]
-                        x2 = guide[b, 2] - centre[2]
-                        row_values[b] = d[a, b0 + b]
-                        row_weights[b] = -(0.0 + x0 * x0 + x1 * x1 + x2 * x2) * inv_color - near[b]
-                else:
-                    for b in range(width):
-                        c = 0.0
-                        for k in range(channels):
-                            diff = guide[b, k] - centre[k]
-                            c += diff * diff
-                        row_values[b] = d[a, b0 + b]
-                        row_weights[b] = -c * inv_color - near[b]
+                for b in range(width):
+                    w = near[b]
+                    for c in range(channels):
+                        w *= colour[abs(np.int32(row[b, c]) - np.int32(centre[c]))]
+                    values[count + b] = d[a, b0 + b]
+                    weights[count + b] = w
                 count += width
             # Guesses: the left and upper neighbours' medians where they are made, else d itself.
             guess_1 = out[i, j - 1] if j > 0 and mask[i, j - 1] else d[i, j]

@@ -35,6 +35,9 @@ __all__ = ["cost_volume", "guided_filter", "cross_scale"]
 CHUNK = 16
 """Disparity slices filtered at once: bounds the temporaries to a few slices."""
 
+DATA_STRIP_BYTES = 2 * 2**20
+"""Bytes of cost volume per strip of rows in which the data term and census are sampled."""
+
 FILTER_STRIP_BYTES = 4 * 2**20
 """Bytes per temporary array of the guided filter when a cost volume is made in strips."""
 
@@ -76,14 +79,17 @@ def cost_volume(data, k0, h, count, base=None, rows=None):
     m_rows, n = data.shape
     volume = np.empty(data.shape + (count,), data.dtype)
     model = data.model
-    step = m_rows if rows is None else max(int(rows), 1)
+    # Strips of rows for the data term and census: each row's samples depend on a few rows
+    # around it only, and a strip's slices stay in cache while they are written into the
+    # volume's per-pixel order.
+    step = max(min(m_rows if rows is None else int(rows), DATA_STRIP_BYTES // (n * count * volume.itemsize)), 1)
     # The grid's samples that any pixel uses, for the census of each fractional part.
     grid = count if base is None else int(base.max()) + count
     census = _census_setup(k0 + h * np.arange(grid)) if model.census > 0 else None
     for start in range(0, m_rows, step):
         part = slice(start, min(start + step, m_rows))
         shape = (part.stop - part.start, n)
-        whole = rows is None
+        whole = step == m_rows
         f_ref = data.f_ref if whole else np.ascontiguousarray(data.f_ref[:, part])
         f_other = data.f_other if whole else np.ascontiguousarray(data.f_other[:, part])
         for j in range(count):
