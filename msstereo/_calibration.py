@@ -1,13 +1,13 @@
 """The fitted constants of `msstereo.confidence`, written by ``python -m benchmarks.studies.confidence --write``."""
 
-WEIGHTS = {"consistency": -0.992462,
-           "occluded": -0.0729491,
-           "near_occlusion": -2.17502,
-           "discontinuity": -0.958368,
-           "texture": -0.071066,
-           "spread": -0.306938,
-           "range": -0.677649}
+WEIGHTS = {"consistency": -0.990251,
+           "occluded": -0.0742273,
+           "near_occlusion": -2.17393,
+           "discontinuity": -0.959378,
+           "texture": -0.0705258,
+           "spread": -0.308609,
+           "range": -0.678664}
 """Logistic weight of each feature of `msstereo.confidence.FEATURES`."""
 
-BIAS = 4.1418
+BIAS = 4.1463
 """Logistic bias."""
