@@ -68,8 +68,8 @@ def _blur_axis1_inplace(image, w, radius):
     m, n = image.shape
     row = np.empty(n, image.dtype)
     for i in range(m):
-        # A loop, not ``row[:] = image[i]``: a slice assignment compiles numba's shape-mismatch
-        # message (string formatting), seconds of a first run for a copy.
+        # A loop, not ``row[:] = image[i]``: a slice assignment makes Numba compile its
+        # shape-mismatch message (string formatting) on first use.
         for j in range(n):
             row[j] = image[i, j]
         for j in range(n):
