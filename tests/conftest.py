@@ -47,8 +47,8 @@ def default_signals():
     """Python's own Ctrl-C (``KeyboardInterrupt``) and SIGTERM (the default action) during the test.
 
     A test of what msstereo does with these signals starts from them, whatever
-    the process running it had before (an earlier test, or the launcher of a
-    test worker, may leave Ctrl-C ignored); the previous handlers come back after.
+    the process running it had before (a test run earlier in the same process
+    has left Ctrl-C ignored); the previous handlers come back after.
     """
     previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -85,8 +85,8 @@ def test_demo_runs_on_motorcycle_and_scores_it(tmp_path, capsys, monkeypatch):
     from msstereo.datasets import motorcycle
     scene = motorcycle()
     assert scene.shape == (500, 741)
-    # The demo's steps on a quarter of the scene, with its ground truth and range: the match of
-    # the whole scene takes a minute, and the studies time and score it.
+    # The demo's steps on a quarter of the scene, with its ground truth and range; the match of
+    # the whole scene is the studies' to time and score.
     part = (slice(125, 375), slice(185, 555))
     quarter = dataclasses.replace(scene, left=scene.left[part], right=scene.right[part],
                                   disparity=scene.disparity[part],
