@@ -60,5 +60,15 @@ import numba  # noqa: E402  (after NUMBA_CACHE_DIR is set)
 
 numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
 
-jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+_OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
+
+jit = numba.njit(**_OPTIONS)
 """Kernel decorator."""
+
+inner = numba.njit(no_cpython_wrapper=True, no_cfunc_wrapper=True, **_OPTIONS)
+"""Decorator of a kernel that only other kernels call.
+
+Without the CPython wrapper, which boxes the arguments and results of each
+compiled signature for calls from Python, a first run compiles less (no
+call from Python ever uses it). Calling such a kernel from Python fails.
+"""

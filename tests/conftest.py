@@ -1,6 +1,7 @@
-"""Shared fixtures: the Middlebury data folder used by data-dependent tests."""
+"""Shared fixtures: the Middlebury data folder used by data-dependent tests, Python's own signal handlers."""
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,19 @@ def v2_scene_loader(data_root):
         return cache[name]
 
     return load
+
+
+@pytest.fixture
+def default_signals():
+    """Python's own Ctrl-C (``KeyboardInterrupt``) and SIGTERM (the default action) during the test.
+
+    A test of what msstereo does with these signals starts from them, whatever
+    the process running it had before (a test run earlier in the same process
+    has left Ctrl-C ignored); the previous handlers come back after.
+    """
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

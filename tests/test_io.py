@@ -360,7 +360,7 @@ def test_output_set_restores_the_previous_files_when_a_move_fails(tmp_path, monk
     assert len(calls) > 2 and _files(tmp_path) == before
 
 
-def test_output_set_completes_publishing_before_ctrl_c(tmp_path, monkeypatch):
+def test_output_set_completes_publishing_before_ctrl_c(tmp_path, monkeypatch, default_signals):
     import os
     import signal
 

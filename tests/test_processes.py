@@ -240,7 +240,7 @@ def test_a_run_killed_while_publishing_blocks_no_later_run_and_its_temporaries_g
 # msstereo batch: the workers leave signals to the command
 # --------------------------------------------------------------------------
 
-def test_processes_started_by_a_batch_cluster_ignore_ctrl_c_and_sigterm():
+def test_processes_started_by_a_batch_cluster_ignore_ctrl_c_and_sigterm(default_signals):
     from msstereo.batch import _signals_blocked
     probe = "import signal; print([signal.getsignal(s) == signal.SIG_IGN for s in (signal.SIGINT, signal.SIGTERM)])"
     with _signals_blocked():

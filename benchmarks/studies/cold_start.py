@@ -8,7 +8,9 @@ child times its first ``default`` match, then an ``ms-occ``/``pde`` match
 of Motorcycle (the compile time does not depend on the image size). Wall
 and CPU seconds (all threads of the child) are the medians over the
 repeats; the trees take turns in each repeat, so that the load of a shared
-machine falls on them alike.
+machine falls on them alike. The count of functions compiled (Numba's
+``numba:compile`` events: kernels and Numba's own overloads, once per
+signature) does not depend on the load.
 
 Saves ``benchmarks/results/cold_start.md`` unless ``--no-save``.
 
@@ -35,15 +37,29 @@ RUNS = (("default", "relax"), ("ms-occ", "pde"))
 
 CHILD = """
 import json, sys, time
+from numba.core import event
 import msstereo
 from skimage import data
+
+
+class Compiles(event.Listener):
+    count = 0
+
+    def on_start(self, ev):
+        pass
+
+    def on_end(self, ev):
+        Compiles.count += 1
+
+
+event.register("numba:compile", Compiles())
 left, right, _ = data.stereo_motorcycle()
 left, right = left[300:400, 300:450], right[300:400, 300:450]
 times = []
 for model, solver in json.loads(sys.argv[1]):
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu, count = time.perf_counter(), time.process_time(), Compiles.count
     msstereo.match(left, right, d_min=0, d_max=64, model=model, solver=solver)
-    times.append((time.perf_counter() - wall, time.process_time() - cpu))
+    times.append((time.perf_counter() - wall, time.process_time() - cpu, Compiles.count - count))
 print(json.dumps(times))
 """
 
@@ -51,7 +67,10 @@ RESULT = RESULTS / "cold_start.md"
 
 
 def child_times(tree, cache):
-    """(wall, cpu) seconds of each match of `RUNS` in a new process of ``tree`` on ``cache``.
+    """(wall, cpu) seconds and the functions compiled, of each match of `RUNS` in a new process of ``tree`` on ``cache``.
+
+    The functions are those Numba compiles in the match (kernels, and Numba's
+    own overloads that they call, once per signature).
 
     The child runs in ``tree``: ``python -c`` puts its working folder first on
     ``sys.path``, so that is where ``msstereo`` is imported from.
@@ -64,7 +83,7 @@ def child_times(tree, cache):
 
 
 def measure(trees, repeat):
-    """{label: array (repeat, cold/warm, run, wall/cpu)} of seconds."""
+    """{label: array (repeat, cold/warm, run, wall/cpu/compiled)}: seconds and functions compiled."""
     times = {label: [] for label in trees}
     for r in range(repeat):
         for label, tree in trees.items():
@@ -76,14 +95,14 @@ def measure(trees, repeat):
 
 def table(times):
     """Markdown table of the medians, a row per tree and match."""
-    lines = markdown_table(["tree", "match", "cold wall s", "cold CPU s", "warm wall s", "warm CPU s"], [],
-                           align="llrrrr")
+    lines = markdown_table(["tree", "match", "cold wall s", "cold CPU s", "warm wall s", "warm CPU s",
+                            "compiled (cold)"], [], align="llrrrrr")
     for label, t in times.items():
         median = np.median(t, axis=0)
         for k, (model, solver) in enumerate(RUNS):
             name = f"{model}/{solver}" + (" after default" if k else "")
             cells = [f"{median[state, k, unit]:.2f}" for state in (0, 1) for unit in (0, 1)]
-            lines.append(markdown_row([label, name, *cells]))
+            lines.append(markdown_row([label, name, *cells, f"{median[0, k, 2]:.0f}"]))
     return "\n".join(lines)
 
 

@@ -13,7 +13,7 @@ for the Gauss-Newton model and, at ``dd = 0``, giving the exact derivative
 
 import numpy as np
 
-from .._jit import jit
+from .._jit import inner, jit
 from .penalty import psi, psi_prime
 
 
@@ -40,7 +40,7 @@ def linearize(fl, values, slopes, weights, sign):
     return _residual_terms(fl, values, slopes, weights, sign, True)
 
 
-@jit
+@inner
 def _residual_terms(fl, values, slopes, weights, sign, with_slopes):
     """`linearize`'s ``R, J12, J11``; without ``with_slopes`` only ``R`` (the ``J`` empty, ``slopes`` unread)."""
     k_count, m, n = fl.shape

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .._jit import jit
+from .._jit import inner, jit
 
 
 @jit
@@ -34,7 +34,7 @@ def gaussian_radius(sigma):
     return int(math.ceil(3.0 * sigma))
 
 
-@jit
+@inner
 def _gaussian_weights(sigma, radius):
     """Normalized 1-D Gaussian weights on ``-radius..radius``, as scipy builds them."""
     w = np.empty(2 * radius + 1)
@@ -48,7 +48,7 @@ def _gaussian_weights(sigma, radius):
     return w
 
 
-@jit
+@inner
 def _blur_axis0(image, w, radius):
     """Correlate along axis 0 with edge replication (scipy mode 'nearest')."""
     m, n = image.shape
@@ -62,13 +62,16 @@ def _blur_axis0(image, w, radius):
     return out
 
 
-@jit
+@inner
 def _blur_axis1_inplace(image, w, radius):
     """`_blur_axis0` along axis 1, in place: each row is copied first (the same sums)."""
     m, n = image.shape
     row = np.empty(n, image.dtype)
     for i in range(m):
-        row[:] = image[i]
+        # A loop, not ``row[:] = image[i]``: a slice assignment makes Numba compile its
+        # shape-mismatch message (string formatting) on first use.
+        for j in range(n):
+            row[j] = image[i, j]
         for j in range(n):
             acc = 0.0
             for k in range(-radius, radius + 1):
@@ -108,7 +111,7 @@ def gaussian_blur(image, sigma):
     return out
 
 
-@jit
+@inner
 def _running_mean(u, radius, out):
     """Mean of ``u`` over ``2 radius + 1`` rows centred on each row, rows clamped at the ends.
 
@@ -225,7 +228,7 @@ def guided_output(mean_a, mean_b, guide, zero, out):
                 out[i, j, k] = q[k] + mean_b[i, j, k]
 
 
-@jit
+@inner
 def _select_weighted(values, weights, below, half):
     """The smallest of ``values`` at which ``below`` plus the cumulative weight reaches ``half``.
 
@@ -415,7 +418,7 @@ def weighted_median(d, guide, mask, radius, sigma_color, sigma_space):
 # straight-line min/max, kept in registers. A comparator network selects the k-th smallest
 # of any input if it does so for all 0-1 inputs (Knuth, TAOCP 3, 5.3.4); this one was checked
 # on all 2^25 of them, and the tests compare it with scipy on random and tied values.
-@jit
+@inner
 def _median25(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11, x12,
                x13, x14, x15, x16, x17, x18, x19, x20, x21, x22, x23, x24):
     """The median (13th smallest) of 25 values."""

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from .._jit import jit
+from .._jit import inner, jit
 from .grid import divergence_at, gradient
 from .penalty import psi
 from .warp import warp
@@ -234,7 +234,7 @@ def occlusion_energy(e_blur, phi, t, nu, eps_h, eta=ETA_OCCL):
     return total
 
 
-@jit
+@inner
 def _flow_pass(phi, e_blur, t, nu, eps_h, eta, tau, h, px, py, g):
     """``g = dE_occl/dphi`` into ``g`` and, if ``tau > 0``, ``phi -= tau * g`` in place.
 
@@ -272,7 +272,7 @@ def _flow_pass(phi, e_blur, t, nu, eps_h, eta, tau, h, px, py, g):
                 _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, j)
 
 
-@jit
+@inner
 def _unit_gradient(h0, h1, px, py, eta):
     """``grad H / psi(|grad H|^2)`` along a row ``h0`` with the next row ``h1`` (``h0`` itself
     for the last row: zero difference), and a zero difference past the last column."""
@@ -290,7 +290,7 @@ def _unit_gradient(h0, h1, px, py, eta):
     py[n - 1] = hy * inv
 
 
-@jit
+@inner
 def _flow_row(phi, e_blur, t, nu, eps_h, tau, px, px_left, py, py_up, g):
     """`_flow_pixel` along inner pixels of an inner row, from views at the pixels, their
     left neighbours (``px_left``) and upper neighbours (``py_up``)."""
@@ -301,7 +301,7 @@ def _flow_row(phi, e_blur, t, nu, eps_h, tau, px, px_left, py, py_up, g):
             phi[j] = phi[j] - tau * g[j]
 
 
-@jit
+@inner
 def _flow_pixel(phi, e_blur, t, nu, eps_h, tau, px, py, g, i, j):
     """Curvature, ``g`` and the step at pixel ``(i, j)``, any pixel (see `_flow_pass`)."""
     g[i, j] = divergence_at(px, py, i, j)

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from .._jit import jit
+from .._jit import inner, jit
 from .prefetch import prefetch
 
 AHEAD = 8
@@ -36,7 +36,7 @@ AHEAD = 8
 to arrive before the pixel is reached, near enough for it to stay in cache."""
 
 
-@jit
+@inner
 def _prefetch_ahead(cost, i, j, disparity, k0, h, base):
     """Ask the caches for the samples near ``disparity`` of pixel ``(i, j + AHEAD)``, if any (`prefetch`)."""
     ahead = j + AHEAD
@@ -45,7 +45,7 @@ def _prefetch_ahead(cost, i, j, disparity, k0, h, base):
         prefetch(cost, i, ahead, min(max(near, 0), cost.shape[2] - 1))
 
 
-@jit
+@inner
 def _parabola(cost, i, j, a, k0, h, b):
     """``C(x, a)``: the parabola through the sample nearest ``a`` and its neighbours.
 
@@ -93,7 +93,7 @@ def interpolated_cost(cost, a, k0, h, base):
     return out
 
 
-@jit
+@inner
 def _least(cost, i, j):
     """The least of the pixel's samples (``cost[i, j].min()``)."""
     least = cost[i, j, 0]

@@ -31,7 +31,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from .._jit import jit
+from .._jit import inner, jit
 
 
 @jit
@@ -241,7 +241,7 @@ def packed_sor(x, x0, aa, bb, gg, n, sweeps, omega, clip=None):
         _packed_colour_row(x, x0, aa, bb, gg, c, i, n, omega, clip)
 
 
-@jit
+@inner
 def _packed_colour_row(x, x0, aa, bb, gg, c, i, n, omega, clip):
     """The updates of colour ``c`` in row ``i`` of a red-black sweep on packed arrays."""
     m = x.shape[1]
@@ -326,7 +326,7 @@ class SorSystem:
         return u
 
 
-@jit
+@inner
 def _packed_row(x, xr, xl, x0, x0r, x0l, xb, x0b, xa, x0a, a, b, g, gl, ga, omega, clip):
     """`_sor_update` of a run of packed pixels of an inner row, all four neighbours present.
 
@@ -354,7 +354,7 @@ def _packed_row(x, xr, xl, x0, x0r, x0l, xb, x0b, xa, x0a, a, b, g, gl, ga, omeg
         x[k] = clipped(value + omega * (num / den - value), clip) if den > 0.0 else value
 
 
-@jit
+@inner
 def _packed_update(x, x0, a, b, g, c, i, k, sh, n, omega, clip):
     """`_sor_update` of the packed pixel ``(c, i, k)`` (column ``sh + 2 k``), any pixel."""
     m = x.shape[1]
@@ -383,7 +383,7 @@ def _packed_update(x, x0, a, b, g, c, i, k, sh, n, omega, clip):
         x[c, i, k] = clipped(x[c, i, k] + omega * (num / den - x[c, i, k]), clip)
 
 
-@jit
+@inner
 def _sor_update(dd, d0, a, b, g, omega, clip, i, j):
     """The SOR update of pixel ``(i, j)`` of `sor_increment`, any pixel."""
     m, n = dd.shape

@@ -14,10 +14,10 @@ pixel is flagged in the returned ``outside`` mask.
 
 import numpy as np
 
-from .._jit import jit
+from .._jit import inner, jit
 
 
-@jit
+@inner
 def _keys(t):
     """Weights and their derivatives of Keys' cubic for fractional offset t."""
     # Catmull-Rom (a = -1/2) weights for the samples at -1, 0, 1, 2.
@@ -120,7 +120,7 @@ def warp(features, d, sign, order, with_slopes=True):
     return values, slopes, outside
 
 
-@jit
+@inner
 def _regular_run(left, flat, n):
     """The run ``[lo, hi)`` around the middle column where ``left[j] = j + shift`` with all
     four cubic taps inside the row and no clamping; ``(0, 0, 0)`` if it is shorter than 8
@@ -139,7 +139,7 @@ def _regular_run(left, flat, n):
     return lo, hi, shift
 
 
-@jit
+@inner
 def _cubic_run(f, w0, w1, w2, w3, out):
     """``out[t] = sum_k w_k[t] f[t + k]`` along a run: ``f[t:t + 4]`` are the taps of output ``t``.
 
@@ -149,7 +149,7 @@ def _cubic_run(f, w0, w1, w2, w3, out):
         out[t] = w0[t] * f[t] + w1[t] * f[t + 1] + w2[t] * f[t + 2] + w3[t] * f[t + 3]
 
 
-@jit
+@inner
 def _cubic_gather(f, left, flat, weight, values, slopes, with_slopes, columns):
     """Cubic values (and slopes) of the ``columns`` (a range) of a row, tap by tap."""
     # A range, not its bounds: a literal 0 bound would compile a second specialization.
