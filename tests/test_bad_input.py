@@ -721,7 +721,7 @@ def test_cli_failure_while_writing_leaves_the_previous_set(files, capsys, monkey
     argv = ["match", "im0.png", "im1.png", "-o", "d.pfm", *CLI_FAST, "--model", "ms-occ"]
     assert run(argv, capsys)[0] == 0
     before = snapshot(files)
-    assert len(before) == 2 + 8 + 1  # the pair, the files of ms-occ, the manifest
+    assert len(before) == 2 + 9 + 1  # the pair, the files of ms-occ (its confidence too), the manifest
     monkeypatch.setattr("msstereo.cli.write_png", _failing_on_call(3, error))
     result, _, err = run([*argv, "--param", "beta=0.2"], capsys)
     assert result == code

@@ -50,7 +50,7 @@ def constant_result(left, right, args, d_max):
         half = np.full(shape, 0.5, np.float32)
         maps = dict(v=half, v_image=None, disparity_right=d, v_right=half, occlusion=np.zeros(shape, bool),
                     occlusion_right=np.zeros(shape, bool), confidence=None)
-    return SimpleNamespace(disparity=d, seconds=0.5, d_range=(0.0, 8.0), **maps)
+    return SimpleNamespace(disparity=d, seconds=0.5, d_range=(0.0, 8.0), coarse=None, **maps)
 
 
 cli._run = constant_result
@@ -142,7 +142,7 @@ def _previous_set(folder, monkeypatch, capsys):
     def constant(left, right, args, d_max):
         d = np.ones(left.shape[:2], np.float32)
         half = np.full(d.shape, 0.5, np.float32)
-        return type("R", (), dict(disparity=d, seconds=0.5, d_range=(0.0, 8.0), v=half, v_image=None,
+        return type("R", (), dict(disparity=d, seconds=0.5, d_range=(0.0, 8.0), coarse=None, v=half, v_image=None,
                                   disparity_right=d, v_right=half, occlusion=d < 0, occlusion_right=d < 0,
                                   confidence=None))
     monkeypatch.setattr(cli, "_run", constant)
