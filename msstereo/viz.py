@@ -471,11 +471,16 @@ def show_discontinuity(v, ax=None, *, title=None, colorbar=True):
     ImportError
         If Matplotlib is not installed.
     """
+    return _show_unit(v, "v", "v (0 = edge)", ax, title, colorbar)
+
+
+def _show_unit(values, name, label, ax, title, colorbar):
+    """Draw a map of values in [0, 1] named ``name`` in gray, its colour bar labelled ``label``."""
     plt, ax = _axes(ax)
-    image = ax.imshow(_as_field(v, "v"), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    image = ax.imshow(_as_field(values, name), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     _finish(ax, title)
     if colorbar:
-        plt.colorbar(image, ax=ax, fraction=0.046, pad=0.02).set_label("v (0 = edge)")
+        plt.colorbar(image, ax=ax, fraction=0.046, pad=0.02).set_label(label)
     return image
 
 
@@ -502,13 +507,7 @@ def show_confidence(confidence, ax=None, *, title=None, colorbar=True):
     ImportError
         If Matplotlib is not installed.
     """
-    plt, ax = _axes(ax)
-    image = ax.imshow(_as_field(confidence, "confidence"), cmap="gray", vmin=0.0, vmax=1.0,
-                      interpolation="nearest")
-    _finish(ax, title)
-    if colorbar:
-        plt.colorbar(image, ax=ax, fraction=0.046, pad=0.02).set_label("P(within 1 px)")
-    return image
+    return _show_unit(confidence, "confidence", "P(within 1 px)", ax, title, colorbar)
 
 
 def show_occlusion(image, occlusion, ax=None, *, reference=None, title=None, legend=True):
