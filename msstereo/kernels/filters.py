@@ -329,7 +329,7 @@ def guide_levels(image):
     return np.rint(np.clip(image, 0.0, 1.0) * GUIDE_LEVELS).astype(np.uint8)
 
 
-@jit
+@inner
 def _median_tables(radius, sigma_color, sigma_space):
     """The weights of `weighted_median`: per colour step ``exp(-(q / 255)^2 / (2 sigma_c^2))``, per offset in space."""
     colour = np.empty(GUIDE_LEVELS + 1)
