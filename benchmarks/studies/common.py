@@ -494,8 +494,8 @@ def disparity_range(scene):
     return extent
 
 
-def run_scene(scene, model, solver, params):
-    """Match one scene with msstereo.
+def run_scene(scene, model, solver, params, found_range=False):
+    """Match one scene with msstereo, over ``[0, ndisp]`` or the range it finds.
 
     Parameters
     ----------
@@ -505,6 +505,9 @@ def run_scene(scene, model, solver, params):
     params : dict
         Further keywords of `msstereo.match` (model parameters, pipeline
         options).
+    found_range : bool
+        Give no range: `msstereo.match` finds it from the pair, as for a
+        user who passes none (default: the scene's ``[0, ndisp]``).
 
     Returns
     -------
@@ -513,8 +516,8 @@ def run_scene(scene, model, solver, params):
         ``occ precision`` and ``occ recall`` (`msstereo.batch.score`).
     result : msstereo.StereoResult
     """
-    result = msstereo.match(scene.left, scene.right, model=model, solver=solver,
-                            **disparity_range(scene), **params)
+    extent = {} if found_range else disparity_range(scene)
+    result = msstereo.match(scene.left, scene.right, model=model, solver=solver, **extent, **params)
     return score(scene, result.disparity, result.seconds, result.occlusion), result
 
 

@@ -29,6 +29,7 @@ Usage::
     python -m benchmarks.studies.middlebury --models tv ms-tv ms-occ
     python -m benchmarks.studies.middlebury --models tv --scenes tsukuba art --set beta=0.03 --no-save
     python -m benchmarks.studies.middlebury --models ms-tv --solvers pde optimize --scenes teddy motorcycle
+    python -m benchmarks.studies.middlebury --models tv ms-tv --solvers relax --found-range  # no range given
 
 ``--set NAME=VALUE`` (repeatable) overrides a model parameter (a field of
 `msstereo.Model`), a pipeline option of `msstereo.match` (``factor``,
@@ -94,7 +95,7 @@ def progress(scene, method, row):
     print(f"{scene:10s} {method:18s} {cells}", file=sys.stderr, flush=True)
 
 
-def run_benchmark(scenes, models, solvers, params, scheduler=None, workers=None):
+def run_benchmark(scenes, models, solvers, params, scheduler=None, workers=None, found_range=False):
     """SGBM and every model with every solver on every scene.
 
     Parameters
@@ -110,6 +111,8 @@ def run_benchmark(scenes, models, solvers, params, scheduler=None, workers=None)
     workers : int, optional
         Without `scheduler`: the matches run on a local Dask cluster of this
         many worker processes. Neither: everything runs in this process.
+    found_range : bool
+        Match without a range (`msstereo.match` finds it; serial runs only).
 
     Returns
     -------
@@ -118,6 +121,8 @@ def run_benchmark(scenes, models, solvers, params, scheduler=None, workers=None)
         ``model``, ``solver``, ``scene``, ``group`` and the columns of
         `score` plus ``x sgbm``.
     """
+    if found_range and (scheduler is not None or workers is not None):
+        raise SystemExit("--found-range runs serially: not with --workers or --scheduler")
     if scheduler is not None or workers is not None:
         return _run_benchmark_on_dask(scenes, models, solvers, params, scheduler, workers)
     rows = []
@@ -130,7 +135,7 @@ def run_benchmark(scenes, models, solvers, params, scheduler=None, workers=None)
             for solver_name, solver in solvers.items():
                 if not compatible(model, solver):
                     continue
-                row, _ = run_scene(scene, model, solver, params)
+                row, _ = run_scene(scene, model, solver, params, found_range)
                 rows.append(_record(name, method_name(model, solver_name), model, solver_name,
                                     row, peer))
     return rows
@@ -288,6 +293,8 @@ def parse_args(argv):
                         choices=list(msstereo.MODELS), help="models to run (default: all)")
     parser.add_argument("--solvers", nargs="+", default=["pde"],
                         help=f"solvers to run each model with (default: pde; any of {sorted(SOLVERS)})")
+    parser.add_argument("--found-range", action="store_true",
+                        help="give msstereo no range, as a user without ndisp (default: 0..ndisp)")
     add_set_option(parser)
     add_dask_options(parser)
     return parser.parse_args(argv)
@@ -305,7 +312,7 @@ def main(argv=None):
     except ImportError as error:
         raise SystemExit(str(error)) from None
 
-    rows = run_benchmark(scenes, args.models, solvers, params, args.scheduler, args.workers)
+    rows = run_benchmark(scenes, args.models, solvers, params, args.scheduler, args.workers, args.found_range)
     means = group_means(rows)
     report = format_report(rows, means)
     print(report)
