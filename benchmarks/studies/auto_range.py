@@ -12,7 +12,8 @@ against the allowance ``max(8 px, 25 %)`` of that extent, and the pass's
 seconds. Matches: each scene with the default model and solver over
 ``[0, ndisp]`` (the scene's) and without a range, alternating, three runs
 each on one thread; medians of bad 1 nonocc (Motorcycle: bad 1 over the
-known pixels) and of seconds, the time ratio, and the coarse pass's share
+known pixels) and of seconds, the time ratio, the time over that of SGBM
+as its users call it in the same round (``x sgbm``), and the coarse pass's share
 of the run without a range. Seconds are indicative on a shared machine.
 Rows go to ``benchmarks/results/auto_range.jsonl`` as they come (several
 processes may share the scenes); ``--table`` makes ``auto_range.md`` from
@@ -37,8 +38,8 @@ from msstereo.coarse import CoarsePass, estimate_range
 from msstereo.datasets import SCENE_NAMES
 from msstereo.intensity import prepare_pair
 
-from .common import (RESULTS, command_line, json_safe, load_scenes, markdown_table, run_info, study_parser,
-                     write_markdown)
+from .common import (RESULTS, command_line, json_safe, load_scenes, markdown_table, run_info, sgbm_seconds,
+                     study_parser, write_markdown)
 
 NEGATIVE_CLEARANCE = 10
 """Pixels by which the largest disparity of the negative crop stays below 0."""
@@ -104,10 +105,17 @@ def _key(scene):
 
 
 def match_rows(scene, repeat):
-    """Medians over ``repeat`` alternating runs of the scene with its ndisp and without a range."""
+    """Medians over ``repeat`` alternating runs of the scene with its ndisp and without a range.
+
+    Each round also times SGBM as its users call it (`sgbm_seconds`, the
+    median of 5 runs): ``x sgbm`` is the median over the rounds of the
+    match's seconds over SGBM's of the same round.
+    """
     runs = {"ndisp": [], "found": []}
+    peer = []
     ranges = {"ndisp": (0.0, scene.ndisp), "found": (None, None)}
     for _ in range(repeat):
+        peer.append(sgbm_seconds(scene.left, scene.right, scene.ndisp, 5))
         for config, (d_min, d_max) in ranges.items():
             result = msstereo.match(scene.left, scene.right, d_min=d_min, d_max=d_max, threads=1)
             row = score(scene, result.disparity, result.seconds)
@@ -117,7 +125,9 @@ def match_rows(scene, repeat):
     for config, rows in runs.items():
         out[config] = {"bad1": float(np.median([r["bad1"] for r in rows])),
                        "seconds": float(np.median([r["seconds"] for r in rows])),
-                       "range": rows[-1]["range"], "runs": rows}
+                       "range": rows[-1]["range"], "runs": rows,
+                       "x sgbm": float(np.median([r["seconds"] / p for r, p in zip(rows, peer)]))}
+    out["sgbm seconds"] = float(np.median(peer))
     coarse = [r["coarse"] / r["seconds"] for r in runs["found"]]
     out["coarse share %"] = 100.0 * float(np.median(coarse))
     out["coarse seconds"] = float(np.median([r["coarse"] for r in runs["found"]]))
@@ -127,18 +137,23 @@ def match_rows(scene, repeat):
 def matches_table(rows):
     """One row per scene; ``width ratio``: the found range's width over ``ndisp``'s, which the cost volume
     and the search scale with (the seconds of a shared machine vary more than that between runs)."""
-    header = ["scene", "score", "ndisp range", "bad 1 (ndisp)", "s (ndisp)", "found range", "bad 1 (found)",
-              "s (found)", "difference", "time ratio", "width ratio", "pass s", "pass share %", "ok"]
+    header = ["scene", "score", "sgbm s", "ndisp range", "bad 1 (ndisp)", "s (ndisp)", "x sgbm (ndisp)",
+              "found range", "bad 1 (found)", "s (found)", "x sgbm (found)", "difference", "time ratio",
+              "width ratio", "pass s", "pass share %", "ok"]
     cells = []
     for r in rows:
         nd, fd = r["ndisp"], r["found"]
         diff, ratio = fd["bad1"] - nd["bad1"], fd["seconds"] / nd["seconds"]
         width = (fd["range"][1] - fd["range"][0]) / (nd["range"][1] - nd["range"][0])
-        cells.append([r["scene"], r["score"], f"0..{nd['range'][1]:g}", f"{nd['bad1']:.2f}", f"{nd['seconds']:.2f}",
+        peer = r.get("sgbm seconds")  # rows saved before the peer was timed have none
+        times = [f"{x['x sgbm']:.0f}" if peer else "-" for x in (nd, fd)]
+        cells.append([r["scene"], r["score"], f"{peer:.3f}" if peer else "-", f"0..{nd['range'][1]:g}",
+                      f"{nd['bad1']:.2f}", f"{nd['seconds']:.2f}", times[0],
                       f"{fd['range'][0]:.2f}..{fd['range'][1]:.2f}", f"{fd['bad1']:.2f}", f"{fd['seconds']:.2f}",
+                      times[1],
                       f"{diff:+.2f}", f"{ratio:.2f}", f"{width:.2f}", f"{r['coarse seconds']:.3f}",
                       f"{r['coarse share %']:.1f}", "yes" if diff <= 0.3 and ratio <= 1.3 else "**no**"])
-    return "\n".join(markdown_table(header, cells, align="lllrrlrrrrrrrl"))
+    return "\n".join(markdown_table(header, cells, align="llrlrrrlrrrrrrrrl"))
 
 
 def _append(kind, row):
