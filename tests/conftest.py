@@ -1,4 +1,4 @@
-"""Shared fixtures: the Middlebury data folder used by data-dependent tests, Python's own signal handlers."""
+"""Shared fixtures (the Middlebury data folder, Python's own signal handlers) and the order of the test files."""
 
 import os
 import signal
@@ -56,3 +56,29 @@ def default_signals():
     yield
     for signum, handler in previous.items():
         signal.signal(signum, handler)
+
+
+#: Files of long tests, handed to the workers first and in this order: whole solves at full
+#: size (they compile the kernels), processes that compile nothing (signals, a reinstall)
+#: beside them, then notebooks and fresh interpreters, which find the kernels compiled.
+FIRST = ("test_middlebury.py", "test_processes.py", "test_notebooks.py", "test_cold_start.py")
+
+
+def pytest_configure(config):
+    """Hand the test files to pytest-xdist's workers in collection order (see `pytest_collection_modifyitems`).
+
+    ``--dist loadfile`` otherwise hands out the files with the most tests
+    first, which leaves the few long tests to the end, when one worker runs
+    them while the other waits.
+    """
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items):
+    """The files of `FIRST` first, so that their long tests overlap the many short ones."""
+    def rank(item):
+        name = item.path.name
+        return FIRST.index(name) if name in FIRST else len(FIRST)
+
+    items.sort(key=rank)

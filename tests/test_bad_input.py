@@ -240,13 +240,6 @@ def test_numpy_integer_parameters_are_stored_as_int(pair8):
     assert type(result.solver.median) is int and np.all(np.isfinite(result.disparity))
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_explicit_scheme_keeps_the_working_dtype(pair8, dtype):
-    solver = msstereo.PDE(scheme="explicit", warps=3)
-    d = msstereo.match(*pair8, **{**FAST, "solver": solver, "dtype": dtype}).disparity
-    assert d.dtype == dtype
-
-
 # --------------------------------------------------------------------------
 # API: files (PFM, images, scene folders) and thresholds
 # --------------------------------------------------------------------------

@@ -79,6 +79,14 @@ def test_float32_and_float64_agree():
     assert np.abs(d32 - d64).mean() < 0.01
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_explicit_scheme_keeps_the_working_dtype(dtype):
+    scene = synthetic_scene("plane", shape=(24, 32), background=2.0)
+    pair = [np.round(image * 255).astype(np.uint8) for image in (scene.left, scene.right)]
+    solver = msstereo.PDE(scheme="explicit", warps=3)
+    assert msstereo.match(*pair, model="tv", solver=solver, d_max=8, dtype=dtype).disparity.dtype == dtype
+
+
 def test_color_uint8_and_uint16_inputs():
     scene = synthetic_scene("plane", background=2.5)
     rgb = [np.stack([img, img**2, 1 - img], axis=2) for img in (scene.left, scene.right)]

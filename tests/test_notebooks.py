@@ -18,7 +18,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 # Figures each notebook draws at least (models: one per scene and the default model on the last).
-FIGURES = {"models.ipynb": 3, "solvers.ipynb": 2, "sgbm.ipynb": 1}
+FIGURES = {"models.ipynb": 3, "solvers.ipynb": 2, "sgbm.ipynb": 2}
 
 
 def _outputs(notebook, kind):

@@ -48,7 +48,7 @@ import numpy as np
 import msstereo
 from msstereo.batch import run_batch, score
 from msstereo.datasets import SCENE_NAMES, V2_SCENES, get_scene, left_right_consistent
-from msstereo.evaluate import METRIC_KEYS
+from msstereo.evaluate import METRIC_KEYS, sparsification_curve
 from msstereo.kernels.occlusion import background_fill
 from msstereo.match import SOLVERS
 from msstereo.models import get_model
@@ -230,6 +230,32 @@ def sgbm_kept(left, right, ndisp):
     matcher = _matcher(cv2, settings, num_disparities(ndisp), _channels(left))
     disparity = _padded_disparity(matcher, left, right)
     return disparity, np.isfinite(disparity)
+
+
+DENSITY_KEYS = ("SGBM density", "SGBM bad1 kept", "ours at density")
+"""The columns of `at_sgbm_density`."""
+
+
+def scored_pixels(scene):
+    """Non-occluded pixels with ground truth; every pixel with ground truth without a 'nonocc' mask."""
+    return scene.known & scene.masks["nonocc"] if "nonocc" in scene.masks else scene.known
+
+
+def at_sgbm_density(scene, disparity, confidence):
+    """Our bad 1 at the density that SGBM's own left-right check keeps, beside SGBM's on what it keeps.
+
+    Over `scored_pixels`: ``SGBM density``, the share of them that SGBM as
+    its users call it keeps (`sgbm_kept`), in percent; ``SGBM bad1 kept``,
+    its bad 1 on them; ``ours at density``, the bad 1 of the same share of
+    our most confident pixels (`msstereo.evaluate.sparsification_curve`).
+    """
+    mask, truth = scored_pixels(scene), scene.disparity
+    sgbm_disparity, kept = sgbm_kept(scene.left, scene.right, scene.ndisp)
+    density = (kept & mask).sum() / mask.sum()
+    return {"SGBM density": 100.0 * density,
+            "SGBM bad1 kept": 100.0 * (np.abs(sgbm_disparity - truth)[kept & mask] > 1.0).mean(),
+            "ours at density": float(sparsification_curve(confidence, disparity, truth, mask,
+                                                          fractions=[density])[0])}
 
 
 def _import_cv2():

@@ -46,19 +46,14 @@ from msstereo.kernels.occlusion import consistency_residual
 from msstereo.models import get_model
 from msstereo.problems import problem_for
 
-from .common import (RESULTS, ROOT, command_line, load_scenes, markdown_table, run_scene, sgbm_kept, study_parser,
-                     write_markdown)
+from .common import (DENSITY_KEYS, RESULTS, ROOT, at_sgbm_density, command_line, load_scenes, markdown_table,
+                     run_scene, scored_pixels, study_parser, write_markdown)
 
 L2 = 1e-3
 """L2 penalty on the weights of the fit (per scene-weighted pixel sum of one)."""
 
 CALIBRATION = ROOT / "msstereo" / "_calibration.py"
 """The module of the fitted constants, which ``--write`` regenerates."""
-
-
-def scored_pixels(scene):
-    """Non-occluded pixels with ground truth; every pixel with ground truth without a 'nonocc' mask."""
-    return scene.known & scene.masks["nonocc"] if "nonocc" in scene.masks else scene.known
 
 
 def scene_features(scene, result):
@@ -130,16 +125,11 @@ def score_scene(scene, result, c, c_installed, c_out):
            "AUC": sparsification_area(c, d, gt, m), "AUC plain": sparsification_area(plain, d, gt, m),
            "AUC optimal": sparsification_area(right, d, gt, m)}
     row["ratio"] = row["AUC"] / row["AUC plain"]
-    sgbm_d, kept = sgbm_kept(scene.left, scene.right, scene.ndisp)
-    density = (kept & m).sum() / m.sum()
-    row["SGBM density"] = 100.0 * density
-    row["SGBM bad1 kept"] = 100.0 * (np.abs(sgbm_d - gt)[kept & m] > 1.0).mean()
-    row["ours at density"] = float(sparsification_curve(c, d, gt, m, fractions=[density])[0])
-    return row
+    return {**row, **at_sgbm_density(scene, d, c)}
 
 
 COLUMNS = ("ECE", "ECE installed", "ECE out", "largest tie", "AUC", "AUC plain", "AUC optimal", "ratio",
-           "SGBM density", "SGBM bad1 kept", "ours at density")
+           *DENSITY_KEYS)
 
 
 def plot(results, maps, scenes, names):

@@ -15,6 +15,11 @@ Columns per scene, with a mean row per group of scenes (v2, 2005):
   ``x sgbm``: that time over SGBM's on the same scene in the same run.
 - ``occ precision`` and ``occ recall`` in percent, where the result has an
   occlusion map (``ms-occ``).
+- ``SGBM density``, ``SGBM bad1 kept`` and ``ours at density``, where the
+  result has a confidence map (``default``, ``ms-occ``; serial runs): the
+  share of the non-occluded pixels that SGBM's own left-right check keeps,
+  its bad 1 on them, and ours on that share of our most confident pixels
+  (`benchmarks.studies.common.at_sgbm_density`).
 
 Motorcycle has ground truth but no masks: it gets a table of its own with
 Middlebury v3 metrics over every pixel with ground truth. Means are plain
@@ -57,12 +62,12 @@ from msstereo.datasets import SCENES_2005, V2_SCENES
 from msstereo.evaluate import OCCLUSION_KEYS, V2_KEYS, V3_KEYS
 from msstereo.match import SOLVERS
 
-from .common import (RESULTS, SGBM, add_dask_options, add_set_option, command_line, compatible, dask_settings,
+from .common import (DENSITY_KEYS, RESULTS, SGBM, add_dask_options, at_sgbm_density, add_set_option, command_line, compatible, dask_settings,
                      describe_model, json_safe, load_scenes, make_solvers, markdown_table, parse_settings,
                      pipeline_fields, run_info, run_on_dask, run_peer, run_scene, study_parser, warm_up)
 
 TIME_KEYS = ("seconds", "x sgbm")
-VALUE_KEYS = V2_KEYS + V3_KEYS + TIME_KEYS + OCCLUSION_KEYS
+VALUE_KEYS = V2_KEYS + V3_KEYS + TIME_KEYS + OCCLUSION_KEYS + DENSITY_KEYS
 
 #: Scene groups, each with its own mean rows.
 GROUPS = {"v2": V2_SCENES, "2005": SCENES_2005, "2014": ("motorcycle",)}
@@ -135,7 +140,9 @@ def run_benchmark(scenes, models, solvers, params, scheduler=None, workers=None,
             for solver_name, solver in solvers.items():
                 if not compatible(model, solver):
                     continue
-                row, _ = run_scene(scene, model, solver, params, found_range)
+                row, result = run_scene(scene, model, solver, params, found_range)
+                if result.confidence is not None:
+                    row.update(at_sgbm_density(scene, result.disparity, result.confidence))
                 rows.append(_record(name, method_name(model, solver_name), model, solver_name,
                                     row, peer))
     return rows
@@ -224,7 +231,7 @@ def format_table(rows, means, keys):
     str
     """
     keys = list(keys) + list(TIME_KEYS)
-    keys += [k for k in OCCLUSION_KEYS if any(k in row for row in rows)]
+    keys += [k for k in OCCLUSION_KEYS + DENSITY_KEYS if any(k in row for row in rows)]
     lines = markdown_table(["method", "scene", *keys], [], align="ll" + "r" * len(keys))
     for method in dict.fromkeys(row["method"] for row in rows):
         for group in GROUPS:
