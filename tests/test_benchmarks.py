@@ -25,8 +25,8 @@ if str(ROOT) not in sys.path:  # `pytest` without `python -m` does not put the w
 import benchmarks.asv_bench  # noqa: E402
 from benchmarks.studies import common, middlebury  # noqa: E402
 
-STUDIES = ("ablation", "band", "cold_start", "compare_solvers", "confidence", "error_causes", "middlebury", "scale",
-           "speed", "tune", "weighted_median")
+STUDIES = ("ablation", "band", "band_tiles", "cold_start", "compare_solvers", "confidence", "error_causes",
+           "middlebury", "scale", "speed", "tune", "weighted_median")
 """The study modules with a command line (``same_maps`` too has one, but is no study of its own)."""
 
 ASV_PREFIXES = ("time_", "timeraw_", "mem_", "peakmem_", "track_")
@@ -231,6 +231,36 @@ def test_scale_pairs_scale_the_images_the_truth_and_the_range():
     known = np.isfinite(small_gt)
     assert 0.5 < known.mean() and np.nanmax(small_gt[known]) == pytest.approx(
         np.nanmax(gt[np.isfinite(gt)]) * 370 / 741, rel=0.02)
+
+
+# --------------------------------------------------------------------------
+# Per-tile bands
+# --------------------------------------------------------------------------
+
+
+def test_band_tiles_search_each_tiles_coarse_range_and_count_what_it_keeps_and_reaches():
+    from types import SimpleNamespace
+
+    from benchmarks.studies import band_tiles
+    # A 32 x 64 pair at 10 px on the left half and 30 px on the right, its coarse pass at half size.
+    truth = np.full((32, 64), 10.0)
+    truth[:, 32:] = 30.0
+    coarse = SimpleNamespace(scale=0.5, disparity=truth[::2, ::2] * 0.5)
+    ranges = band_tiles.tile_ranges(coarse, truth.shape, 40, tile=16, margin=1)
+    # A margin of 1 coarse px is 2 px; the tiles beside the step see both sides through the pad.
+    assert ranges.shape == (2, 4, 2)
+    assert ranges[0].tolist() == [[8.0, 12.0], [8.0, 32.0], [8.0, 32.0], [28.0, 32.0]]
+    assert (ranges[1] == ranges[0]).all()
+    scene = SimpleNamespace(disparity=truth, masks={"nonocc": np.ones(truth.shape, bool)}, ndisp=40)
+    kept, work, inside, widest = band_tiles.measure(scene, coarse, 16, 1, reach=0)
+    samples = 2 * 16 * 16 * (9 + 49 + 49 + 9)  # the tiles' samples every 0.5 px
+    assert kept == work == pytest.approx(samples / (32 * 64 * 81))
+    assert inside == 100.0 and widest == pytest.approx(49 / 81)
+    # Each tile recomputes the border its aggregation reads: more work for the same samples.
+    assert band_tiles.measure(scene, coarse, 16, 1, reach=4)[1] > kept
+    # Truth that the coarse pass missed (20 px in the top-left tile, which searches 8..12) is out of reach.
+    truth[:16, :16] = 20.0
+    assert band_tiles.measure(scene, coarse, 16, 1, reach=0)[2] == pytest.approx(100.0 * (1 - 256 / 2048))
 
 
 # --------------------------------------------------------------------------
