@@ -30,7 +30,7 @@ from .result import DISCARD
 from .sensor import remove_column_parity
 from .solvers.loop import outer_loop, solve_view
 
-__all__ = ["problem_for", "SingleView", "TwoViews", "ViewPair"]
+__all__ = ["problem_for", "SingleView", "TwoViews", "ViewPair", "view_confidences"]
 
 SIGNS = (-1, 1)
 """Warp sign of the left and right views: left ``x`` matches right ``x - d``, right ``x`` left ``x + d``."""
@@ -255,7 +255,9 @@ class TwoViews(Problem):
         """The result's fields after the finest level: occlusion masks, background fill, weighted median, confidence.
 
         The confidence (`msstereo.confidence`) reads the final disparities of
-        both views, the left ``v``, occlusion mask and image.
+        both views, the left ``v``, occlusion mask and image. With
+        ``median_support="confidence"`` each view's confidence of the maps
+        before the median (`view_confidences`) weighs the values in it.
         """
         masks = [occluded(view.phi) for view in state]
         disparities = [view.d for view in state]
