@@ -132,6 +132,13 @@ class Model:
     median_color, median_space : float
         Widths of its colour weight (image units, [0, 1]) and distance
         weight (pixels).
+    median_support : {"none", "confidence"}
+        What else weighs a window pixel's value in the weighted median:
+        nothing, or the confidence of that value (`msstereo.confidence`, of
+        the view's disparities before the median; beyond the paper), so
+        that mismatches and the fill of wrongly flagged pixels sway their
+        neighbours' medians less. ``"confidence"`` needs the occlusion
+        models, whose two views the confidence reads.
 
     Notes
     -----
@@ -170,6 +177,7 @@ class Model:
     weighted_median: int = 0
     median_color: float = 0.05
     median_space: float = 4.0
+    median_support: str = "none"
 
     @property
     def edge_weighted(self):
@@ -201,7 +209,7 @@ class Model:
         "aggregate_scales": checks.Integer(0, 8), "aggregate_decay": checks.Real(0.0, 1.0, open_low=True),
         "tgv": checks.Real(),
         "weighted_median": checks.Integer(0, 32), "median_color": checks.positive(),
-        "median_space": checks.positive(),
+        "median_space": checks.positive(), "median_support": checks.Choice(("none", "confidence")),
     }
     """What each field accepts (`msstereo.checks`); the command line parses ``--param`` with it.
 
@@ -214,6 +222,8 @@ class Model:
         checks.check_fields(self, self.FIELD_SPECS, "model parameter")
         if self.occlusion and not self.joint_v:
             raise ValueError("occlusion=True needs weight='v' or 'edge+v' (the ms-occ model)")
+        if self.median_support == "confidence" and not self.occlusion:
+            raise ValueError("median_support='confidence' needs occlusion=True: the confidence reads both views")
 
 
 _MS_TV = dict(weight="v", alpha=0.03, eps=0.04, beta=0.05)
@@ -227,7 +237,7 @@ MODELS = {
     "default": Model(name="default", occlusion=True, fill="background", t=0.8, sigma=0.3, phi_steps=10,
                      weight="edge+v", alpha_i=0.4, eps_i=0.5, beta=0.1, alpha=0.06, eps=0.04,
                      lam=0.0, census=1.0, census_window=5, aggregate=4, weighted_median=8,
-                     occluded_weight="none", column_parity=True, tgv=4.0),
+                     occluded_weight="none", column_parity=True, tgv=4.0, median_support="confidence"),
 }
 """Default parameters of each named model, tuned on the four Middlebury v2
 scenes (grids and results: ``benchmarks/results/tuning.md``)."""

@@ -30,7 +30,7 @@ from .result import DISCARD
 from .sensor import remove_column_parity
 from .solvers.loop import outer_loop, solve_view
 
-__all__ = ["problem_for", "SingleView", "TwoViews", "ViewPair"]
+__all__ = ["problem_for", "SingleView", "TwoViews", "ViewPair", "view_confidences"]
 
 SIGNS = (-1, 1)
 """Warp sign of the left and right views: left ``x`` matches right ``x - d``, right ``x`` left ``x + d``."""
@@ -98,11 +98,16 @@ class Problem:
             view.v = np.clip(view.v, 0.0, 1.0)
         view.w = energy.smoothness.initial_w()
 
-    def _median(self, disparities, guides):
-        """The image-guided weighted median of the finished disparities (model option ``weighted_median``)."""
+    def _median(self, disparities, guides, supports=None):
+        """The image-guided weighted median of the finished disparities (model option ``weighted_median``).
+
+        ``supports``: per view, the weight of each pixel's value in the
+        medians (`weighted_median`), or None.
+        """
         m = self.model
         return map_views(lambda k: weighted_median(disparities[k], guide_levels(guides[k]), np.ones(disparities[k].shape, bool),
-                                                   m.weighted_median, m.median_color, m.median_space),
+                                                   m.weighted_median, m.median_color, m.median_space,
+                                                   None if supports is None else supports[k]),
                          range(len(disparities)))
 
 
@@ -250,16 +255,36 @@ class TwoViews(Problem):
         """The result's fields after the finest level: occlusion masks, background fill, weighted median, confidence.
 
         The confidence (`msstereo.confidence`) reads the final disparities of
-        both views, the left ``v``, occlusion mask and image.
+        both views, the left ``v``, occlusion mask and image. With
+        ``median_support="confidence"`` each view's confidence of the maps
+        before the median (`view_confidences`) weighs the values in it.
         """
         masks = [occluded(view.phi) for view in state]
         disparities = [view.d for view in state]
         if self.model.fill == "background":
             disparities = [background_fill(d, mask) for d, mask in zip(disparities, masks)]
         pair = images()
-        if self.model.weighted_median:
-            disparities = self._median(disparities, pair)
         left, right = state
+        if self.model.weighted_median:
+            supports = None
+            if self.model.median_support == "confidence":
+                supports = view_confidences(disparities, [left.v, right.v], masks, pair)
+            disparities = self._median(disparities, pair, supports)
         return dict(disparity=disparities[0], v=left.v, disparity_right=disparities[1], v_right=right.v,
                     occlusion=masks[0], occlusion_right=masks[1],
                     confidence=confidence(disparities[0], disparities[1], left.v, masks[0], pair[0]))
+
+
+def view_confidences(disparities, v, masks, images):
+    """`msstereo.confidence.confidence` of the left and the right view.
+
+    The right view's is the left's formula on the pair mirrored left to
+    right: there the right view's ``x`` matches the left's ``x + d``, as a
+    left pixel ``x`` matches ``x - d`` in the mirrored pair, and every other
+    feature is symmetric.
+    """
+    left = confidence(disparities[0], disparities[1], v[0], masks[0], images[0])
+    mirror = np.s_[:, ::-1]
+    right = confidence(disparities[1][mirror], disparities[0][mirror], v[1][mirror], masks[1][mirror],
+                       images[1][mirror])[mirror]
+    return [left, np.ascontiguousarray(right)]

@@ -320,8 +320,9 @@ def cross_scale(guide, volume, radius, eps, scales, decay):
     return out / total
 
 
-def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
+def weighted_median(d, image, mask, radius, sigma_color, sigma_space, support=None):
     # Per pixel: window values in increasing order, the first whose cumulative weight reaches half.
+    support = np.ones(d.shape) if support is None else support
     m, n = d.shape
     out = d.copy()
     for i, j in zip(*np.nonzero(mask)):
@@ -333,6 +334,7 @@ def weighted_median(d, image, mask, radius, sigma_color, sigma_space):
         for c in range(image.shape[2]):
             step = (image[a0:a1, b0:b1, c].astype(int) - int(image[i, j, c])) / 255
             w = w * np.exp(-step**2 / (2 * sigma_color**2))
+        w = w * support[a0:a1, b0:b1]
         values = d[a0:a1, b0:b1].ravel()
         order = np.argsort(values, kind="stable")
         cumulative = np.cumsum(w.ravel()[order])

@@ -426,7 +426,7 @@ def test_a_misspelt_param_names_the_nearest_one_in_one_line(pair_files, tmp_path
         assert err.count("\n") == 1 and message in err, err
     assert main([*argv, "--param", "gamma=1"]) == 2  # nothing near: the list, without 'name'
     err = capsys.readouterr().err
-    assert "valid: aggregate, " in err and ", median_space, nu, " in err
+    assert "valid: aggregate, " in err and ", median_space, median_support, nu, " in err
     # The API's hint is the same.
     with pytest.raises(ValueError, match="did you mean 'beta'"):
         msstereo.match(np.zeros((16, 16)), np.zeros((16, 16)), bta=0.1)

@@ -88,6 +88,35 @@ def test_weighted_median_matches_naive(radius, channels, ties):
     np.testing.assert_array_equal(got[~mask], d[~mask])
 
 
+@pytest.mark.parametrize("radius", [1, 3])
+@pytest.mark.parametrize("zeros", [False, True])
+def test_weighted_median_with_a_support_matches_naive(radius, zeros):
+    # Some supports 0 (with zeros): those values never weigh, and a window may weigh nothing at all.
+    d = RNG.uniform(0, 10, (9, 12))
+    image = guide_levels(RNG.uniform(0, 1, (9, 12, 3)))
+    mask = RNG.uniform(size=d.shape) < 0.8
+    support = RNG.uniform(0, 1, d.shape) * (RNG.uniform(size=d.shape) < 0.5 if zeros else 1.0)
+    for dtype in (np.float32, np.float64):
+        got = weighted_median(d, image, mask, radius, 0.2, 2.0, support.astype(dtype))
+        np.testing.assert_array_equal(got, naive.weighted_median(d, image, mask, radius, 0.2, 2.0,
+                                                                 support.astype(dtype)))
+    np.testing.assert_array_equal(weighted_median(d, image, mask, radius, 0.2, 2.0, np.ones(d.shape)),
+                                  weighted_median(d, image, mask, radius, 0.2, 2.0))
+
+
+def test_weighted_median_support_outvotes_a_majority_of_wrong_values():
+    # A 7x7 block of wrong disparity fills most of the 9x9 windows at its centre: without a support they
+    # win there; with little support they lose everywhere and the truth comes back.
+    image = guide_levels(np.zeros((20, 20, 1)))
+    truth = np.full((20, 20), 4.0)
+    d = truth.copy()
+    d[6:13, 6:13] = 9.0
+    plain = weighted_median(d, image, np.ones(d.shape, bool), 4, 0.1, 3.0)
+    assert (plain == 9.0).any()
+    support = np.where(d == 9.0, 0.01, 1.0)
+    np.testing.assert_array_equal(weighted_median(d, image, np.ones(d.shape, bool), 4, 0.1, 3.0, support), truth)
+
+
 @pytest.mark.parametrize("ties", [False, True])
 def test_the_selection_near_two_guesses_is_the_weighted_median_whatever_the_guesses(ties):
     # Guesses below, above, at and between window values, or outside it: the same answer.
@@ -125,7 +154,7 @@ def test_match_applies_the_weighted_median_to_the_finished_disparities(model):
     import msstereo
     from msstereo.match import as_float_image
     scene = _step_scene()
-    kw = dict(model=model, solver=msstereo.Relax(iterations=20), d_max=12)
+    kw = dict(model=model, solver=msstereo.Relax(iterations=20), d_max=12, median_support="none")
     plain = msstereo.match(scene.left, scene.right, weighted_median=0, **kw)
     filtered = msstereo.match(scene.left, scene.right, weighted_median=3, median_color=0.1, **kw)
     from msstereo.models import get_model
@@ -146,8 +175,38 @@ def test_match_applies_the_weighted_median_to_the_finished_disparities(model):
         np.testing.assert_array_equal(filtered.disparity_right, expected)
 
 
+def test_match_weighs_the_median_by_the_views_confidences_and_gets_closer_to_the_truth():
+    # median_support="confidence": the median of the unfiltered result, each view's values weighted by
+    # that view's confidence (the right view's from the mirrored pair), and fewer wrong pixels.
+    import msstereo
+    from msstereo.match import as_float_image
+    from msstereo.problems import view_confidences
+    from msstereo.sensor import remove_column_parity
+    scene = _step_scene()
+    kw = dict(model="default", solver=msstereo.Relax(iterations=20), d_max=12)
+    plain = msstereo.match(scene.left, scene.right, **kw, weighted_median=0)
+    weighed = msstereo.match(scene.left, scene.right, **kw, weighted_median=3)
+    unweighed = msstereo.match(scene.left, scene.right, **kw, weighted_median=3, median_support="none")
+    guides = [remove_column_parity(as_float_image(image, name))[0]
+              for image, name in ((scene.left, "left"), (scene.right, "right"))]
+    raws = [plain.disparity, plain.disparity_right]
+    supports = view_confidences(raws, [plain.v, plain.v_right], [plain.occlusion, plain.occlusion_right], guides)
+    for raw, support, guide, got in zip(raws, supports, guides, (weighed.disparity, weighed.disparity_right)):
+        want = weighted_median(raw, guide_levels(guide), np.ones(raw.shape, bool), 3, 0.05, 4.0, support)
+        np.testing.assert_array_equal(got, want)
+    # Each view's support ranks its own values: higher where they are right.
+    for raw, truth, support in zip(raws, (scene.disparity, scene.disparity_right), supports):
+        right = np.abs(raw - truth) <= 1
+        assert support[right].mean() > support[~right].mean() + 0.1
+    nonocc = scene.masks["nonocc"]
+    bad = [np.mean(np.abs(r.disparity - scene.disparity)[nonocc] > 1) for r in (weighed, unweighed)]
+    assert bad[0] < bad[1]
+
+
 @pytest.mark.parametrize("params, message", [
     (dict(weighted_median=-1), "weighted_median"),
+    (dict(median_support="confidence"), "median_support"),
+    (dict(median_support="mean"), "median_support"),
     (dict(weighted_median=2.5), "weighted_median"),
     (dict(weighted_median=100), "weighted_median"),
     (dict(median_color=0.0), "median_color"),

@@ -3,7 +3,8 @@
 Runs the ``default`` model (solver ``relax``) without its weighted median
 once per scene, then applies the weighted median
 (`msstereo.kernels.filters.weighted_median`, as `msstereo.match` does with
-``weighted_median > 0``) with every setting of a grid to the same left
+``weighted_median > 0`` and ``median_support="none"``; the support:
+`benchmarks.studies.median_support`) with every setting of a grid to the same left
 disparity, and prints bad 1 (nonocc on v2 and 2005, all pixels on
 Motorcycle) per scene with the v2 mean. The OpenCV SGBM peer of the same run
 is the first row. Saves ``benchmarks/results/weighted_median.md`` unless

@@ -345,16 +345,18 @@ def _median_tables(radius, sigma_color, sigma_space):
 
 
 @jit
-def weighted_median(d, guide, mask, radius, sigma_color, sigma_space):
+def weighted_median(d, guide, mask, radius, sigma_color, sigma_space, support=None):
     """Joint weighted median of ``d`` at the pixels of ``mask``.
 
     The weight of a window pixel ``y`` for the centre ``x`` is
 
-        w(x, y) = exp(-|y - x|^2 / (2 sigma_space^2)) prod_c exp(-(I_c(y) - I_c(x))^2 / (2 sigma_color^2)),
+        w(x, y) = s(y) exp(-|y - x|^2 / (2 sigma_space^2)) prod_c exp(-(I_c(y) - I_c(x))^2 / (2 sigma_color^2)),
 
     the Gaussian of distance times the Gaussian of colour difference (one
     factor per channel, read from a table of the 256 differences of 8-bit
-    levels).
+    levels), times the ``support`` ``s(y)`` of the pixel's own value (1
+    without one): a value that is likely wrong (a low confidence) then
+    has less say in its neighbours' medians.
 
     Parameters
     ----------
@@ -369,6 +371,9 @@ def weighted_median(d, guide, mask, radius, sigma_color, sigma_space):
         inside the image (no border padding).
     sigma_color, sigma_space : float
         Widths of the colour and distance weights (image units and pixels).
+    support : (M, N) ndarray, optional
+        Non-negative weight of each pixel's value as a candidate of the
+        medians around it (None: 1 everywhere).
 
     Returns
     -------
@@ -400,6 +405,8 @@ def weighted_median(d, guide, mask, radius, sigma_color, sigma_space):
                     w = near[b]
                     for c in range(channels):
                         w *= colour[abs(np.int32(row[b, c]) - np.int32(centre[c]))]
+                    if support is not None:  # pruned at compile time where there is none
+                        w *= support[a, b0 + b]
                     values[count + b] = d[a, b0 + b]
                     weights[count + b] = w
                 count += width
