@@ -91,7 +91,8 @@ def test_warm_levels_and_median_come_from_the_model_unless_given(model_name, par
     given = Relax(warm_levels=0, median=0, warm_levels_pointwise=3, median_pointwise=7).for_model(model)
     assert (given.warm_levels, given.median) == (0, 0)
     # The defaults: the aggregated family (the default model) as before, one level and no filter.
-    assert (Relax().for_model(get_model("default")).warm_levels, Relax().for_model(get_model("default")).median) == (0, 0)
+    default = Relax().for_model(get_model("default"))
+    assert (default.warm_levels, default.median) == (0, 0)
 
 
 def test_warm_levels_halve_down_to_twice_the_coarsest_side():
@@ -345,9 +346,9 @@ def test_bad_census_and_aggregation_parameters_raise(params, name):
     ({"theta_start": np.inf}, "theta_start"), ({"step": -1}, "step"), ({"omega": 2.0}, "omega"),
     ({"median": -1}, "median"), ({"iterations_aggregated": 0}, "iterations_aggregated"),
     ({"iterations_pointwise": 1001}, "iterations_pointwise"), ({"median_pointwise": 32}, "median_pointwise"),
-    ({"median_aggregated": -1}, "median_aggregated"), ({"warm_levels": 5}, r"warm_levels' must be an integer in \[0, 4\]"),
-    ({"warm_levels": -1}, "warm_levels"), ({"warm_levels_pointwise": 1.5}, "warm_levels_pointwise"),
-    ({"warm_levels_aggregated": 5}, "warm_levels_aggregated"),
+    ({"median_aggregated": -1}, "median_aggregated"),
+    ({"warm_levels": 5}, r"warm_levels' must be an integer in \[0, 4\]"), ({"warm_levels": -1}, "warm_levels"),
+    ({"warm_levels_pointwise": 1.5}, "warm_levels_pointwise"), ({"warm_levels_aggregated": 5}, "warm_levels_aggregated"),
     ({"occlusion_after": 1.5}, "occlusion_after"), ({"tol": -1.0}, "tol")])
 def test_bad_relax_options_raise(options, name):
     with pytest.raises(ValueError, match=name):

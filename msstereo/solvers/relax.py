@@ -86,9 +86,10 @@ class Relax(SolverOptions):
         term's winner-take-all is noisy, and on a repetitive texture its
         modes are a period apart: started from it, a region of ``d`` can
         settle on the wrong mode, the more so the wider the range searched.
-        The coarser level, whose images are smoothed, has no such
-        ambiguity. An aggregated data term's winner-take-all is already a
-        smooth draft.
+        The coarser level's smoothed images have fewer such modes (a
+        texture too fine for it has none left, and its error is then
+        carried up). An aggregated data term's winner-take-all is already
+        a smooth draft.
     warm_levels_aggregated, warm_levels_pointwise : int
         `warm_levels` of a model with an aggregated or a pointwise data term.
     theta_start : float
