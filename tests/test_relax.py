@@ -348,7 +348,8 @@ def test_bad_census_and_aggregation_parameters_raise(params, name):
     ({"iterations_pointwise": 1001}, "iterations_pointwise"), ({"median_pointwise": 32}, "median_pointwise"),
     ({"median_aggregated": -1}, "median_aggregated"),
     ({"warm_levels": 5}, r"warm_levels' must be an integer in \[0, 4\]"), ({"warm_levels": -1}, "warm_levels"),
-    ({"warm_levels_pointwise": 1.5}, "warm_levels_pointwise"), ({"warm_levels_aggregated": 5}, "warm_levels_aggregated"),
+    ({"warm_levels_pointwise": 1.5}, "warm_levels_pointwise"),
+    ({"warm_levels_aggregated": 5}, "warm_levels_aggregated"),
     ({"occlusion_after": 1.5}, "occlusion_after"), ({"tol": -1.0}, "tol")])
 def test_bad_relax_options_raise(options, name):
     with pytest.raises(ValueError, match=name):
