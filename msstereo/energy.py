@@ -59,6 +59,9 @@ class ViewState:
     v_image : (M, N) ndarray or None
         The image edge map ``v_I`` of the level's weight, kept for the
         result (it is fixed, not an unknown).
+    coarser : bool
+        Whether ``d`` is a coarser level's solution (`resized`), not the
+        initial state of the coarsest level.
     """
 
     d: np.ndarray
@@ -67,6 +70,7 @@ class ViewState:
     h: np.ndarray | None = None
     w: np.ndarray | None = None
     v_image: np.ndarray | None = None
+    coarser: bool = False
 
     def resized(self, shape):
         """The unknowns carried to a level of ``shape`` (`msstereo.pyramid.upsample`).
@@ -76,7 +80,7 @@ class ViewState:
         """
         return ViewState(d=upsample(self.d, shape, is_disparity=True),
                          v=None if self.v is None else upsample(self.v, shape),
-                         phi=None if self.phi is None else upsample(self.phi, shape))
+                         phi=None if self.phi is None else upsample(self.phi, shape), coarser=True)
 
 
 def features(image, derivatives=True):

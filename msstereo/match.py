@@ -69,7 +69,8 @@ def match(left, right, *, model=DEFAULT_MODEL, solver=DEFAULT_SOLVER, d_min=None
         Or a `Model` instance.
     solver : str or PDE or Optimize or Relax, optional
         - ``"relax"`` (default, `Relax`): a global search of the data term
-          with a quadratic relaxation, on the finest level only;
+          with a quadratic relaxation, on the finest level (the paper's
+          models start it from a level of half the size, `Relax.warm_levels`);
         - ``"pde"`` (`PDE`): the paper's Euler-Lagrange scheme, coarse to
           fine;
         - ``"optimize"`` (`Optimize`): L-BFGS-B on the discrete energy and

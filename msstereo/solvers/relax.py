@@ -16,6 +16,12 @@ quadratic between samples). Where that volume does not fit the memory
 budget (`Relax.budget`: large images), the solver runs coarse to fine on
 levels of half the size down to one where it fits, and each finer level
 samples only a band around the coarser solution (`Relax.band_samples`).
+A model with a pointwise data term (the paper's models) also runs on
+`Relax.warm_levels` coarser levels over the whole range: each finer level
+starts ``d`` from the coarser solution instead of the winner-take-all of
+its own samples (`RelaxStep.start`), and a median filter of ``d`` runs
+between iterations (`Relax.median`), as between the warps of the PDE
+scheme.
 One outer iteration is
 
 1. the ``a``-step (`msstereo.kernels.search.search`): per pixel an
@@ -51,6 +57,9 @@ from . import SolverOptions
 
 __all__ = ["Relax", "RelaxStep"]
 
+MAX_WARM_LEVELS = 4
+"""Most `Relax.warm_levels`: each halves the size, and below ``2 COARSEST`` px none is added anyway."""
+
 
 @dataclass(frozen=True)
 class Relax(SolverOptions):
@@ -68,6 +77,21 @@ class Relax(SolverOptions):
     iterations_pointwise : int
         The iterations of a model with a pointwise data term (the paper's
         models).
+    warm_levels : int or None
+        Levels of half the size each, coarser than the finest, solved over
+        the whole range before it, each finer one starting from the coarser
+        solution (`RelaxStep.start`); only levels whose short side is at
+        least ``2 COARSEST``. None: from the model (`for_model`),
+        `warm_levels_aggregated` or `warm_levels_pointwise`. A pointwise data
+        term's winner-take-all is noisy, and on a repetitive texture its
+        modes are a period apart: started from it, a region of ``d`` can
+        settle on the wrong mode, the more so the wider the range searched.
+        The coarser level's smoothed images have fewer such modes (a
+        texture too fine for it has none left, and its error is then
+        carried up). An aggregated data term's winner-take-all is already
+        a smooth draft.
+    warm_levels_aggregated, warm_levels_pointwise : int
+        `warm_levels` of a model with an aggregated or a pointwise data term.
     theta_start : float
         ``theta * beta`` at the first iteration: ``theta`` must scale with
         ``1 / beta`` so that the coupling starts weak against the
@@ -88,9 +112,16 @@ class Relax(SolverOptions):
         SOR over-relaxation factor, in (0, 2).
     v_sweeps : int
         Projected SOR sweeps of the ``v`` step (Mumford-Shah models).
-    median : int
-        Median filter between iterations (0: none; the search has no
-        outliers of warping to remove).
+    median : int or None
+        Size of the median filter of ``d`` between iterations (0: none).
+        None: from the model (`for_model`), `median_aggregated` or
+        `median_pointwise`.
+    median_aggregated, median_pointwise : int
+        `median` of a model with an aggregated or a pointwise data term.
+        With a pointwise one, the ``d``-step alone leaves the search's
+        isolated mismatches wherever the Mumford-Shah ``v`` (which the
+        first, noisy ``d`` pulls down) has switched the smoothness off; the
+        PDE scheme filters between its warps for the same reason (`PDE`).
     tol : float
         Relative energy change that ends the level early (0: run every
         iteration; the energy changes with ``theta`` anyway).
@@ -128,6 +159,9 @@ class Relax(SolverOptions):
     iterations: int | None = None
     iterations_aggregated: int = 60
     iterations_pointwise: int = 150
+    warm_levels: int | None = None
+    warm_levels_aggregated: int = 0
+    warm_levels_pointwise: int = 1
     theta_start: float = 50.0
     theta_end: float = 0.05
     step: float = 0.5
@@ -136,7 +170,9 @@ class Relax(SolverOptions):
     sweeps: int = 10
     omega: float = 1.8
     v_sweeps: int = 10
-    median: int = 0
+    median: int | None = None
+    median_aggregated: int = 0
+    median_pointwise: int = 3
     tol: float = 0.0
     occlusion_after: float = 0.7
     budget: float = 512.0
@@ -151,32 +187,38 @@ class Relax(SolverOptions):
     FIELD_SPECS = {
         "iterations": checks.Optional(checks.Integer(1, 1000)), "iterations_aggregated": checks.Integer(1, 1000),
         "iterations_pointwise": checks.Integer(1, 1000),
+        "warm_levels": checks.Optional(checks.Integer(0, MAX_WARM_LEVELS)),
+        "warm_levels_aggregated": checks.Integer(0, MAX_WARM_LEVELS),
+        "warm_levels_pointwise": checks.Integer(0, MAX_WARM_LEVELS),
         "theta_start": checks.positive(), "theta_end": checks.positive(),
         "step": checks.positive(), "inner": checks.Integer(1, 100), "w_inner": checks.Integer(1, 100),
         "sweeps": checks.Integer(1, 1000),
         "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True), "v_sweeps": checks.Integer(1, 1000),
-        "median": checks.Integer(0, 31), "tol": checks.Real(), "occlusion_after": checks.Real(0.0, 1.0),
+        "median": checks.Optional(checks.Integer(0, 31)), "median_aggregated": checks.Integer(0, 31),
+        "median_pointwise": checks.Integer(0, 31), "tol": checks.Real(), "occlusion_after": checks.Real(0.0, 1.0),
         "budget": checks.Real(0.0), "band": checks.positive(),
     }
     """What each option accepts (`msstereo.checks`).
 
     The counts have upper bounds, so that a typo is refused before any work instead of running
     for hours: ``iterations`` (and its two model-derived counts), ``sweeps`` and ``v_sweeps``
-    1000, ``inner`` and ``w_inner`` 100, ``median`` 31."""
+    1000, ``inner`` and ``w_inner`` 100, ``median`` 31, ``warm_levels`` `MAX_WARM_LEVELS` (each with
+    its two model-derived values)."""
 
     def for_model(self, model):
-        """These options with ``iterations`` set from ``model`` where it is None.
+        """These options with ``iterations``, ``warm_levels`` and ``median`` set from ``model`` where None.
 
         The aggregated data term (``aggregate > 0``) gives the search a
         smooth ``a`` from the first iterations; a pointwise one (the paper's
         models) a noisy one, which the ``d``-step smooths only as ``theta``
-        shrinks, so its schedule needs more, finer steps (the counts are
-        measured in ``docs/results.md``).
+        shrinks, so its schedule needs more, finer steps, a start from a
+        coarser level and a median filter (the values are measured in
+        ``docs/results.md``).
         """
-        if self.iterations is not None:
-            return self
-        count = self.iterations_aggregated if model.aggregate > 0 else self.iterations_pointwise
-        return replace(self, iterations=count)
+        family = "aggregated" if model.aggregate > 0 else "pointwise"
+        derived = {name: getattr(self, f"{name}_{family}") for name in ("iterations", "warm_levels", "median")
+                   if getattr(self, name) is None}
+        return replace(self, **derived) if derived else self
 
     def thetas(self, beta):
         """The ``theta`` of every iteration: geometric from ``theta_start / beta`` to ``theta_end``."""
@@ -213,8 +255,10 @@ class Relax(SolverOptions):
         return float(lo), float(self.step), max(3, math.floor((hi - lo) / self.step + 1e-9) + 1)
 
     def level_shapes(self, shape, factor, min_size, bounds, views, itemsize):
-        """The finest level, then levels of half the size while the finer one searches a band.
+        """The finest level, then levels of half the size while the finer one searches a band or is warm.
 
+        A warm level is one of the `warm_levels` finest that has a coarser
+        level to start from (short side at least ``2 COARSEST``).
         ``factor`` and ``min_size`` (the pyramid of the other solvers) are
         not used: every level runs all the iterations, so few levels are
         cheaper, and a band of ``+- band`` px holds a coarse solution off by
@@ -224,7 +268,9 @@ class Relax(SolverOptions):
         while True:
             level = shapes[-1]
             scale = level[1] / shape[1]
-            if self.band_samples(level, (bounds[0] * scale, bounds[1] * scale), views, itemsize) is None:
+            banded = self.band_samples(level, (bounds[0] * scale, bounds[1] * scale), views, itemsize) is not None
+            warm = len(shapes) <= (self.warm_levels or 0) and min(level) >= 2 * COARSEST
+            if not (banded or warm):
                 return shapes
             k = len(shapes)
             shapes.append((max(1, round(shape[0] * LEVEL_SCALE**k)), max(1, round(shape[1] * LEVEL_SCALE**k))))
@@ -378,7 +424,10 @@ class RelaxStep:
     def start(self, s):
         """Sample the cost volume; start from its winner-take-all disparity (``theta`` = infinity).
 
-        Over the whole range the incoming ``s.d`` is not used. At a banded
+        Over the whole range the incoming ``s.d`` is not used, unless it is
+        a coarser level's solution (``s.coarser``: a level below a warm one,
+        `Relax.warm_levels`): then ``d`` starts from it, clipped to the
+        range, and only ``a`` from the winner-take-all. At a banded
         level (`Relax.band_samples`) ``s.d`` is the coarser level's solution,
         upsampled, and each pixel's samples are the ``band`` samples of the
         grid centred on it (shifted inwards at the ends of the range). The
@@ -411,7 +460,10 @@ class RelaxStep:
         # A band's few samples give each pixel's least cost in the search itself (`search`).
         self.floor = self.cost.min(axis=2) if self.band is None else None
         self.a = winner_take_all(self.cost, self.k0, self.h, self.base)
-        s.d = self.a.copy()
+        if self.band is None and s.coarser:
+            s.d = np.clip(s.d, *self.bounds).astype(self.a.dtype, copy=False)
+        else:
+            s.d = self.a.copy()
 
     def _data(self, h, cost_at_a=None):
         """``sum H C(a)``, kept until ``a`` or the visibility ``h`` changes.
