@@ -50,7 +50,6 @@ tables are the same; the seconds are then those of workers sharing the
 machine. Without either option everything runs serially in this process.
 """
 
-import inspect
 import json
 import sys
 
@@ -62,9 +61,10 @@ from msstereo.datasets import SCENES_2005, V2_SCENES
 from msstereo.evaluate import OCCLUSION_KEYS, V2_KEYS, V3_KEYS
 from msstereo.match import SOLVERS
 
-from .common import (DENSITY_KEYS, RESULTS, SGBM, add_dask_options, at_sgbm_density, add_set_option, command_line, compatible, dask_settings,
-                     describe_model, json_safe, load_scenes, make_solvers, markdown_table, parse_settings,
-                     pipeline_fields, run_info, run_on_dask, run_peer, run_scene, study_parser, warm_up)
+from .common import (DENSITY_KEYS, RESULTS, SGBM, add_dask_options, add_set_option, at_sgbm_density, command_line,
+                     compatible, dask_settings, describe_model, json_safe, load_scenes, make_solvers, markdown_table,
+                     parse_settings, pipeline_fields, run_info, run_on_dask, run_peer, run_scene, study_parser,
+                     warm_up)
 
 TIME_KEYS = ("seconds", "x sgbm")
 VALUE_KEYS = V2_KEYS + V3_KEYS + TIME_KEYS + OCCLUSION_KEYS + DENSITY_KEYS
@@ -256,8 +256,8 @@ def format_report(rows, means):
 # --------------------------------------------------------------------------
 
 
-def metadata(argv, models, solvers, params, dask=None):
-    """The settings line of a result: date, machine, command, exact models, solvers and peer.
+def metadata(argv, models, solvers, params, dask=None, found_range=False):
+    """The settings line of a result: date, machine, command, exact models, solvers, range and peer.
 
     `dask` (the scheduler and worker count of a run on Dask) is recorded
     when given.
@@ -267,7 +267,7 @@ def metadata(argv, models, solvers, params, dask=None):
         "models": {model: describe_model(model, params) for model in models},
         "solvers": {name: repr(solver) for name, solver in solvers.items()},
         "match": {**{k: v for k, v in params.items() if k in pipeline_fields()},
-                  "d_min passed": "d_min" in inspect.signature(msstereo.match).parameters},
+                  "range": "found by match from the pair" if found_range else "0 to the scene's ndisp"},
         "sgbm": SGBM.describe(),
     }
     if dask is not None:
@@ -324,7 +324,8 @@ def main(argv=None):
     report = format_report(rows, means)
     print(report)
     if not args.no_save:
-        save(args.name, report, metadata(argv, args.models, solvers, params, dask_settings(args)), rows, means)
+        meta = metadata(argv, args.models, solvers, params, dask_settings(args), args.found_range)
+        save(args.name, report, meta, rows, means)
 
 
 if __name__ == "__main__":
