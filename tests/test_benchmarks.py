@@ -251,7 +251,8 @@ def test_band_tiles_search_each_tiles_coarse_range_and_count_what_it_keeps_and_r
     assert ranges.shape == (2, 4, 2)
     assert ranges[0].tolist() == [[8.0, 12.0], [8.0, 32.0], [8.0, 32.0], [28.0, 32.0]]
     assert (ranges[1] == ranges[0]).all()
-    scene = SimpleNamespace(disparity=truth, masks={"nonocc": np.ones(truth.shape, bool)}, ndisp=40)
+    scene = SimpleNamespace(disparity=truth, known=np.isfinite(truth), masks={"nonocc": np.ones(truth.shape, bool)},
+                            ndisp=40)
     kept, work, inside, widest = band_tiles.measure(scene, coarse, 16, 1, reach=0)
     samples = 2 * 16 * 16 * (9 + 49 + 49 + 9)  # the tiles' samples every 0.5 px
     assert kept == work == pytest.approx(samples / (32 * 64 * 81))

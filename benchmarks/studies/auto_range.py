@@ -38,8 +38,8 @@ from msstereo.coarse import CoarsePass, estimate_range
 from msstereo.datasets import SCENE_NAMES
 from msstereo.intensity import prepare_pair
 
-from .common import (RESULTS, command_line, json_safe, load_scenes, markdown_table, run_info, sgbm_seconds,
-                     study_parser, write_markdown)
+from .common import (RESULTS, command_line, json_safe, load_scenes, markdown_table, run_info, scored_pixels,
+                     sgbm_seconds, study_parser, write_markdown)
 
 NEGATIVE_CLEARANCE = 10
 """Pixels by which the largest disparity of the negative crop stays below 0."""
@@ -50,12 +50,6 @@ BEYOND = 100
 ROWS = RESULTS / "auto_range.jsonl"
 
 
-def _evaluated(scene):
-    """The pixels whose ground truth the range must hold: nonocc, or every known pixel without that mask."""
-    known = np.isfinite(scene.disparity)
-    return scene.masks.get("nonocc", known) & known
-
-
 def variants(scene):
     """``(label, left, right, disparity, evaluated)`` of the scene as given and of its two shifted crops.
 
@@ -63,7 +57,7 @@ def variants(scene):
     ``[b, b + w)`` changes every disparity by ``b - a``; a pixel stays
     evaluated where its match is still inside the right crop.
     """
-    truth, evaluated = scene.disparity.astype(np.float64), _evaluated(scene)
+    truth, evaluated = scene.disparity.astype(np.float64), scored_pixels(scene)
     yield "as given", scene.left, scene.right, truth, evaluated
     width = scene.shape[1]
     largest = int(np.ceil(truth[evaluated].max()))

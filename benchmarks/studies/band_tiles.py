@@ -34,7 +34,7 @@ from msstereo.coarse import CoarsePass
 from msstereo.intensity import prepare_pair
 from msstereo.models import MODELS
 
-from .common import command_line, load_scenes, markdown_table, study_parser, write_markdown
+from .common import command_line, load_scenes, markdown_table, scored_pixels, study_parser, write_markdown
 
 SCENES = ("tsukuba", "venus", "teddy", "cones", "art", "laundry", "motorcycle")
 TILES = (48, 64, 96)
@@ -85,7 +85,7 @@ def measure(scene, coarse, tile, margin, reach):
             kept += area * samples[a, b]
             work += window * samples[a, b]
             first[rows, cols], last[rows, cols] = ranges[a, b]
-    mask = scene.masks["nonocc"] if "nonocc" in scene.masks else np.isfinite(scene.disparity)
+    mask = scored_pixels(scene)
     truth = scene.disparity[mask]
     inside = (truth >= first[mask] - STEP / 2) & (truth <= last[mask] + STEP / 2)
     return kept / whole, work / whole, 100.0 * float(inside.mean()), float(samples.max() / (scene.ndisp / STEP + 1))
