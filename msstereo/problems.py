@@ -105,10 +105,13 @@ class Problem:
         medians (`weighted_median`), or None.
         """
         m = self.model
-        return map_views(lambda k: weighted_median(disparities[k], guide_levels(guides[k]), np.ones(disparities[k].shape, bool),
-                                                   m.weighted_median, m.median_color, m.median_space,
-                                                   None if supports is None else supports[k]),
-                         range(len(disparities)))
+
+        def median(k):
+            d = disparities[k]
+            return weighted_median(d, guide_levels(guides[k]), np.ones(d.shape, bool), m.weighted_median,
+                                   m.median_color, m.median_space, None if supports is None else supports[k])
+
+        return map_views(median, range(len(disparities)))
 
 
 class SingleView(Problem):
