@@ -5,7 +5,6 @@ the 5x5 median of the PDE solver and the image-guided weighted median (with
 the `msstereo.match` option that applies it).
 """
 
-
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter, median_filter, uniform_filter
