@@ -26,7 +26,7 @@ import benchmarks.asv_bench  # noqa: E402
 from benchmarks.studies import common, middlebury  # noqa: E402
 
 STUDIES = ("ablation", "band", "band_tiles", "cold_start", "compare_solvers", "confidence", "error_causes",
-           "median_support", "middlebury", "scale", "speed", "tune", "weighted_median")
+           "faster", "median_support", "middlebury", "scale", "speed", "tune", "weighted_median")
 """The study modules with a command line (``same_maps`` too has one, but is no study of its own)."""
 
 ASV_PREFIXES = ("time_", "timeraw_", "mem_", "peakmem_", "track_")
