@@ -7,6 +7,8 @@ relaxation solver share.
 import numpy as np
 import scipy.sparse as sp
 
+from msstereo.solvers.relax import grid_index_dtype
+
 
 def gradient(u):
     ux = np.zeros_like(u)
@@ -183,8 +185,8 @@ def color_gradient_norm(image):
 # ---------------------------------------------------------------------------
 
 def full(cost):
-    """The base of a volume over the whole range: every pixel's first sample is the grid's."""
-    return np.zeros(cost.shape[:2], np.int32)
+    """The base of a volume over the whole range: every pixel's first sample is the grid's (the solver's index type)."""
+    return np.zeros(cost.shape[:2], grid_index_dtype(cost.shape[2]))
 
 
 def banded(cost, base, count):

@@ -10,6 +10,7 @@ import pytest
 
 import naive
 from msstereo.kernels.search import interpolated_cost, search, winner_take_all
+from msstereo.solvers.relax import grid_index_dtype
 from naive import banded, full, wavy_cost
 
 RNG = np.random.default_rng(7)
@@ -124,7 +125,7 @@ def test_kernels_with_a_base_are_the_kernels_at_each_pixels_first_sample():
     m, n, grid, count, k0, h, theta = 8, 9, 25, 9, -2.0, 0.5, 0.3
     rng = np.random.default_rng(5)
     full_cost, _ = wavy_cost(rng, m, n, grid)
-    base = rng.integers(0, grid - count + 1, (m, n)).astype(np.int32)
+    base = rng.integers(0, grid - count + 1, (m, n)).astype(grid_index_dtype(grid))
     cost = banded(full_cost, base, count)
     floor = cost.min(axis=2)
     d = k0 + h * (base + rng.uniform(-1.0, count, (m, n)))
@@ -149,17 +150,18 @@ def test_kernels_with_a_base_are_the_kernels_at_each_pixels_first_sample():
 @pytest.mark.parametrize("theta", [1e-3, 0.3, 1e6])
 def test_search_without_a_floor_finds_each_pixels_least_cost_itself(theta):
     # A banded level keeps no floor: the search then takes each pixel's least sample, the
-    # same numbers as with cost.min(axis=2), also with an int16 base (`grid_index_dtype`).
+    # same numbers as with cost.min(axis=2), also with an int32 base (`grid_index_dtype`
+    # of a grid beyond 32767 samples). In float32, as the solver calls it.
     m, n, grid, count, k0, h = 9, 11, 40, 13, -3.0, 0.5
     rng = np.random.default_rng(11)
     full_cost, _ = wavy_cost(rng, m, n, grid)
-    base = rng.integers(0, grid - count + 1, (m, n)).astype(np.int32)
+    base = rng.integers(0, grid - count + 1, (m, n)).astype(grid_index_dtype(grid))
     cost = banded(full_cost, base, count).astype(np.float32)
-    d = k0 + h * (base + rng.uniform(-1.0, count, (m, n)))
-    a0 = k0 + h * (base + rng.uniform(0.0, count - 1, (m, n)))
-    gate = rng.uniform(0.0, 1.0, (m, n))
+    d = (k0 + h * (base + rng.uniform(-1.0, count, (m, n)))).astype(np.float32)
+    a0 = (k0 + h * (base + rng.uniform(0.0, count - 1, (m, n)))).astype(np.float32)
+    gate = rng.uniform(0.0, 1.0, (m, n)).astype(np.float32)
     want = search(cost, cost.min(axis=2), d, a0, gate, theta, k0, h, base)
     for got in (search(cost, None, d, a0, gate, theta, k0, h, base),
-                search(cost, None, d, a0, gate, theta, k0, h, base.astype(np.int16))):
+                search(cost, None, d, a0, gate, theta, k0, h, base.astype(np.int32))):
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
