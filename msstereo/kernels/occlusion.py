@@ -86,6 +86,8 @@ def consistency_residual(d_ref, d_other, sign, order):
     # when a disk-cached @jit caller passing both ``sign`` and ``order`` at
     # run time to `warp` was reloaded, so the call stays at Python level, as
     # in `msstereo.energy`.
+    # Both contiguous (a mirrored view's maps are not): one specialization of `warp` to compile.
+    d_ref = np.ascontiguousarray(d_ref)
     values, _, outside = warp(np.ascontiguousarray(d_other)[None], d_ref, sign, order, False)
     u = values[0]
     np.subtract(d_ref, u, out=u)  # in place: an image-sized array less per view and step
