@@ -13,7 +13,7 @@ import scipy.sparse.linalg as spla
 
 import naive
 from msstereo.kernels.discontinuity import solve_discontinuity
-from msstereo.kernels.sor import SorSystem, sor_increment, sor_pack
+from msstereo.kernels.sor import SorSystem, sor_increment, sor_pack, young_omega
 
 RNG = np.random.default_rng(1)
 
@@ -74,6 +74,39 @@ def test_sor_converges_to_the_sparse_solution():
     sor_increment(dd, d0, a, b, g, 300, 1.5)
     np.testing.assert_allclose(dd, want, rtol=1e-9, atol=1e-9)
 
+
+
+def test_young_omega_is_the_formula_of_the_local_jacobi_radius():
+    g = np.full((8, 10), 0.5)
+    for a, rho in ((0.0, 1.0), (2.0, 0.5), (6.0, 0.25)):
+        assert young_omega(a, g) == pytest.approx(2.0 / (1.0 + np.sqrt(1.0 - rho**2)))
+    # Packed coefficients (three dimensions) and a diagonal per pixel are read alike.
+    assert young_omega(sor_pack(np.full(g.shape, 2.0)), sor_pack(g)) == pytest.approx(young_omega(2.0, g))
+
+
+@pytest.mark.parametrize("a", [0.05, 0.5, 3.0])
+def test_young_omega_converges_about_as_fast_as_the_best_factor(a):
+    # The lagged systems of the d-step: a = 1 / (2 theta) over a diffusivity that varies by
+    # pixel. After 4 sweeps from 0, the error left by Young's factor is within 1 % of the
+    # initial error of that of the best factor of a fine grid, and under half of that of a
+    # fixed 1.8 where the diagonal is strong.
+    m, n = 40, 48
+    g = RNG.uniform(0.3, 1.5, (m, n))
+    g[:, n // 2] = 0.01  # an edge: little diffusivity across it
+    d0, b = RNG.standard_normal((m, n)), RNG.standard_normal((m, n))
+    matrix, rhs = naive.lagged_system(d0, np.full((m, n), a), b, g)
+    want = spla.spsolve(matrix.tocsc(), rhs).reshape(m, n)
+
+    def error(omega):
+        dd = np.zeros((m, n))
+        sor_increment(dd, d0, a, b, g, 4, omega)
+        return np.sqrt(np.mean((dd - want) ** 2)) / np.sqrt(np.mean(want**2))
+
+    best = min(error(omega) for omega in np.arange(1.0, 2.0, 0.02))
+    young = error(young_omega(a, g))
+    assert young <= best + 0.01
+    if a >= 0.5:
+        assert young < 0.5 * error(1.8)
 
 
 def test_a_number_and_a_pair_are_read_as_the_image_they_stand_for():

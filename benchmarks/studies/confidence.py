@@ -17,7 +17,8 @@ truth):
   confident 5 %, 10 %, ..., 100 %), of the map, of the plain left-right
   check ``exp(-|d(x) - d_r(x - d(x))|)`` from the same result (linear
   interpolation; matches off the right image get 0) and of the optimal
-  ranking (right pixels first), and the ratio map / plain;
+  ranking (right pixels first), and the ratio map / plain, also of the map
+  that the installed constants give (``ratio installed``);
 - ``SGBM density``: the share of the pixels that OpenCV SGBM as its users
   call it keeps (`benchmarks.studies.common.sgbm_kept`: one ``compute`` with
   ``disp12MaxDiff=1``), SGBM's bad 1 on them, and ours on the same number
@@ -123,13 +124,15 @@ def score_scene(scene, result, c, c_installed, c_out):
            "ECE out": calibration_error(c_out, d, gt, m) if c_out is not None else float("nan"),
            "largest tie": 100.0 * np.unique(c, return_counts=True)[1].max() / c.size,
            "AUC": sparsification_area(c, d, gt, m), "AUC plain": sparsification_area(plain, d, gt, m),
-           "AUC optimal": sparsification_area(right, d, gt, m)}
+           "AUC optimal": sparsification_area(right, d, gt, m),
+           "AUC installed": sparsification_area(c_installed, d, gt, m)}
     row["ratio"] = row["AUC"] / row["AUC plain"]
+    row["ratio installed"] = row["AUC installed"] / row["AUC plain"]
     return {**row, **at_sgbm_density(scene, d, c)}
 
 
 COLUMNS = ("ECE", "ECE installed", "ECE out", "largest tie", "AUC", "AUC plain", "AUC optimal", "ratio",
-           *DENSITY_KEYS)
+           "ratio installed", *DENSITY_KEYS)
 
 
 def plot(results, maps, scenes, names):

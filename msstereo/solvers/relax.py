@@ -30,7 +30,9 @@ One outer iteration is
    and disparities far from zero are reached from the first iteration;
 2. the ``d``-step: the model's regularizer with the coupling as its data
    term, ``min_d sum (d - a)^2 / (2 theta) + R(d)``, by lagged diffusivity
-   with red-black SOR (the kernels of the PDE solver);
+   with red-black SOR (the kernels of the PDE solver) at Young's optimal
+   factor for each lagged system, which follows the coupling's weight
+   ``1 / (2 theta)`` along the schedule;
 3. with a second-order regularizer (``tgv > 0``), the step of its vector
    field ``w`` (`msstereo.energy.Smoothness.solve_w`);
 4. for the Mumford-Shah models the ``v`` step of the PDE solver (projected
@@ -50,7 +52,7 @@ import numpy as np
 
 from .. import checks
 from ..kernels.grid import weighted_divergence
-from ..kernels.sor import SorSystem, sor_pack
+from ..kernels.sor import SorSystem, sor_pack, young_omega
 from .cost import cost_volume
 from ..kernels.search import interpolated_cost, search, winner_take_all
 from . import SolverOptions
@@ -107,9 +109,21 @@ class Relax(SolverOptions):
         field ``w`` (``tgv > 0``). ``w`` is stepped once per outer iteration,
         so one lagged iteration is enough.
     sweeps : int
-        Red-black SOR sweeps per lagged-diffusivity iteration.
+        Red-black SOR sweeps per lagged-diffusivity iteration of ``d``.
+    w_sweeps : int
+        Red-black SOR sweeps per lagged-diffusivity iteration of each
+        component of ``w``: ``w`` starts each step from the last one's and
+        moves little, so a few sweeps follow it.
     omega : float
-        SOR over-relaxation factor, in (0, 2).
+        SOR over-relaxation factor of the ``w`` and ``v`` steps, in (0, 2).
+    omega_d : float or None
+        SOR over-relaxation factor of the ``d``-step, in (0, 2). None:
+        Young's optimal factor for each lagged system
+        (`msstereo.kernels.sor.young_omega`). The coupling ``1 / (2 theta)``
+        on the diagonal grows along the schedule, and with it the best
+        factor falls from near 2 to near 1: a fixed factor near 2 leaves
+        the error of the late iterations decaying only as ``omega - 1`` per
+        sweep, where Young's factor removes it in a few sweeps.
     v_sweeps : int
         Projected SOR sweeps of the ``v`` step (Mumford-Shah models).
     median : int or None
@@ -167,9 +181,11 @@ class Relax(SolverOptions):
     step: float = 0.5
     inner: int = 3
     w_inner: int = 1
-    sweeps: int = 10
+    sweeps: int = 4
+    w_sweeps: int = 1
     omega: float = 1.8
-    v_sweeps: int = 10
+    omega_d: float | None = None
+    v_sweeps: int = 3
     median: int | None = None
     median_aggregated: int = 0
     median_pointwise: int = 3
@@ -192,8 +208,10 @@ class Relax(SolverOptions):
         "warm_levels_pointwise": checks.Integer(0, MAX_WARM_LEVELS),
         "theta_start": checks.positive(), "theta_end": checks.positive(),
         "step": checks.positive(), "inner": checks.Integer(1, 100), "w_inner": checks.Integer(1, 100),
-        "sweeps": checks.Integer(1, 1000),
-        "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True), "v_sweeps": checks.Integer(1, 1000),
+        "sweeps": checks.Integer(1, 1000), "w_sweeps": checks.Integer(1, 1000),
+        "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True),
+        "omega_d": checks.Optional(checks.Real(0.0, 2.0, open_low=True, open_high=True)),
+        "v_sweeps": checks.Integer(1, 1000),
         "median": checks.Optional(checks.Integer(0, 31)), "median_aggregated": checks.Integer(0, 31),
         "median_pointwise": checks.Integer(0, 31), "tol": checks.Real(), "occlusion_after": checks.Real(0.0, 1.0),
         "budget": checks.Real(0.0), "band": checks.positive(),
@@ -201,8 +219,8 @@ class Relax(SolverOptions):
     """What each option accepts (`msstereo.checks`).
 
     The counts have upper bounds, so that a typo is refused before any work instead of running
-    for hours: ``iterations`` (and its two model-derived counts), ``sweeps`` and ``v_sweeps``
-    1000, ``inner`` and ``w_inner`` 100, ``median`` 31, ``warm_levels`` `MAX_WARM_LEVELS` (each with
+    for hours: ``iterations`` (and its two model-derived counts), ``sweeps``, ``w_sweeps`` and
+    ``v_sweeps`` 1000, ``inner`` and ``w_inner`` 100, ``median`` 31, ``warm_levels`` `MAX_WARM_LEVELS` (each with
     its two model-derived values)."""
 
     def for_model(self, model):
@@ -512,7 +530,7 @@ class RelaxStep:
         if log.keeps and (energy.joint or s.w is not None):
             log.record(self.objective(s), "smooth")
         if s.w is not None:
-            energy.solve_w(s.d, s.v, s.w, s.h, options.w_inner, options.sweeps, options.omega)
+            energy.solve_w(s.d, s.v, s.w, s.h, options.w_inner, options.w_sweeps, options.omega)
         if energy.joint:
             # v after d: v of the raw first search would mark every noisy pixel an edge.
             s.v = energy.step_v(s.d, s.v, s.w, s.h, options.v_sweeps, options.omega)
@@ -543,7 +561,8 @@ class RelaxStep:
             # With a second-order field the term is g |grad d - w|^2: its -div(g w) joins b.
             add = None if w is None else sor_pack(weighted_divergence(g, w[0], w[1]))
             g = sor_pack(g)
-            system.solve(g, self.options.sweeps, self.options.omega, add)
+            omega = self.options.omega_d or young_omega(c, g)
+            system.solve(g, self.options.sweeps, omega, add)
             del g, add
         del weight
         dd = system.add_increment(d.copy())
