@@ -345,7 +345,9 @@ def test_bad_census_and_aggregation_parameters_raise(params, name):
 @pytest.mark.parametrize("options, name", [
     ({"iterations": 0}, "iterations"), ({"theta_end": 0.0}, "theta_end"),
     ({"theta_start": np.inf}, "theta_start"), ({"step": -1}, "step"), ({"omega": 2.0}, "omega"),
-    ({"omega_d": 0.0}, "omega_d"), ({"w_sweeps": 0}, "w_sweeps"), ({"w_sweeps": 1001}, "w_sweeps"),
+    ({"young": "yes"}, "young"), ({"young_pointwise": 1.5}, "young_pointwise"), ({"sweeps": 0}, "sweeps"),
+    ({"sweeps_aggregated": 1001}, "sweeps_aggregated"), ({"v_sweeps_pointwise": 0}, "v_sweeps_pointwise"),
+    ({"w_sweeps": 0}, "w_sweeps"), ({"w_sweeps": 1001}, "w_sweeps"),
     ({"median": -1}, "median"), ({"iterations_aggregated": 0}, "iterations_aggregated"),
     ({"iterations_pointwise": 1001}, "iterations_pointwise"), ({"median_pointwise": 32}, "median_pointwise"),
     ({"median_aggregated": -1}, "median_aggregated"),

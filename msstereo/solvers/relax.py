@@ -59,6 +59,9 @@ from . import SolverOptions
 
 __all__ = ["Relax", "RelaxStep"]
 
+MODEL_DERIVED = ("iterations", "warm_levels", "median", "sweeps", "young", "v_sweeps")
+"""`Relax` fields that None derives from the model's family (`Relax.for_model`): ``NAME_aggregated`` or ``NAME_pointwise``."""
+
 MAX_WARM_LEVELS = 4
 """Most `Relax.warm_levels`: each halves the size, and below ``2 COARSEST`` px none is added anyway."""
 
@@ -108,24 +111,36 @@ class Relax(SolverOptions):
         Lagged-diffusivity iterations of each step of the second-order
         field ``w`` (``tgv > 0``). ``w`` is stepped once per outer iteration,
         so one lagged iteration is enough.
-    sweeps : int
+    sweeps : int or None
         Red-black SOR sweeps per lagged-diffusivity iteration of ``d``.
+        None: from the model (`for_model`), `sweeps_aggregated` or
+        `sweeps_pointwise`.
+    sweeps_aggregated, sweeps_pointwise : int
+        `sweeps` of a model with an aggregated or a pointwise data term.
+    young : bool or None
+        Whether the ``d``-step's SOR runs at Young's optimal factor for each
+        lagged system (`msstereo.kernels.sor.young_omega`) instead of
+        `omega`. The coupling ``1 / (2 theta)`` on the diagonal grows along
+        the schedule, and with it the best factor falls from near 2 to near
+        1: a fixed factor near 2 leaves the error of the late iterations
+        decaying only as ``omega - 1`` per sweep, where Young's factor
+        removes it in a few sweeps. None: from the model (`for_model`),
+        `young_aggregated` or `young_pointwise`.
+    young_aggregated, young_pointwise : bool
+        `young` of a model with an aggregated or a pointwise data term.
     w_sweeps : int
         Red-black SOR sweeps per lagged-diffusivity iteration of each
         component of ``w``: ``w`` starts each step from the last one's and
         moves little, so a few sweeps follow it.
     omega : float
-        SOR over-relaxation factor of the ``w`` and ``v`` steps, in (0, 2).
-    omega_d : float or None
-        SOR over-relaxation factor of the ``d``-step, in (0, 2). None:
-        Young's optimal factor for each lagged system
-        (`msstereo.kernels.sor.young_omega`). The coupling ``1 / (2 theta)``
-        on the diagonal grows along the schedule, and with it the best
-        factor falls from near 2 to near 1: a fixed factor near 2 leaves
-        the error of the late iterations decaying only as ``omega - 1`` per
-        sweep, where Young's factor removes it in a few sweeps.
-    v_sweeps : int
-        Projected SOR sweeps of the ``v`` step (Mumford-Shah models).
+        SOR over-relaxation factor, in (0, 2): of the ``w`` and ``v`` steps,
+        and of the ``d``-step without `young`.
+    v_sweeps : int or None
+        Projected SOR sweeps of the ``v`` step (Mumford-Shah models). None:
+        from the model (`for_model`), `v_sweeps_aggregated` or
+        `v_sweeps_pointwise`.
+    v_sweeps_aggregated, v_sweeps_pointwise : int
+        `v_sweeps` of a model with an aggregated or a pointwise data term.
     median : int or None
         Size of the median filter of ``d`` between iterations (0: none).
         None: from the model (`for_model`), `median_aggregated` or
@@ -181,11 +196,17 @@ class Relax(SolverOptions):
     step: float = 0.5
     inner: int = 3
     w_inner: int = 1
-    sweeps: int = 4
+    sweeps: int | None = None
+    sweeps_aggregated: int = 4
+    sweeps_pointwise: int = 10
+    young: bool | None = None
+    young_aggregated: bool = True
+    young_pointwise: bool = False
     w_sweeps: int = 1
     omega: float = 1.8
-    omega_d: float | None = None
-    v_sweeps: int = 3
+    v_sweeps: int | None = None
+    v_sweeps_aggregated: int = 3
+    v_sweeps_pointwise: int = 10
     median: int | None = None
     median_aggregated: int = 0
     median_pointwise: int = 3
@@ -208,10 +229,13 @@ class Relax(SolverOptions):
         "warm_levels_pointwise": checks.Integer(0, MAX_WARM_LEVELS),
         "theta_start": checks.positive(), "theta_end": checks.positive(),
         "step": checks.positive(), "inner": checks.Integer(1, 100), "w_inner": checks.Integer(1, 100),
-        "sweeps": checks.Integer(1, 1000), "w_sweeps": checks.Integer(1, 1000),
+        "sweeps": checks.Optional(checks.Integer(1, 1000)), "sweeps_aggregated": checks.Integer(1, 1000),
+        "sweeps_pointwise": checks.Integer(1, 1000), "w_sweeps": checks.Integer(1, 1000),
+        "young": checks.Optional(checks.Flag()), "young_aggregated": checks.Flag(),
+        "young_pointwise": checks.Flag(),
         "omega": checks.Real(0.0, 2.0, open_low=True, open_high=True),
-        "omega_d": checks.Optional(checks.Real(0.0, 2.0, open_low=True, open_high=True)),
-        "v_sweeps": checks.Integer(1, 1000),
+        "v_sweeps": checks.Optional(checks.Integer(1, 1000)), "v_sweeps_aggregated": checks.Integer(1, 1000),
+        "v_sweeps_pointwise": checks.Integer(1, 1000),
         "median": checks.Optional(checks.Integer(0, 31)), "median_aggregated": checks.Integer(0, 31),
         "median_pointwise": checks.Integer(0, 31), "tol": checks.Real(), "occlusion_after": checks.Real(0.0, 1.0),
         "budget": checks.Real(0.0), "band": checks.positive(),
@@ -219,23 +243,23 @@ class Relax(SolverOptions):
     """What each option accepts (`msstereo.checks`).
 
     The counts have upper bounds, so that a typo is refused before any work instead of running
-    for hours: ``iterations`` (and its two model-derived counts), ``sweeps``, ``w_sweeps`` and
-    ``v_sweeps`` 1000, ``inner`` and ``w_inner`` 100, ``median`` 31, ``warm_levels`` `MAX_WARM_LEVELS` (each with
-    its two model-derived values)."""
+    for hours: ``iterations``, ``sweeps`` and ``v_sweeps`` (each with its two model-derived counts)
+    and ``w_sweeps`` 1000, ``inner`` and ``w_inner`` 100, ``median`` 31, ``warm_levels``
+    `MAX_WARM_LEVELS` (each with its two model-derived values)."""
 
     def for_model(self, model):
-        """These options with ``iterations``, ``warm_levels`` and ``median`` set from ``model`` where None.
+        """These options with the fields of `MODEL_DERIVED` set from ``model`` where None.
 
         The aggregated data term (``aggregate > 0``) gives the search a
         smooth ``a`` from the first iterations; a pointwise one (the paper's
         models) a noisy one, which the ``d``-step smooths only as ``theta``
         shrinks, so its schedule needs more, finer steps, a start from a
-        coarser level and a median filter (the values are measured in
-        ``docs/results.md``).
+        coarser level and a median filter; the smoothing steps of the
+        aggregated family are the shorter ones, at Young's factor (the
+        values are measured in ``docs/results.md``).
         """
         family = "aggregated" if model.aggregate > 0 else "pointwise"
-        derived = {name: getattr(self, f"{name}_{family}") for name in ("iterations", "warm_levels", "median")
-                   if getattr(self, name) is None}
+        derived = {name: getattr(self, f"{name}_{family}") for name in MODEL_DERIVED if getattr(self, name) is None}
         return replace(self, **derived) if derived else self
 
     def thetas(self, beta):
@@ -561,7 +585,7 @@ class RelaxStep:
             # With a second-order field the term is g |grad d - w|^2: its -div(g w) joins b.
             add = None if w is None else sor_pack(weighted_divergence(g, w[0], w[1]))
             g = sor_pack(g)
-            omega = self.options.omega_d or young_omega(c, g)
+            omega = young_omega(c, g) if self.options.young else self.options.omega
             system.solve(g, self.options.sweeps, omega, add)
             del g, add
         del weight
