@@ -252,8 +252,9 @@ MODELS = {
     "ms-occ": Model(name="ms-occ", occlusion=True, fill="background", t=0.7, phi_steps=40, **_MS_TV),
     "default": Model(name="default", occlusion=True, fill="background", t=0.8, sigma=0.3, phi_steps=10,
                      weight="edge+v", alpha_i=0.4, eps_i=0.5, beta=0.1, alpha=0.06, eps=0.04,
-                     lam=0.0, census=1.0, census_window=5, aggregate=4, weighted_median=8,
-                     occluded_weight="none", column_parity=True, tgv=4.0, median_support="confidence"),
+                     lam=0.0, census=1.0, census_window=5, aggregate=2, aggregate_scales=1, aggregate_decay=0.3,
+                     weighted_median=8, occluded_weight="none", column_parity=True, tgv=4.0,
+                     median_support="confidence", plane_segments=100.0),
 }
 """Default parameters of each named model, tuned on the four Middlebury v2
 scenes (grids and results: ``benchmarks/results/tuning.md``)."""
