@@ -55,9 +55,9 @@ L2 = 1e-3
 SIGNS = {"consistency": -1, "occluded": -1, "near_occlusion": -1, "discontinuity": -1, "texture": 1,
          "spread": -1, "range": -1}
 """The sign each feature's weight is bounded to, from what the feature means (`msstereo.confidence`):
-only texture is evidence for a match. Unbounded, the fit on v2 gives texture a small negative weight
-(textured pixels lie near depth edges there), which ranks a textureless band's guesses above the
-textured pixels around it."""
+only texture is evidence for a match. Unbounded, the fit on v2 gave texture a small negative weight,
+which ranked the guesses in a textureless band above the textured pixels around them
+(``tests/test_confidence.py``)."""
 
 CALIBRATION = ROOT / "msstereo" / "_calibration.py"
 """The module of the fitted constants, which ``--write`` regenerates."""
