@@ -59,6 +59,9 @@ RIDGE = 1e-3
 MIN_SEGMENT = 20
 """Least size (pixels) of a segment of `segments`."""
 
+SMOOTHING = 0.5
+"""Width (px) of the Gaussian that smooths the image before `segments`: noise does not split segments."""
+
 
 def segments(image, scale):
     """Felzenszwalb-Huttenlocher segments of the left image, labels from 0.
@@ -70,7 +73,7 @@ def segments(image, scale):
     scale : float
         The segmentation's scale (larger: larger segments).
     """
-    return felzenszwalb(image, scale=scale, sigma=0.5, min_size=MIN_SEGMENT,
+    return felzenszwalb(image, scale=scale, sigma=SMOOTHING, min_size=MIN_SEGMENT,
                         channel_axis=-1 if image.ndim == 3 else None)
 
 
@@ -105,7 +108,7 @@ def fit_planes(labels, d, weight):
     d = d.ravel().astype(np.float64)
     w0 = weight.ravel().astype(np.float64)
     w = w0
-    for rounds in range(FIT_ROUNDS + 1):
+    for _ in range(FIT_ROUNDS + 1):
         def total(values):
             return np.bincount(lab, w * values, k)
 
