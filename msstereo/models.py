@@ -139,6 +139,16 @@ class Model:
         that mismatches and the fill of wrongly flagged pixels sway their
         neighbours' medians less. ``"confidence"`` needs the occlusion
         models, whose two views the confidence reads.
+    plane_segments : float
+        Scale of the colour segmentation of the slanted-plane refinement
+        (beyond the paper; 0: off): after the weighted median, the pixels
+        of confidence below ``plane_confidence`` take the robust plane that
+        the confident pixels of their segment of the left image fit
+        (`msstereo.planes`). Larger: larger segments. Occlusion models only,
+        whose result has a confidence.
+    plane_confidence : float
+        Confidence at and above which a pixel fits its segment's plane, and
+        below which it takes it, in (0, 1).
 
     Notes
     -----
@@ -178,6 +188,8 @@ class Model:
     median_color: float = 0.05
     median_space: float = 4.0
     median_support: str = "none"
+    plane_segments: float = 0.0
+    plane_confidence: float = 0.5
 
     @property
     def edge_weighted(self):
@@ -210,6 +222,8 @@ class Model:
         "tgv": checks.Real(),
         "weighted_median": checks.Integer(0, 32), "median_color": checks.positive(),
         "median_space": checks.positive(), "median_support": checks.Choice(("none", "confidence")),
+        "plane_segments": checks.Real(0.0, 10000.0),
+        "plane_confidence": checks.Real(0.0, 1.0, open_low=True, open_high=True),
     }
     """What each field accepts (`msstereo.checks`); the command line parses ``--param`` with it.
 
@@ -224,6 +238,8 @@ class Model:
             raise ValueError("occlusion=True needs weight='v' or 'edge+v' (the ms-occ model)")
         if self.median_support == "confidence" and not self.occlusion:
             raise ValueError("median_support='confidence' needs occlusion=True: the confidence reads both views")
+        if self.plane_segments > 0 and not self.occlusion:
+            raise ValueError("plane_segments > 0 needs occlusion=True: the refinement reads the confidence")
 
 
 _MS_TV = dict(weight="v", alpha=0.03, eps=0.04, beta=0.05)
@@ -236,8 +252,9 @@ MODELS = {
     "ms-occ": Model(name="ms-occ", occlusion=True, fill="background", t=0.7, phi_steps=40, **_MS_TV),
     "default": Model(name="default", occlusion=True, fill="background", t=0.8, sigma=0.3, phi_steps=10,
                      weight="edge+v", alpha_i=0.4, eps_i=0.5, beta=0.1, alpha=0.06, eps=0.04,
-                     lam=0.0, census=1.0, census_window=5, aggregate=4, weighted_median=8,
-                     occluded_weight="none", column_parity=True, tgv=4.0, median_support="confidence"),
+                     lam=0.0, census=1.0, census_window=5, aggregate=2, aggregate_scales=1, aggregate_decay=0.3,
+                     weighted_median=8, occluded_weight="none", column_parity=True, tgv=4.0,
+                     median_support="confidence", plane_segments=100.0),
 }
 """Default parameters of each named model, tuned on the four Middlebury v2
 scenes (grids and results: ``benchmarks/results/tuning.md``)."""

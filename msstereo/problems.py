@@ -26,6 +26,7 @@ from .kernels.filters import gaussian_radius, guide_levels, weighted_median
 from .kernels.occlusion import background_fill
 from .occlusion import PHI_START, Occlusion, occluded
 from .parallel import map_views
+from .planes import plane_refinement
 from .result import DISCARD
 from .sensor import remove_column_parity
 from .solvers.loop import outer_loop, solve_view
@@ -255,12 +256,15 @@ class TwoViews(Problem):
         return state
 
     def finish(self, state, images):
-        """The result's fields after the finest level: occlusion masks, background fill, weighted median, confidence.
+        """The result's fields after the finest level: occlusion, background fill, weighted median, planes, confidence.
 
         The confidence (`msstereo.confidence`) reads the final disparities of
         both views, the left ``v``, occlusion mask and image. With
         ``median_support="confidence"`` each view's confidence of the maps
-        before the median (`view_confidences`) weighs the values in it.
+        before the median (`view_confidences`) weighs the values in it. With
+        ``plane_segments > 0`` the left disparity's doubtful pixels then take
+        their segment's plane (`msstereo.planes`), and the confidence is that
+        of the refined map.
         """
         masks = [occluded(view.phi) for view in state]
         disparities = [view.d for view in state]
@@ -273,9 +277,17 @@ class TwoViews(Problem):
             if self.model.median_support == "confidence":
                 supports = view_confidences(disparities, [left.v, right.v], masks, pair)
             disparities = self._median(disparities, pair, supports)
+
+        def left_confidence():
+            return confidence(disparities[0], disparities[1], left.v, masks[0], pair[0])
+
+        c = left_confidence()
+        if self.model.plane_segments > 0:
+            disparities[0] = plane_refinement(disparities[0], c, pair[0], self.model.plane_segments,
+                                              self.model.plane_confidence)
+            c = left_confidence()  # of the map returned: the one it is calibrated on
         return dict(disparity=disparities[0], v=left.v, disparity_right=disparities[1], v_right=right.v,
-                    occlusion=masks[0], occlusion_right=masks[1],
-                    confidence=confidence(disparities[0], disparities[1], left.v, masks[0], pair[0]))
+                    occlusion=masks[0], occlusion_right=masks[1], confidence=c)
 
 
 def view_confidences(disparities, v, masks, images):

@@ -302,14 +302,22 @@ def test_the_confidence_fit_recovers_a_known_logistic_model_and_writes_it(tmp_pa
     from benchmarks.studies import confidence as study
     from msstereo.confidence import FEATURES
     rng = np.random.default_rng(0)
-    truth = {name: float(w) for name, w in zip(FEATURES, rng.uniform(-2, 2, len(FEATURES)))}
-    samples = []
-    for _ in range(2):
-        x = rng.normal(size=(40000, len(FEATURES)))
-        p = 1 / (1 + np.exp(-(0.5 + x @ np.array(list(truth.values())))))
-        samples.append((x, rng.random(len(p)) < p))
-    weights, bias = study.fit(samples, l2=0.0)
+    # Weights of the signs the fit is bounded to (`study.SIGNS`), then one of the wrong sign.
+    truth = {name: study.SIGNS[name] * float(w) for name, w in zip(FEATURES, rng.uniform(0.2, 2, len(FEATURES)))}
+
+    def samples_of(truth):
+        samples = []
+        for _ in range(2):
+            x = rng.normal(size=(40000, len(FEATURES)))
+            p = 1 / (1 + np.exp(-(0.5 + x @ np.array([truth[name] for name in FEATURES]))))
+            samples.append((x, rng.random(len(p)) < p))
+        return samples
+
+    weights, bias = study.fit(samples_of(truth), l2=0.0)
     assert max(abs(weights[k] - truth[k]) for k in FEATURES) < 0.1 and abs(bias - 0.5) < 0.1
+    wrong = {**truth, "texture": -1.0}
+    bounded, _ = study.fit(samples_of(wrong), l2=0.0)
+    assert bounded["texture"] == 0.0
     monkeypatch.setattr(study, "CALIBRATION", tmp_path / "_calibration.py")
     study.write_calibration(weights, bias, "the command")
     written = {}

@@ -163,6 +163,24 @@ def test_guided_filter_in_strips_of_rows_is_the_whole_images(rows):
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("rows, scales", [(1, 1), (3, 1), (5, 2), (8, 2), (40, 1)])
+def test_cross_scale_in_strips_of_rows_is_the_whole_images(rows, scales):
+    # Strips start on the coarsest scale's blocks and keep the rows each row depends on.
+    guide = RNG.random((37, 23, 3))
+    volume = RNG.random((37, 23, 4))
+    want = cross_scale(guide, volume, 1, 1e-3, scales, 0.6)
+    got = cross_scale(guide, volume.copy(), 1, 1e-3, scales, 0.6, rows=rows)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_cost_volume_in_strips_is_aggregated_at_every_scale():
+    rgb = [np.repeat(image, 3, axis=2) * [1.0, 0.8, 0.6] for image in gray_pair((26, 30))]
+    model = get_model("tv", aggregate=1, aggregate_eps=1e-3, aggregate_scales=1, aggregate_decay=0.3)
+    data = DataTerm.of_images(*rgb, -1, model)
+    np.testing.assert_allclose(cost_volume(data, 0.0, 1.0, 6, rows=4), cost_volume(data, 0.0, 1.0, 6),
+                               rtol=1e-10, atol=1e-12)
+
+
 def test_derivative_features_are_left_out_without_gradient_constancy():
     # lambda = 0: the data term and the volume are the same as with the zero-weight derivatives.
     left, right = gray_pair()

@@ -153,7 +153,7 @@ def test_match_applies_the_weighted_median_to_the_finished_disparities(model):
     import msstereo
     from msstereo.match import as_float_image
     scene = _step_scene()
-    kw = dict(model=model, solver=msstereo.Relax(iterations=20), d_max=12, median_support="none")
+    kw = dict(model=model, solver=msstereo.Relax(iterations=20), d_max=12, median_support="none", plane_segments=0.0)
     plain = msstereo.match(scene.left, scene.right, weighted_median=0, **kw)
     filtered = msstereo.match(scene.left, scene.right, weighted_median=3, median_color=0.1, **kw)
     from msstereo.models import get_model
@@ -182,7 +182,7 @@ def test_match_weighs_the_median_by_the_views_confidences_and_gets_closer_to_the
     from msstereo.problems import view_confidences
     from msstereo.sensor import remove_column_parity
     scene = _step_scene()
-    kw = dict(model="default", solver=msstereo.Relax(iterations=20), d_max=12)
+    kw = dict(model="default", solver=msstereo.Relax(iterations=20), d_max=12, plane_segments=0.0)
     plain = msstereo.match(scene.left, scene.right, **kw, weighted_median=0)
     weighed = msstereo.match(scene.left, scene.right, **kw, weighted_median=3)
     unweighed = msstereo.match(scene.left, scene.right, **kw, weighted_median=3, median_support="none")

@@ -44,15 +44,16 @@ def test_ms_tv_under_relax_without_a_range_on_venus(v2_scene_loader):
 # The default configuration (model `default`, solver `relax`) against the bounds of
 # issue-level acceptance, on v2 scenes and on 2005 scenes that no parameter was tuned
 # on. Measured (benchmarks/results/middlebury_default.md, OpenCV SGBM of the same run in
-# brackets): Cones bad 1 nonocc 2.93, all 8.28 (4.08 / 9.94); Tsukuba 2.68, bad 0.5
-# 12.30 (3.38 / 9.22); Art 8.65 (9.15; `tv` with `pde` 36.9, left at zero disparity by
-# the pyramid); Laundry 13.25 (13.93). The solver is deterministic: the bounds leave
-# room for round-off across platforms only.
+# brackets): Cones bad 1 nonocc 2.51, all 7.96 (4.08 / 9.94); Tsukuba 2.36, bad 0.5
+# 12.23 (3.38 / 9.22); Art 7.63 (9.15; `tv` with `pde` 36.9, left at zero disparity by
+# the pyramid); Laundry 11.59 (13.93). The solver is deterministic: the bounds leave
+# room for round-off across platforms and for small changes of the calibration, which
+# weighs the median and picks the pixels of the planes.
 def test_default_beats_sgbm_figures_on_cones(v2_scene_loader):
     scene = v2_scene_loader("cones")
     result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
     scores = evaluate_v2(result.disparity, scene)
-    assert scores["nonocc"][1.0] < 3.2 and scores["all"][1.0] < 8.6
+    assert scores["nonocc"][1.0] < 2.8 and scores["all"][1.0] < 8.3
 
 
 # Tsukuba's even columns are brighter than its odd ones in both views: the pattern
@@ -62,17 +63,18 @@ def test_default_removes_tsukubas_column_pattern(v2_scene_loader):
     scene = v2_scene_loader("tsukuba")
     result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
     scores = evaluate_v2(result.disparity, scene)
-    assert scores["nonocc"][1.0] < 3.0 and scores["nonocc"][0.5] < 14.0
+    assert scores["nonocc"][1.0] < 2.6 and scores["nonocc"][0.5] < 13.0
 
 
 def test_default_reaches_the_far_disparities_of_art(data_root):
     from msstereo.datasets import get_scene
     scene = get_scene("art", data_root)
     result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
-    assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 9.0
+    assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 8.0
 
 
-# Measured: 13.25; 14.98 without TGV and column parity, 16.69 with the paper's
+# Measured: 11.59; 13.25 with the guided filter of radius 4 and no planes; before that
+# 14.98 without TGV and column parity, 16.69 with the paper's
 # regularizer weight in occluded pixels as well (the crate's slat gaps, flagged by the
 # left-right check, were cut off by the edges of v and v_I and filled with the
 # background). SGBM: 13.93.
@@ -80,4 +82,4 @@ def test_default_beats_sgbm_on_laundry(data_root):
     from msstereo.datasets import get_scene
     scene = get_scene("laundry", data_root)
     result = msstereo.match(scene.left, scene.right, d_max=scene.ndisp)
-    assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 13.6
+    assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 12.0

@@ -53,6 +53,13 @@ from .common import (DENSITY_KEYS, RESULTS, ROOT, at_sgbm_density, command_line,
 L2 = 1e-3
 """L2 penalty on the weights of the fit (per scene-weighted pixel sum of one)."""
 
+SIGNS = {"consistency": -1, "occluded": -1, "near_occlusion": -1, "discontinuity": -1, "texture": 1,
+         "spread": -1, "range": -1}
+"""The sign each feature's weight is bounded to, from what the feature means (`msstereo.confidence`):
+only texture is evidence for a match. Unbounded, the fit on v2 gave texture a small negative weight,
+which ranked the guesses in a textureless band above the textured pixels around them
+(``tests/test_confidence.py``)."""
+
 CALIBRATION = ROOT / "msstereo" / "_calibration.py"
 """The module of the fitted constants, which ``--write`` regenerates."""
 
@@ -64,7 +71,7 @@ def scene_features(scene, result):
 
 
 def fit(samples, l2=L2):
-    """Logistic regression of rightness on the features, each scene weighted alike.
+    """Logistic regression of rightness on the features, each scene weighted alike, weights of `SIGNS`.
 
     Parameters
     ----------
@@ -87,7 +94,8 @@ def fit(samples, l2=L2):
         value = np.sum(w * (np.logaddexp(0.0, z) - y * z)) + l2 * np.sum(ridge * b * b)
         return value, X.T @ (w * (p - y)) + 2 * l2 * ridge * b
 
-    b = minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B").x
+    bounds = [(0.0, None) if SIGNS[name] > 0 else (None, 0.0) for name in conf.FEATURES] + [(None, None)]
+    b = minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds).x
     return dict(zip(conf.FEATURES, map(float, b[:-1]))), float(b[-1])
 
 

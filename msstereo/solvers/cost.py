@@ -30,7 +30,7 @@ from ..kernels.data_term import data_cost
 from ..kernels.filters import box_mean, guided_coefficients, guided_output
 from ..kernels.warp import warp
 
-__all__ = ["cost_volume", "guided_filter", "cross_scale"]
+__all__ = ["cost_volume", "guided_filter", "cross_scale", "in_strips"]
 
 CHUNK = 16
 """Disparity slices filtered at once: bounds the temporaries to a few slices."""
@@ -103,15 +103,12 @@ def cost_volume(data, k0, h, count, base=None, rows=None):
             _add_census(data, volume[part], part, census, np.zeros(shape, np.int32) if base is None else base[part])
     if model.aggregate > 0:
         guide = channels(data.f_ref, data.stride)
-        if rows is None or model.aggregate_scales > 0:
-            # The coarse scales pool the whole image: no strips.
-            volume = cross_scale(guide, volume, model.aggregate, model.aggregate_eps, model.aggregate_scales,
-                                 model.aggregate_decay)
-        else:
+        if rows is not None:
             # The filter's temporaries are a dozen arrays of one chunk of slices of a strip:
             # strips of about FILTER_STRIP_BYTES per array.
             rows = max(FILTER_STRIP_BYTES // (n * min(count, CHUNK) * volume.itemsize), 2 * model.aggregate)
-            guided_filter(guide, volume, model.aggregate, model.aggregate_eps, rows)
+        volume = cross_scale(guide, volume, model.aggregate, model.aggregate_eps, model.aggregate_scales,
+                             model.aggregate_decay, rows)
     return volume
 
 
@@ -195,8 +192,8 @@ def guided_filter(guide, volume, radius, eps, rows=None):
         images). The output of a row depends on the rows within
         ``2 radius`` of it only, so each strip is filtered with that margin
         and the result is the whole image's up to round-off (the box sums
-        run over other rows). None: the whole image at once, into a new
-        array.
+        run over other rows; `in_strips`). None: the whole image at once,
+        into a new array.
 
     Returns
     -------
@@ -204,16 +201,28 @@ def guided_filter(guide, volume, radius, eps, rows=None):
         The filtered volume, in the dtype of ``volume`` (``volume`` itself
         when ``rows`` is given).
     """
-    m = volume.shape[0]
     if rows is None:
         return _guided_filter(guide, volume, radius, eps)
-    rows, margin = max(int(rows), 1), 2 * radius
+    return in_strips(lambda g, v: _guided_filter(g, v, radius, eps), guide, volume, max(int(rows), 1), 2 * radius)
+
+
+def in_strips(filter_rows, guide, volume, rows, margin):
+    """``filter_rows(guide, volume)`` of the whole image, computed in place ``rows`` rows at a time.
+
+    ``filter_rows`` returns a new array whose row depends on the rows within
+    ``margin`` of it only: each strip is filtered with that margin above and
+    below, and its own rows are written back. The rows above a strip are
+    already filtered in ``volume``: their unfiltered values are kept aside.
+    ``rows`` and ``margin`` multiples of a block size keep every strip's
+    first row on a multiple of it (`cross_scale` pools such blocks).
+    """
+    m = volume.shape[0]
     above = volume[:0].copy()  # the unfiltered rows [lo, start), overwritten in the volume already
     for start in range(0, m, rows):
         stop = min(start + rows, m)
         lo, hi = max(start - margin, 0), min(stop + margin, m)
         strip = np.concatenate([above, volume[start:hi]])  # row lo + r is strip[r], unfiltered
-        out = _guided_filter(guide[lo:hi], strip, radius, eps)
+        out = filter_rows(guide[lo:hi], strip)
         above = strip[max(stop - margin, 0) - lo:stop - lo].copy()
         volume[start:stop] = out[start - lo:stop - lo]
     return volume
@@ -259,7 +268,7 @@ def _add_upsampled(out, coarse, factor, weight):
         out[:, :, start:start + CHUNK] += weight * fine[:rows, :cols]
 
 
-def cross_scale(guide, volume, radius, eps, scales, decay):
+def cross_scale(guide, volume, radius, eps, scales, decay, rows=None):
     """`guided_filter` at the full scale and at ``scales`` coarser ones, combined.
 
     Parameters
@@ -269,9 +278,17 @@ def cross_scale(guide, volume, radius, eps, scales, decay):
         own pixels.
     scales : int
         Coarser scales added (0: `guided_filter` alone); scale ``s`` pools
-        ``2^s x 2^s`` blocks.
+        ``2^s x 2^s`` blocks. A scale whose window would be as large as the
+        image is left out: nothing local is left to add.
     decay : float
         Weight of a scale relative to the next finer one.
+    rows : int, optional
+        Filter ``volume`` in place in strips of about ``rows`` rows
+        (`in_strips`), as `guided_filter` does: a row depends on the rows
+        within ``2^S (2 radius + 2)`` of it only (``S`` the coarsest scale:
+        its window, and one coarse row of the bilinear upsampling), and the
+        strips start on multiples of ``2^S`` so that they pool the whole
+        image's blocks. None: the whole image at once, into a new array.
 
     Returns
     -------
@@ -279,13 +296,26 @@ def cross_scale(guide, volume, radius, eps, scales, decay):
         ``sum_s decay^s up_s(GF(pool_s(volume)))`` divided by the sum of the
         weights, so that the cost keeps its scale against the regularizer.
     """
-    out = guided_filter(guide, volume, radius, eps)
+    scales = next((s for s in range(scales, 0, -1) if min(volume.shape[:2]) >= 2 ** s * (2 * radius + 1)), 0)
+
+    def combined(guide, volume):
+        return _cross_scale(guide, volume, radius, eps, scales, decay)
+
+    if rows is None:
+        return combined(guide, volume)
+    if scales == 0:
+        return guided_filter(guide, volume, radius, eps, rows)
+    block = 2 ** scales
+    return in_strips(combined, guide, volume, -(-max(int(rows), 1) // block) * block, block * (2 * radius + 2))
+
+
+def _cross_scale(guide, volume, radius, eps, scales, decay):
+    """`cross_scale` of the whole of ``volume`` with its ``scales`` coarser scales, into a new array."""
+    out = _guided_filter(guide, volume, radius, eps)
     total = 1.0
     for s in range(1, scales + 1):
         factor, weight = 2 ** s, decay ** s
-        if min(volume.shape[:2]) < factor * (2 * radius + 1):
-            break  # a window as large as the image: nothing local left to add
-        coarse = guided_filter(_pool(guide, factor), _pool(volume, factor), radius, eps)
+        coarse = _guided_filter(_pool(guide, factor), _pool(volume, factor), radius, eps)
         _add_upsampled(out, coarse, factor, weight)
         total += weight
     out /= total
