@@ -95,6 +95,28 @@ def test_warm_levels_and_median_come_from_the_model_unless_given(model_name, par
     assert (default.warm_levels, default.median) == (0, 0)
 
 
+@pytest.mark.parametrize("model_name, params, family", [
+    ("default", {}, "aggregated"), ("ms-tv", {}, "pointwise"), ("default", {"aggregate": 0}, "pointwise")])
+def test_smoothing_steps_come_from_the_model_unless_given(model_name, params, family):
+    model = get_model(model_name, **params)
+    derived = Relax().for_model(model)
+    # The aggregated family: short steps at Young's factor; the paper's pointwise models: as before.
+    steps = (4, True, 3) if family == "aggregated" else (10, False, 10)
+    assert (derived.sweeps, derived.young, derived.v_sweeps) == steps
+    given = Relax(sweeps=6, young=False, v_sweeps=2, sweeps_aggregated=9, v_sweeps_pointwise=8).for_model(model)
+    assert (given.sweeps, given.young, given.v_sweeps) == (6, False, 2)
+    # Without Young's factor the d-step runs at omega: a different omega gives other numbers.
+    scene = synthetic_scene("step", shape=(24, 32), foreground=4.0)
+
+    def solve(**options):
+        return msstereo.match(scene.left, scene.right, model=model, d_max=scene.ndisp,
+                              solver=Relax(iterations=4, **options)).disparity
+
+    fixed = solve(young=False)
+    assert not np.array_equal(fixed, solve(young=False, omega=1.2))
+    assert np.array_equal(fixed, solve(young=False)) and not np.array_equal(fixed, solve(young=True))
+
+
 def test_warm_levels_halve_down_to_twice_the_coarsest_side():
     warm = Relax(warm_levels=2)
     assert warm.level_shapes((64, 96), None, None, (0.0, 10.0), 1, 4) == [(64, 96), (32, 48)]
