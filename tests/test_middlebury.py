@@ -44,9 +44,9 @@ def test_ms_tv_under_relax_without_a_range_on_venus(v2_scene_loader):
 # The default configuration (model `default`, solver `relax`) against the bounds of
 # issue-level acceptance, on v2 scenes and on 2005 scenes that no parameter was tuned
 # on. Measured (benchmarks/results/middlebury_default.md, OpenCV SGBM of the same run in
-# brackets): Cones bad 1 nonocc 2.51, all 7.96 (4.08 / 9.94); Tsukuba 2.36, bad 0.5
-# 12.23 (3.38 / 9.22); Art 7.63 (9.15; `tv` with `pde` 36.9, left at zero disparity by
-# the pyramid); Laundry 11.59 (13.93). The solver is deterministic: the bounds leave
+# brackets): Cones bad 1 nonocc 2.52, all 7.95 (4.08 / 9.94); Tsukuba 2.46, bad 0.5
+# 12.07 (3.38 / 9.22); Art 7.68 (9.15; `tv` with `pde` 36.9, left at zero disparity by
+# the pyramid); Laundry 11.62 (13.93). The solver is deterministic: the bounds leave
 # room for round-off across platforms and for small changes of the calibration, which
 # weighs the median and picks the pixels of the planes.
 def test_default_beats_sgbm_figures_on_cones(v2_scene_loader):
@@ -73,7 +73,7 @@ def test_default_reaches_the_far_disparities_of_art(data_root):
     assert evaluate_v2(result.disparity, scene)["nonocc"][1.0] < 8.0
 
 
-# Measured: 11.59; 13.25 with the guided filter of radius 4 and no planes; before that
+# Measured: 11.62; 13.25 with the guided filter of radius 4 and no planes; before that
 # 14.98 without TGV and column parity, 16.69 with the paper's
 # regularizer weight in occluded pixels as well (the crate's slat gaps, flagged by the
 # left-right check, were cut off by the edges of v and v_I and filled with the
