@@ -59,9 +59,11 @@ def default_signals():
 
 
 #: Files of long tests, handed to the workers first and in this order: whole solves at full
-#: size (they compile the kernels), processes that compile nothing (signals, a reinstall)
-#: beside them, then notebooks and fresh interpreters, which find the kernels compiled.
-FIRST = ("test_middlebury.py", "test_processes.py", "test_notebooks.py", "test_cold_start.py")
+#: size (they compile the package's kernels), and beside them processes and short solves that
+#: compile little (signals, a reinstall, the command line, the asv suite); then the notebooks,
+#: whose kernels, in processes of their own, find most of the package compiled by then.
+FIRST = ("test_middlebury.py", "test_processes.py", "test_cold_start.py", "test_bad_input.py",
+         "test_benchmarks.py", "test_cli.py", "test_notebooks.py")
 
 
 def pytest_configure(config):

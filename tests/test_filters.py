@@ -82,7 +82,7 @@ def test_weighted_median_matches_naive(radius, channels, ties):
     d = RNG.integers(0, 4, (9, 12)).astype(float) if ties else RNG.uniform(0, 10, (9, 12))
     image = guide_levels(RNG.uniform(0, 1, (9, 12, channels)))
     mask = RNG.uniform(size=d.shape) < 0.6
-    got = weighted_median(d, image, mask, radius, 0.2, 2.0)
+    got = weighted_median(d, image, mask, radius, 0.2, 2.0, None)
     np.testing.assert_array_equal(got, naive.weighted_median(d, image, mask, radius, 0.2, 2.0))
     np.testing.assert_array_equal(got[~mask], d[~mask])
 
@@ -100,7 +100,7 @@ def test_weighted_median_with_a_support_matches_naive(radius, zeros):
         np.testing.assert_array_equal(got, naive.weighted_median(d, image, mask, radius, 0.2, 2.0,
                                                                  support.astype(dtype)))
     np.testing.assert_array_equal(weighted_median(d, image, mask, radius, 0.2, 2.0, np.ones(d.shape)),
-                                  weighted_median(d, image, mask, radius, 0.2, 2.0))
+                                  weighted_median(d, image, mask, radius, 0.2, 2.0, None))
 
 
 def test_weighted_median_support_outvotes_a_majority_of_wrong_values():
@@ -110,7 +110,7 @@ def test_weighted_median_support_outvotes_a_majority_of_wrong_values():
     truth = np.full((20, 20), 4.0)
     d = truth.copy()
     d[6:13, 6:13] = 9.0
-    plain = weighted_median(d, image, np.ones(d.shape, bool), 4, 0.1, 3.0)
+    plain = weighted_median(d, image, np.ones(d.shape, bool), 4, 0.1, 3.0, None)
     assert (plain == 9.0).any()
     support = np.where(d == 9.0, 0.01, 1.0)
     np.testing.assert_array_equal(weighted_median(d, image, np.ones(d.shape, bool), 4, 0.1, 3.0, support), truth)
@@ -138,7 +138,7 @@ def test_weighted_median_keeps_colour_edges_and_removes_specks():
     truth = np.where(np.arange(20) < 10, 3.0, 8.0)[None, :].repeat(20, 0)
     d = truth.copy()
     d[5, 4] = d[12, 15] = 20.0
-    got = weighted_median(d, guide_levels(image), np.ones(d.shape, bool), 3, 0.1, 3.0)
+    got = weighted_median(d, guide_levels(image), np.ones(d.shape, bool), 3, 0.1, 3.0, None)
     np.testing.assert_array_equal(got, truth)
 
 
@@ -165,12 +165,13 @@ def test_match_applies_the_weighted_median_to_the_finished_disparities(model):
         return remove_column_parity(image)[0] if get_model(model).column_parity else image
 
     guide = seen(scene.left, "left")
-    expected = weighted_median(plain.disparity, guide_levels(guide), np.ones(guide.shape[:2], bool), 3, 0.1, 4.0)
+    everywhere = np.ones(guide.shape[:2], bool)
+    expected = weighted_median(plain.disparity, guide_levels(guide), everywhere, 3, 0.1, 4.0, None)
     np.testing.assert_array_equal(filtered.disparity, expected)
     assert filtered.disparity.dtype == np.float32
     if plain.disparity_right is not None:
         guide = seen(scene.right, "right")
-        expected = weighted_median(plain.disparity_right, guide_levels(guide), np.ones(guide.shape[:2], bool), 3, 0.1, 4.0)
+        expected = weighted_median(plain.disparity_right, guide_levels(guide), everywhere, 3, 0.1, 4.0, None)
         np.testing.assert_array_equal(filtered.disparity_right, expected)
 
 

@@ -245,8 +245,10 @@ def _guided_filter(guide, volume, radius, eps):
         a, b = tuple(np.empty_like(p) for _ in range(channels)), np.empty_like(p)
         guided_coefficients(_box(p, radius), mean_ip, mean, inv, zero, a, b)
         del mean_ip
-        guided_output(tuple(_box(a_c, radius) for a_c in a), _box(b, radius), guide, zero,
-                      out[:, :, start:start + CHUNK])
+        # The output goes to b, free once its window means are taken: a contiguous chunk, so that
+        # the kernel is compiled for one memory layout, whatever the number of slices.
+        guided_output(tuple(_box(a_c, radius) for a_c in a), _box(b, radius), guide, zero, b)
+        out[:, :, start:start + CHUNK] = b
     return out
 
 
