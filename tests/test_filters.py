@@ -1,18 +1,18 @@
 """The filters (`msstereo.kernels.filters`) against naive references and SciPy.
 
 The Gaussian blur of the occlusion error, the box mean of the guided filter,
-the 5x5 median of the PDE solver and the image-guided weighted median (with
+the upsampling of the coarser scales of the aggregation, the 5x5 median of the PDE solver and the image-guided weighted median (with
 the `msstereo.match` option that applies it).
 """
 
 import numpy as np
 import pytest
-from scipy.ndimage import gaussian_filter, median_filter, uniform_filter
+from scipy.ndimage import gaussian_filter, median_filter, uniform_filter, zoom
 
 import naive
 import naive_occlusion
-from msstereo.kernels.filters import (_select_near, box_mean, gaussian_blur, gaussian_radius, guide_levels, median5,
-                                      weighted_median)
+from msstereo.kernels.filters import (_select_near, add_upsampled, box_mean, gaussian_blur, gaussian_radius,
+                                      guide_levels, median5, weighted_median)
 
 RNG = np.random.default_rng(11)
 
@@ -68,6 +68,17 @@ def test_box_mean_is_scipys_uniform_filter_bit_for_bit(dtype, shape, radius):
     assert got.dtype == dtype
     np.testing.assert_array_equal(got, want)
 
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_add_upsampled_is_scipys_zoom_bit_for_bit(dtype):
+    # Values over sixteen decades in one window: sums that round, so the order of scipy's is checked too.
+    for m, n, depth, factor in [(5, 7, 3, 2), (9, 3, 16, 2), (4, 5, 2, 4), (1, 1, 1, 2)]:
+        coarse = (RNG.uniform(0, 1, (m, n, depth)) * 10.0 ** RNG.integers(-8, 8, (m, n, depth))).astype(dtype)
+        rows, cols = factor * m - RNG.integers(0, factor), factor * n - RNG.integers(0, factor)
+        got = RNG.uniform(0, 5, (rows, cols, depth)).astype(dtype)
+        want = got + 0.3 * zoom(coarse, (factor, factor, 1), order=1, mode="nearest", grid_mode=True)[:rows, :cols]
+        add_upsampled(got, coarse, factor, got.dtype.type(0.3))
+        np.testing.assert_array_equal(got, want)
 
 
 # ---------------------------------------------------------------------------

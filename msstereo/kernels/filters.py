@@ -13,6 +13,8 @@ against it in ``tests/test_filters.py``.
 - `weighted_median`: the image-guided weighted median of the finished
   disparities (Sun, Roth and Black, CVPR 2010, :DOI:`10.1109/CVPR.2010.5539939`);
   `median5`: the 5x5 median between warps.
+- `add_upsampled`: a coarser scale's cost added to the finer one
+  (`msstereo.solvers.cost.cross_scale`).
 """
 
 import math
@@ -226,6 +228,67 @@ def guided_output(mean_a, mean_b, guide, zero, out):
                     q[k] += ma[i, j, k] * g
             for k in range(depth):
                 out[i, j, k] = q[k] + mean_b[i, j, k]
+
+
+@inner
+def _upsampling_taps(size, coarse_size, factor):
+    """Per fine index of an axis, the two coarse taps and their weights of `add_upsampled`.
+
+    Pixel areas aligned: fine ``i`` sits at coarse ``(i + 1/2) / factor - 1/2``,
+    taps clamped into the coarse axis; the weights ``1 - x`` and ``1 - (1 - x)``
+    as scipy computes its linear spline's.
+    """
+    first = np.empty(size, np.int64)
+    second = np.empty(size, np.int64)
+    weights = np.empty((size, 2))
+    for i in range(size):
+        c = (i + 0.5) * (1.0 / factor) - 0.5
+        start = math.floor(c)
+        w = 1.0 - (c - start)
+        weights[i, 0], weights[i, 1] = w, 1.0 - w
+        first[i] = min(max(start, 0), coarse_size - 1)
+        second[i] = min(max(start + 1, 0), coarse_size - 1)
+    return first, second, weights
+
+
+@jit
+def add_upsampled(out, coarse, factor, weight):
+    """``out += weight * up(coarse)``: each slice upsampled bilinearly by ``factor``.
+
+    ``up`` is ``scipy.ndimage.zoom(coarse, (factor, factor, 1), order=1,
+    mode="nearest", grid_mode=True)`` cut to ``out``'s rows and columns, bit
+    for bit for a power-of-two ``factor`` (the taps' coordinates and weights
+    are then exact, and the four products are summed in double precision in
+    scipy's order, then rounded to the dtype of ``out``), without the zoomed
+    volume in memory.
+
+    Parameters
+    ----------
+    out : (M, N, L) ndarray
+        Updated in place.
+    coarse : (m, n, L) ndarray
+        With ``factor m >= M`` and ``factor n >= N``.
+    factor : int
+    weight : scalar of the dtype of ``out``
+        So that the product is taken in that precision, as NumPy takes a
+        Python float times an array.
+    """
+    rows, cols, depth = out.shape
+    r0, r1, wr = _upsampling_taps(rows, coarse.shape[0], factor)
+    c0, c1, wc = _upsampling_taps(cols, coarse.shape[1], factor)
+    fine = np.empty(depth, out.dtype)
+    for i in range(rows):
+        for j in range(cols):
+            a, b, c, d = coarse[r0[i], c0[j]], coarse[r0[i], c1[j]], coarse[r1[i], c0[j]], coarse[r1[i], c1[j]]
+            for k in range(depth):
+                t = 0.0
+                t += float(a[k]) * wr[i, 0] * wc[j, 0]
+                t += float(b[k]) * wr[i, 0] * wc[j, 1]
+                t += float(c[k]) * wr[i, 1] * wc[j, 0]
+                t += float(d[k]) * wr[i, 1] * wc[j, 1]
+                fine[k] = t
+            for k in range(depth):
+                out[i, j, k] += weight * fine[k]
 
 
 @inner

@@ -22,12 +22,12 @@ options beyond the paper that only a sampled cost can carry are added here:
 """
 
 import numpy as np
-from scipy.ndimage import uniform_filter, zoom
+from scipy.ndimage import uniform_filter
 
 from ..energy import channels, gray
 from ..kernels.census import add_census_cost, census_transform
 from ..kernels.data_term import data_cost
-from ..kernels.filters import box_mean, guided_coefficients, guided_output
+from ..kernels.filters import add_upsampled, box_mean, guided_coefficients, guided_output
 from ..kernels.warp import warp
 
 __all__ = ["cost_volume", "guided_filter", "cross_scale", "in_strips"]
@@ -261,13 +261,6 @@ def _pool(array, factor):
     return np.ascontiguousarray(blocks.mean(axis=(1, 3), dtype=np.float64), array.dtype)
 
 
-def _add_upsampled(out, coarse, factor, weight):
-    """``out += weight * coarse`` upsampled bilinearly by ``factor`` (pixel areas aligned)."""
-    rows, cols = out.shape[:2]
-    for start in range(0, out.shape[2], CHUNK):
-        fine = zoom(coarse[:, :, start:start + CHUNK], (factor, factor, 1), order=1, mode="nearest",
-                    grid_mode=True)
-        out[:, :, start:start + CHUNK] += weight * fine[:rows, :cols]
 
 
 def cross_scale(guide, volume, radius, eps, scales, decay, rows=None):
@@ -318,7 +311,7 @@ def _cross_scale(guide, volume, radius, eps, scales, decay):
     for s in range(1, scales + 1):
         factor, weight = 2 ** s, decay ** s
         coarse = _guided_filter(_pool(guide, factor), _pool(volume, factor), radius, eps)
-        _add_upsampled(out, coarse, factor, weight)
+        add_upsampled(out, coarse, factor, out.dtype.type(weight))
         total += weight
     out /= total
     return out
