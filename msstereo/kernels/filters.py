@@ -214,7 +214,7 @@ def guided_coefficients(mean_p, mean_ip, mean, inv, zero, a, b):
 
 @jit
 def guided_output(mean_a, mean_b, guide, zero, out):
-    """``q = sum_c mean(a_c) I_c + mean(b)`` into ``out`` (a slice of the filtered volume)."""
+    """``q = sum_c mean(a_c) I_c + mean(b)`` into ``out`` (a chunk of slices of the filtered volume)."""
     m, n, depth = mean_b.shape
     q = np.empty(depth, mean_b.dtype)
     for i in range(m):
