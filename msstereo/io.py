@@ -647,6 +647,9 @@ def read_image(path):
                 return _read_pfm(f, path)
             f.seek(0)
             with warnings.catch_warnings():
+                # Pillow warns of damaged metadata (EXIF, TIFF tags) that it skips: the pixels
+                # decide, and a file that does not decode is refused in one line without them.
+                warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
                 # A file declaring a huge image is refused, not decoded with a warning.
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 with Image.open(f) as image:

@@ -3,6 +3,7 @@
 import dataclasses
 import io
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -186,8 +187,11 @@ def test_match_on_hostile_image_files_fails_in_one_line(tmp_path, capsys, data):
     (folder / "left.img").write_bytes(data)
     Image.fromarray(np.zeros((9, 9), np.uint8)).save(folder / "right.png")
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    code = main(["match", str(folder / "left.img"), str(folder / "right.png"), "-o", str(folder / "d.pfm"),
-                 "--model", "tv", "--solver", "pde", "--d-max", "2", "--quiet"])
+    with warnings.catch_warnings(record=True) as caught:  # a warning would be a line more on stderr
+        warnings.simplefilter("always")
+        code = main(["match", str(folder / "left.img"), str(folder / "right.png"), "-o", str(folder / "d.pfm"),
+                     "--model", "tv", "--solver", "pde", "--d-max", "2", "--quiet"])
+    assert not caught, [str(w.message) for w in caught]
     err = capsys.readouterr().err
     after = {p.name: p.read_bytes() for p in folder.iterdir()}
     assert {name: after[name] for name in before} == before
