@@ -18,14 +18,15 @@ child process (Python, NumPy and Numba included) and bad 1 against the
 ground truth resized likewise, the threshold scaled with the size (one pixel
 of the 0.37 MP pair), over the pixels where it is known.
 
-Saves ``benchmarks/results/scale.md`` unless ``--no-save`` (or a size list
-of one's own).
+Saves ``benchmarks/results/scale.md`` unless ``--no-save``; a size list of
+one's own is saved only under a ``--name`` of its own.
 
 Usage::
 
     python -m benchmarks.studies.scale                 # 0.1, 0.37, 1.5, 3.3, 5.9 MP
     python -m benchmarks.studies.scale --quick         # 0.1 and 0.37 MP
     python -m benchmarks.studies.scale --sizes 0.37 1.5
+    python -m benchmarks.studies.scale --sizes 5.93 --name scale_6mp
     python -m benchmarks.studies.scale --sizes 5.93 --no-sgbm --mmap-threshold 1048576
 """
 
@@ -128,7 +129,7 @@ def run_child(kind, scale, mmap_threshold=None):
 
 
 def main(argv=None):
-    parser = study_parser(__doc__, __spec__.name, save=True)
+    parser = study_parser(__doc__, __spec__.name, save="scale")
     parser.add_argument("--sizes", nargs="+", type=float, metavar="MP",
                         help="sizes in megapixels (the nearest scale of the 0.37 MP pair)")
     parser.add_argument("--quick", action="store_true", help="0.1 and 0.37 MP only")
@@ -168,8 +169,8 @@ def main(argv=None):
         rows.append((m * n, markdown_row(cells)))
         print(rows[-1][1], flush=True)
     body = "\n".join(header + [row for _, row in sorted(rows)])
-    if not args.no_save and not args.sizes:
-        write_markdown("scale", "Seconds and peak memory of the default configuration by image size",
+    if not args.no_save and (not args.sizes or args.name != "scale"):
+        write_markdown(args.name, "Seconds and peak memory of the default configuration by image size",
                        command_line(__spec__.name, argv),
                        __doc__.split("\n\n")[1].replace("\n", " ") + " Machine: " +
                        f"{os.cpu_count()} cores, shared; SGBM: median of 3 runs; glibc's allocator "
