@@ -28,8 +28,8 @@ visibility constraints", ISPRS J. 59(3), 2005):
 
 An image with a side longer than `TILE` goes through these steps in tiles
 (`tiles`), one after the other: scikit-image's segmentation holds about 330
-bytes per pixel (its edge graph in float64 and int64), 1.9 GiB at 6 MP, and
-the fit a few float64 arrays per pixel. No segment then crosses a tile's
+bytes per pixel (its edge graph in float64 and int64), and the fit a few
+float64 arrays per pixel. No segment then crosses a tile's
 border. The segmentation is local (a segment grows from its most similar
 neighbours), so only the segments that a border cuts change, and a cut
 segment's parts each fit their own plane. An image within one tile is

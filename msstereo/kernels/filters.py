@@ -387,8 +387,8 @@ def guide_levels(image):
     the range, a tenth of the default ``median_color``).
 
     Made in strips of `GUIDE_STRIP` rows: the float64 arithmetic then holds
-    a strip, not three copies of the image (1.3 GiB for a 6 MP pair's two
-    views side by side).
+    a strip, not up to three float64 copies of the image per view (24 bytes
+    per pixel and channel, both views' medians side by side).
     """
     image = np.asarray(image)
     if image.ndim == 2:
