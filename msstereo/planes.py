@@ -26,6 +26,15 @@ visibility constraints", ISPRS J. 59(3), 2005):
 4. give the pixels of confidence below `Model.plane_confidence` in those
    segments their plane's disparity.
 
+An image with a side longer than `TILE` goes through these steps in tiles
+(`tiles`), one after the other: scikit-image's segmentation holds about 330
+bytes per pixel (its edge graph in float64 and int64), and the fit a few
+float64 arrays per pixel. No segment then crosses a tile's
+border. The segmentation is local (a segment grows from its most similar
+neighbours), so only the segments that a border cuts change, and a cut
+segment's parts each fit their own plane. An image within one tile is
+refined whole.
+
 Confident pixels keep their values, so the step cannot flatten a surface's
 detail where the matcher is sure of it.
 """
@@ -33,7 +42,7 @@ detail where the matcher is sure of it.
 import numpy as np
 from skimage.segmentation import felzenszwalb
 
-__all__ = ["segments", "fit_planes", "supported", "plane_refinement"]
+__all__ = ["segments", "tiles", "fit_planes", "supported", "plane_refinement"]
 
 SCALE = 0.5
 """Residual (px) at which a pixel's Cauchy weight in the plane fit is one half."""
@@ -62,6 +71,9 @@ MIN_SEGMENT = 20
 SMOOTHING = 0.5
 """Width (px) of the Gaussian that smooths the image before `segments`: noise does not split segments."""
 
+TILE = 768
+"""Longest side (px) of the tiles refined one at a time (`tiles`; the Middlebury scenes fit in one)."""
+
 
 def segments(image, scale):
     """Felzenszwalb-Huttenlocher segments of the left image, labels from 0.
@@ -72,9 +84,25 @@ def segments(image, scale):
         The left image as the model sees it, float in [0, 1].
     scale : float
         The segmentation's scale (larger: larger segments).
+
+    Returns
+    -------
+    (M, N) int32 ndarray
     """
-    return felzenszwalb(image, scale=scale, sigma=SMOOTHING, min_size=MIN_SEGMENT,
-                        channel_axis=-1 if image.ndim == 3 else None)
+    labels = felzenszwalb(image, scale=scale, sigma=SMOOTHING, min_size=MIN_SEGMENT,
+                          channel_axis=-1 if image.ndim == 3 else None)
+    return labels.astype(np.int32)
+
+
+def tiles(shape, side=None):
+    """Slices of the fewest near-equal tiles of ``shape`` with no side longer than ``side`` (`TILE`)."""
+    side = TILE if side is None else side
+
+    def cuts(length):
+        edges = np.linspace(0, length, -(-length // side) + 1).round().astype(int)
+        return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
+
+    return [(rows, cols) for rows in cuts(shape[0]) for cols in cuts(shape[1])]
 
 
 def fit_planes(labels, d, weight):
@@ -163,10 +191,16 @@ def plane_refinement(d, confidence, image, scale, threshold):
     (M, N) ndarray
         A copy of ``d``, in its dtype.
     """
+    out = d.copy()
+    for tile in tiles(d.shape):
+        refine_tile(out[tile], confidence[tile], image[tile], scale, threshold)
+    return out
+
+
+def refine_tile(d, confidence, image, scale, threshold):
+    """Steps 1-4 of the module docstring on one tile, in place in ``d``."""
     labels = segments(image, scale)
     fitting = confidence >= threshold
     plane, coefficients = fit_planes(labels, d, fitting)
     replaced = supported(labels, d, plane, coefficients, fitting)[labels] & ~fitting
-    out = d.copy()
-    out[replaced] = plane[replaced]
-    return out
+    d[replaced] = plane[replaced]

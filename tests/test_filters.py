@@ -251,3 +251,12 @@ def test_median5_selects_the_13th_of_any_25_values():
         d = RNG.permutation(25).reshape(5, 5).astype(float) if _ % 2 else RNG.integers(0, 2, (5, 5)) * 1.0
         assert median5(d)[2, 2] == np.sort(d.ravel())[12]
 
+
+
+@pytest.mark.parametrize("shape", [(150, 7), (150, 5, 3)])
+def test_guide_levels_in_strips_are_the_whole_image_rounding(shape):
+    from msstereo.kernels.filters import GUIDE_STRIP
+    image = RNG.uniform(-0.1, 1.1, shape).astype(np.float32)  # some outside [0, 1]: clipped
+    assert shape[0] > 2 * GUIDE_STRIP
+    plain = np.rint(np.clip(image.astype(np.float64), 0.0, 1.0) * 255).astype(np.uint8)
+    np.testing.assert_array_equal(guide_levels(image), plain.reshape(shape[:2] + (-1,)))

@@ -5,7 +5,8 @@ import pytest
 
 import msstereo
 from msstereo.models import get_model
-from msstereo.planes import fit_planes, plane_refinement, segments
+from msstereo import planes
+from msstereo.planes import fit_planes, plane_refinement, segments, supported, tiles
 from msstereo.synthetic import synthetic_scene
 
 
@@ -73,6 +74,55 @@ def test_plane_refinement_restores_doubtful_pixels_and_keeps_confident_ones():
     error = np.abs(got - truth)[doubtful]
     assert np.mean(error < 0.05) > 0.95
     assert np.mean(np.abs(d - truth)[doubtful] > 1) > 0.7
+
+
+@pytest.mark.parametrize("shape, side, grid", [((48, 64), 64, (1, 1)), ((48, 64), 20, (3, 4)),
+                                               ((1537, 769), 768, (3, 2)), ((5, 7), 1, (5, 7))])
+def test_tiles_cover_the_image_once_in_the_fewest_near_equal_tiles(shape, side, grid):
+    got = tiles(shape, side)
+    assert len(got) == grid[0] * grid[1]
+    cover = np.zeros(shape, int)
+    for rows, cols in got:
+        cover[rows, cols] += 1
+        assert 0 < rows.stop - rows.start <= side and 0 < cols.stop - cols.start <= side
+        assert rows.stop - rows.start >= shape[0] // grid[0] and cols.stop - cols.start >= shape[1] // grid[1]
+    assert (cover == 1).all()
+
+
+def _refined_whole(d, confidence, image, scale, threshold):
+    """`plane_refinement`'s steps on the whole image at once, written out."""
+    labels = segments(image, scale)
+    fitting = confidence >= threshold
+    plane, coefficients = fit_planes(labels, d, fitting)
+    replaced = supported(labels, d, plane, coefficients, fitting)[labels] & ~fitting
+    return np.where(replaced, plane, d).astype(d.dtype)
+
+
+def _doubtful(truth, seed=1):
+    rng = np.random.default_rng(seed)
+    doubtful = rng.random(truth.shape) < 0.15
+    d = (truth + np.where(doubtful, rng.uniform(-6, 6, truth.shape), 0.0)).astype(np.float32)
+    return d, np.where(doubtful, 0.1, 0.9).astype(np.float32), doubtful
+
+
+def test_plane_refinement_within_one_tile_is_the_whole_image_refinement():
+    truth, image = _slanted()
+    d, confidence, _ = _doubtful(truth)
+    assert len(tiles(d.shape)) == 1
+    np.testing.assert_array_equal(plane_refinement(d, confidence, image, 100.0, 0.5),
+                                  _refined_whole(d, confidence, image, 100.0, 0.5))
+
+
+def test_plane_refinement_in_tiles_refines_each_tile_alone(monkeypatch):
+    truth, image = _slanted()
+    d, confidence, doubtful = _doubtful(truth)
+    monkeypatch.setattr(planes, "TILE", 24)  # 2 x 3 tiles of 24 x 21-22
+    got = plane_refinement(d, confidence, image, 100.0, 0.5)
+    assert len(tiles(d.shape)) == 6
+    for tile in tiles(d.shape):
+        np.testing.assert_array_equal(got[tile], _refined_whole(d[tile], confidence[tile], image[tile], 100.0, 0.5))
+    # The tiles' borders cut the plane's segments, and each part still fits the plane.
+    assert np.mean(np.abs(got - truth)[doubtful] < 0.05) > 0.95
 
 
 def test_plane_refinement_leaves_segments_without_enough_confident_pixels():

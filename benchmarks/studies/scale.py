@@ -18,15 +18,24 @@ child process (Python, NumPy and Numba included) and bad 1 against the
 ground truth resized likewise, the threshold scaled with the size (one pixel
 of the 0.37 MP pair), over the pixels where it is known.
 
-Saves ``benchmarks/results/scale.md`` unless ``--no-save`` (or a size list
-of one's own).
+With ``--plane-step`` each size's child times the slanted-plane step alone
+(`msstereo.planes.plane_refinement` with the default's parameters) on the
+left image, the ground truth plus Gaussian noise of 1 px (0 where unknown)
+and a uniform random confidence: seconds, CPU seconds, the peak memory
+above the resident memory before the step (inputs and libraries loaded)
+and the share of pixels it replaced.
+
+Saves ``benchmarks/results/scale.md`` unless ``--no-save``; a size list of
+one's own is saved only under a ``--name`` of its own.
 
 Usage::
 
     python -m benchmarks.studies.scale                 # 0.1, 0.37, 1.5, 3.3, 5.9 MP
     python -m benchmarks.studies.scale --quick         # 0.1 and 0.37 MP
     python -m benchmarks.studies.scale --sizes 0.37 1.5
+    python -m benchmarks.studies.scale --sizes 5.93 --name scale_6mp
     python -m benchmarks.studies.scale --sizes 5.93 --no-sgbm --mmap-threshold 1048576
+    python -m benchmarks.studies.scale --sizes 5.93 --plane-step --no-save
 """
 
 import argparse
@@ -102,6 +111,55 @@ def child_match(scale):
                       "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
 
 
+def resident_mib():
+    """This process's resident memory now (MiB), from ``/proc/self/status``; its peak so far elsewhere."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024.0
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def child_plane_step(scale):
+    """The slanted-plane step alone on one size in this process; prints a JSON line."""
+    from msstereo.models import get_model
+    from msstereo.planes import plane_refinement
+
+    model = get_model("default")
+    left, _, gt, _ = pair(scale)
+    rng = np.random.default_rng(0)
+    image = left.astype(np.float32) / 255
+    d = np.where(np.isfinite(gt), gt, 0).astype(np.float32) + rng.normal(0, 1, gt.shape).astype(np.float32)
+    confidence = rng.random(gt.shape, dtype=np.float32)
+    del left, gt
+    args = (model.plane_segments, model.plane_confidence)
+    plane_refinement(d[:64, :96], confidence[:64, :96], image[:64, :96], *args)  # load scikit-image
+    inputs = resident_mib()
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = plane_refinement(d, confidence, image, *args)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"shape": list(d.shape), "seconds": seconds, "cpu": cpu,
+                      "above_inputs_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0 - inputs,
+                      "replaced": 100.0 * float(np.mean(out != d))}))
+
+
+def plane_step_rows(scales):
+    """The table of `child_plane_step` over ``scales``: header and rows."""
+    lines = markdown_table(["MP", "size", "seconds", "cpu s", "peak above inputs MiB", "replaced %"], [],
+                           align="rlrrrr")
+    print("\n".join(lines), flush=True)
+    for scale in sorted(scales):
+        got = run_child("plane", scale)
+        if got is None:
+            print(f"scale {scale}: the plane step failed", file=sys.stderr)
+            continue
+        m, n = got["shape"]
+        lines.append(markdown_row([f"{m * n / 1e6:.2f}", f"{n}x{m}", f"{got['seconds']:.1f}", f"{got['cpu']:.1f}",
+                                   f"{got['above_inputs_mib']:.0f}", f"{got['replaced']:.2f}"]))
+        print(lines[-1], flush=True)
+    return lines
+
+
 def child_sgbm(scale, repeat=3):
     """SGBM on one size in this process: the median of ``repeat`` runs; prints a JSON line."""
     left, right, _, d_max = pair(scale)
@@ -128,7 +186,7 @@ def run_child(kind, scale, mmap_threshold=None):
 
 
 def main(argv=None):
-    parser = study_parser(__doc__, __spec__.name, save=True)
+    parser = study_parser(__doc__, __spec__.name, save="scale")
     parser.add_argument("--sizes", nargs="+", type=float, metavar="MP",
                         help="sizes in megapixels (the nearest scale of the 0.37 MP pair)")
     parser.add_argument("--quick", action="store_true", help="0.1 and 0.37 MP only")
@@ -136,16 +194,27 @@ def main(argv=None):
     parser.add_argument("--mmap-threshold", type=int, metavar="BYTES",
                         help="glibc's MALLOC_MMAP_THRESHOLD_ of the match children (default: glibc's own)")
     parser.add_argument("--match", type=float, help=argparse.SUPPRESS)  # child: one size
+    parser.add_argument("--plane-step", action="store_true", help="time the slanted-plane step alone (no match)")
+    parser.add_argument("--plane", type=float, help=argparse.SUPPRESS)  # child: the plane step on one size
     parser.add_argument("--sgbm", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.match is not None:
         return child_match(args.match)
     if args.sgbm is not None:
         return child_sgbm(args.sgbm)
+    if args.plane is not None:
+        return child_plane_step(args.plane)
     base = 741 * 500 / 1e6
     scales = QUICK if args.quick else SCALES
     if args.sizes:
         scales = [round(float(np.sqrt(mp / base)), 3) for mp in args.sizes]
+    if args.plane_step:
+        body = "\n".join(plane_step_rows(scales))
+        if not args.no_save and args.name != "scale":
+            write_markdown(args.name, "Seconds and peak memory of the slanted-plane step alone by image size",
+                           command_line(__spec__.name, argv), __doc__.split("\n\n")[3].replace("\n", " ")
+                           + f" Machine: {os.cpu_count()} cores, shared.", body)
+        return 0
     header = markdown_table(["MP", "size", "d_max", "relax levels", "seconds", "x 0.37 MP", "sgbm s", "x sgbm",
                              "peak MiB", "bad 1 %"], [], align="rlrlrrrrrr")
     print("\n".join(header), flush=True)
@@ -168,8 +237,8 @@ def main(argv=None):
         rows.append((m * n, markdown_row(cells)))
         print(rows[-1][1], flush=True)
     body = "\n".join(header + [row for _, row in sorted(rows)])
-    if not args.no_save and not args.sizes:
-        write_markdown("scale", "Seconds and peak memory of the default configuration by image size",
+    if not args.no_save and (not args.sizes or args.name != "scale"):
+        write_markdown(args.name, "Seconds and peak memory of the default configuration by image size",
                        command_line(__spec__.name, argv),
                        __doc__.split("\n\n")[1].replace("\n", " ") + " Machine: " +
                        f"{os.cpu_count()} cores, shared; SGBM: median of 3 runs; glibc's allocator "

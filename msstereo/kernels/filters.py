@@ -385,11 +385,23 @@ def guide_levels(image):
     (`weighted_median`), with no exponential per window pixel; 8 bits are
     the precision of the images the weight compares (a level is 0.4 % of
     the range, a tenth of the default ``median_color``).
+
+    Made in strips of `GUIDE_STRIP` rows: the float64 arithmetic then holds
+    a strip, not up to three float64 copies of the image per view (24 bytes
+    per pixel and channel, both views' medians side by side).
     """
-    image = np.asarray(image, np.float64)
+    image = np.asarray(image)
     if image.ndim == 2:
         image = image[:, :, None]
-    return np.rint(np.clip(image, 0.0, 1.0) * GUIDE_LEVELS).astype(np.uint8)
+    levels = np.empty(image.shape, np.uint8)
+    for top in range(0, image.shape[0], GUIDE_STRIP):
+        strip = np.asarray(image[top:top + GUIDE_STRIP], np.float64)
+        levels[top:top + GUIDE_STRIP] = np.rint(np.clip(strip, 0.0, 1.0) * GUIDE_LEVELS)
+    return levels
+
+
+GUIDE_STRIP = 64
+"""Rows per strip of `guide_levels`."""
 
 
 @inner
