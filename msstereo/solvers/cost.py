@@ -261,8 +261,6 @@ def _pool(array, factor):
     return np.ascontiguousarray(blocks.mean(axis=(1, 3), dtype=np.float64), array.dtype)
 
 
-
-
 def cross_scale(guide, volume, radius, eps, scales, decay, rows=None):
     """`guided_filter` at the full scale and at ``scales`` coarser ones, combined.
 
