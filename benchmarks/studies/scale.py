@@ -89,6 +89,11 @@ def warm_up():
         msstereo.match(left, right, d_min=0, d_max=16, solver=msstereo.Relax(iterations=2, budget=budget))
 
 
+def peak_mib():
+    """This process's peak resident memory so far (MiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def child_match(scale):
     """One size in this process: the default match; prints a JSON line."""
     import msstereo
@@ -108,7 +113,7 @@ def child_match(scale):
     print(json.dumps({"scale": scale, "shape": list(shape), "d_max": d_max, "seconds": seconds,
                       "levels": [f"{lv} {'full' if b is None else f'band {b}'}" for lv, b in zip(levels, bands)],
                       "bad": 100.0 * float(bad.mean()),
-                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+                      "peak_mib": peak_mib()}))
 
 
 def resident_mib():
@@ -117,7 +122,7 @@ def resident_mib():
         with open("/proc/self/status") as status:
             return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024.0
     except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        return peak_mib()
 
 
 def child_plane_step(scale):
@@ -139,7 +144,7 @@ def child_plane_step(scale):
     out = plane_refinement(d, confidence, image, *args)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(json.dumps({"shape": list(d.shape), "seconds": seconds, "cpu": cpu,
-                      "above_inputs_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0 - inputs,
+                      "above_inputs_mib": peak_mib() - inputs,
                       "replaced": 100.0 * float(np.mean(out != d))}))
 
 
@@ -166,7 +171,7 @@ def child_sgbm(scale, repeat=3):
     sgbm(left[:64, :96], right[:64, :96], 16)  # load OpenCV
     seconds = sgbm_seconds(left, right, int(np.ceil(d_max)), repeat)
     print(json.dumps({"seconds": seconds,
-                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+                      "peak_mib": peak_mib()}))
 
 
 def run_child(kind, scale, mmap_threshold=None):

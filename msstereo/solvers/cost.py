@@ -290,14 +290,14 @@ def cross_scale(guide, volume, radius, eps, scales, decay, rows=None):
         weights, so that the cost keeps its scale against the regularizer.
     """
     scales = next((s for s in range(scales, 0, -1) if min(volume.shape[:2]) >= 2 ** s * (2 * radius + 1)), 0)
+    if scales == 0:
+        return guided_filter(guide, volume, radius, eps, rows)
 
     def combined(guide, volume):
         return _cross_scale(guide, volume, radius, eps, scales, decay)
 
     if rows is None:
         return combined(guide, volume)
-    if scales == 0:
-        return guided_filter(guide, volume, radius, eps, rows)
     block = 2 ** scales
     return in_strips(combined, guide, volume, -(-max(int(rows), 1) // block) * block, block * (2 * radius + 2))
 
